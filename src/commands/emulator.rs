@@ -1,0 +1,75 @@
+//! `actlog-cmk emulator`: start the local ARM, print how to reach it, serve until stopped.
+
+use crate::cli::EmulatorArgs;
+use crate::emulator::{self, settings::Settings, state::State, Options};
+use anyhow::Context;
+
+pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
+    let settings: Settings = match &args.settings {
+        Some(path) => read_json(path, "settings")?,
+        None => Settings::default(),
+    };
+    let initial_state: Option<State> = match &args.state {
+        Some(path) => Some(read_json(path, "state")?),
+        None => None,
+    };
+    let ca_out = args.ca_out.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("actlog-cmk-emulator-{}-ca.pem", std::process::id()))
+    });
+    if !args.bind.is_loopback() {
+        tracing::warn!(
+            "the emulator listens on {}, which is not a loopback address",
+            args.bind
+        );
+    }
+    let running = emulator::start(Options {
+        bind: args.bind,
+        port: args.port,
+        insecure_http: args.insecure_http,
+        ca_out: (!args.insecure_http).then_some(ca_out),
+        settings,
+        initial_state,
+        tenant_id: args.tenant_id,
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+        traffic_dir: args.traffic_dir,
+    })
+    .await?;
+    // The one line a script reads to find the emulator; it carries the
+    // emulator's own throw-away credentials, which are meant to be used.
+    println!("{}", serde_json::to_string(&running.connection)?);
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate() => {}
+    }
+    running.stop().await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    if let Ok(mut signal) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        signal.recv().await;
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending::<()>().await
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the {what} file {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "the {what} file {} is not valid: fix it or leave the flag out",
+            path.display()
+        )
+    })
+}

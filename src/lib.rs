@@ -1,0 +1,7 @@
+//! actlog-cmk: find every storage account that receives an Azure
+//! subscription's activity log and make sure it is encrypted with a
+//! customer-managed key; plus the local ARM emulator it is tested against.
+
+pub mod cli;
+pub mod commands;
+pub mod emulator;
