@@ -1,38 +1,170 @@
-//! PLACEHOLDER: being written; see the provider's routes below.
+//! Key Vault (management plane, api-version 2023-07-01): vaults, their access
+//! policies, soft-deleted vaults and purge, and keys; plus the check Azure
+//! Storage makes before it accepts a customer-managed key ([`check_cmk_key`]).
+//!
+//! Azure behaviour imitated (see the recordings and AZURE_NOTES §3):
+//! - vault names are global across subscriptions, soft-deleted ones included
+//!   (409 `VaultAlreadyExists`); invalid names are 400 `VaultNameNotValid`;
+//! - a create answers 200 with `provisioningState: RegisteringDns` and turns
+//!   `Succeeded` after `vault_provisioning_ms`; keys can only be created after;
+//! - soft delete is always on; `enablePurgeProtection: false` is 400 `BadRequest`;
+//! - DELETE soft-deletes; a purge-protected deleted vault cannot be purged
+//!   (405 `MethodNotAllowed`);
+//! - every access-policy permission takes effect `grant_propagation_ms` after
+//!   it was granted.
+//!
+//! Admin operations (under `/_emulator/keyvault/`, `x-emulator-key` header),
+//! standing in for the Key Vault data plane so tests can break a CMK setup:
+//! - `PATCH /_emulator/keyvault/vaults/{vaultName}/keys/{keyName}` with any of
+//!   `{"enabled": bool, "exp": unix-seconds|null, "nbf": unix-seconds|null}`
+//!   updates the current key version (disable or expire a key);
+//! - `POST /_emulator/keyvault/vaults/{vaultName}/keys/{keyName}/rotate` adds
+//!   a new current version;
+//! - `DELETE /_emulator/keyvault/vaults/{vaultName}/keys/{keyName}` deletes the
+//!   key (recoverable: its name stays taken). 204.
 
-use crate::emulator::router::Route;
-use serde::{Deserialize, Serialize};
+mod access;
+mod keys;
+mod model;
+mod policies;
+mod properties;
+mod vaults;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Model {}
+pub use access::{check_cmk_key, ResolvedKey};
+pub use model::{Model, Vault};
 
+use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use hyper::Method;
+
+const API: &[&str] = &["2023-07-01"];
+const POLICY: ApiVersionPolicy = ApiVersionPolicy::Provider("Microsoft.KeyVault/vaults");
+const VAULT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}";
+const KEYS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys";
+const KEY: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}";
+
+fn route(
+    method: Method,
+    pattern: &'static str,
+    operation: &'static str,
+    access: Access,
+    handler: crate::emulator::router::Handler,
+) -> Route {
+    Route {
+        method,
+        pattern,
+        operation,
+        api_versions: API,
+        api_policy: POLICY,
+        access,
+        handler,
+    }
+}
+
+/// Most specific patterns first.
 pub fn routes() -> Vec<Route> {
-    Vec::new()
-}
-
-/// What storage learns about a usable customer-managed key.
-#[derive(Debug, Clone)]
-pub struct ResolvedKey {
-    /// `https://{vault}.vault.azure.net/keys/{name}/{version}` of the current version.
-    pub current_versioned_key_id: String,
-    pub expires: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Checks, as Azure Storage does when `keySource` becomes `Microsoft.Keyvault`, that
-/// the key at `vault_uri`/`key_name` can serve as the account's key for `principal_id`.
-pub fn check_cmk_key(
-    _state: &crate::emulator::state::State,
-    _vault_uri: &str,
-    _key_name: &str,
-    _principal_id: &str,
-    _now: chrono::DateTime<chrono::Utc>,
-) -> Result<ResolvedKey, crate::emulator::error::ArmError> {
-    Err(crate::emulator::error::ArmError::bad_request(
-        "KeyVaultAuthenticationFailure",
-        "not yet",
-    ))
+    use Access::{Read, Write};
+    vec![
+        route(
+            Method::GET,
+            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions/{keyVersion}",
+            "Keys_GetVersion",
+            Read,
+            keys::get_version,
+        ),
+        route(
+            Method::GET,
+            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions",
+            "Keys_ListVersions",
+            Read,
+            keys::list_versions,
+        ),
+        route(Method::PUT, KEY, "Keys_CreateIfNotExist", Write, keys::create_if_not_exist),
+        route(Method::GET, KEY, "Keys_Get", Read, keys::get),
+        route(Method::GET, KEYS, "Keys_List", Read, keys::list),
+        route(
+            Method::PUT,
+            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/accessPolicies/{operationKind}",
+            "Vaults_UpdateAccessPolicy",
+            Write,
+            policies::update_access_policy,
+        ),
+        route(Method::PUT, VAULT, "Vaults_CreateOrUpdate", Write, vaults::create_or_update),
+        route(Method::GET, VAULT, "Vaults_Get", Read, vaults::get),
+        route(Method::PATCH, VAULT, "Vaults_Update", Write, vaults::update),
+        route(Method::DELETE, VAULT, "Vaults_Delete", Write, vaults::delete),
+        route(
+            Method::POST,
+            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability",
+            "Vaults_CheckNameAvailability",
+            Read,
+            vaults::check_name_availability,
+        ),
+        route(
+            Method::POST,
+            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
+            "Vaults_PurgeDeleted",
+            Write,
+            vaults::purge,
+        ),
+        route(
+            Method::GET,
+            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
+            "Vaults_GetDeleted",
+            Read,
+            vaults::get_deleted,
+        ),
+        // The purge's Location; not an operation of the spec (the LRO poll).
+        route(
+            Method::GET,
+            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/operationResults/{operationId}",
+            "Vaults_PurgeDeleted_OperationResult",
+            Read,
+            vaults::purge_result,
+        ),
+    ]
 }
 
 pub fn admin_routes() -> Vec<Route> {
-    Vec::new()
+    const ADMIN_KEY: &str = "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}";
+    vec![
+        route(
+            Method::POST,
+            "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}/rotate",
+            "Admin_KeyRotate",
+            Access::Write,
+            keys::admin_rotate,
+        ),
+        route(
+            Method::PATCH,
+            ADMIN_KEY,
+            "Admin_KeyUpdate",
+            Access::Write,
+            keys::admin_update,
+        ),
+        route(
+            Method::DELETE,
+            ADMIN_KEY,
+            "Admin_KeyDelete",
+            Access::Write,
+            keys::admin_delete,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn route_patterns_are_unique_per_method() {
+        let routes = super::routes();
+        for (i, a) in routes.iter().enumerate() {
+            for b in &routes[i + 1..] {
+                assert!(
+                    !(a.method == b.method && a.pattern.eq_ignore_ascii_case(b.pattern)),
+                    "{} {}",
+                    a.method,
+                    a.pattern
+                );
+            }
+        }
+    }
 }
