@@ -64,12 +64,15 @@ impl Env {
     }
 
     pub async fn start_with(settings: Settings) -> Env {
-        let emu = emulator::start(Options {
+        Self::start_with_options(Options {
             settings,
             ..Options::default()
         })
         .await
-        .expect("emulator starts");
+    }
+
+    pub async fn start_with_options(options: Options) -> Env {
+        let emu = emulator::start(options).await.expect("emulator starts");
         let client = https_client(&emu.ca_pem);
         let mut env = Env {
             emu,

@@ -1,0 +1,369 @@
+//! How the tool reaches ARM: which endpoint and CA to trust, which credential
+//! to sign in with, the request timeout and the retry policy. One `Arm`
+//! serves every provider module, so all calls share credential and transport.
+
+use super::error::AzureError;
+use azure_core::auth::TokenCredential;
+use azure_core::{
+    ClientOptions, ExponentialRetryOptions, HttpClient, Pipeline, RetryOptions, TransportOptions,
+    Url,
+};
+use azure_identity::{
+    AzureCliCredential, DefaultAzureCredentialBuilder, EnvironmentCredential,
+    TokenCredentialOptions, VirtualMachineManagedIdentityCredential, WorkloadIdentityCredential,
+};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const PUBLIC_CLOUD: &str = "https://management.azure.com";
+const PUBLIC_SCOPE: &str = "https://management.azure.com/.default";
+pub const KEYVAULT_API: &str = "2023-07-01";
+
+/// Which credential signs the tool in (`--auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthKind {
+    /// azure_identity's chain: environment, managed identity, Azure CLI.
+    /// Against a loopback endpoint (the emulator) only the environment credential is tried.
+    Default,
+    /// `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` (or a federated token file).
+    Environment,
+    /// The signed-in Azure CLI (`az login`).
+    AzureCli,
+    /// The managed identity of the VM or container the tool runs on.
+    ManagedIdentity,
+    /// Workload identity federation (`AZURE_FEDERATED_TOKEN_FILE`), e.g. in CI pipelines.
+    WorkloadIdentity,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnectionOptions {
+    pub arm_endpoint: String,
+    /// Where tokens come from; `None` uses `AZURE_AUTHORITY_HOST` or the public cloud.
+    pub authority_host: Option<String>,
+    /// An extra root certificate (PEM) to trust, e.g. the emulator's or a proxy's.
+    pub ca_file: Option<PathBuf>,
+    pub auth: AuthKind,
+    /// Token scopes; `None` derives them from the endpoint.
+    pub scopes: Option<Vec<String>>,
+    pub timeout: Duration,
+    pub max_retries: u32,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        Self {
+            arm_endpoint: PUBLIC_CLOUD.into(),
+            authority_host: None,
+            ca_file: None,
+            auth: AuthKind::Default,
+            scopes: None,
+            timeout: Duration::from_secs(60),
+            max_retries: 8,
+        }
+    }
+}
+
+/// A connection to ARM: endpoint, credential and the shared pipeline.
+pub struct Arm {
+    endpoint: Url,
+    credential: Arc<dyn TokenCredential>,
+    pipeline: Pipeline,
+    transport: TransportOptions,
+    retry: RetryOptions,
+    scopes: Vec<String>,
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Bearer tokens travel over https only, or plain http to this machine.
+fn check_transport(url: &Url, what: &str) -> Result<(), AzureError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(AzureError::Config(format!(
+            "refusing to send credentials over plain http to the {what} {url}: use https (plain http is only allowed to a loopback address)"
+        ))),
+        other => Err(AzureError::Config(format!("the {what} {url} has an unsupported scheme '{other}': use https"))),
+    }
+}
+
+fn parse_url(text: &str, what: &str) -> Result<Url, AzureError> {
+    Url::parse(text)
+        .map_err(|e| AzureError::Config(format!("the {what} '{text}' is not a valid URL ({e})")))
+}
+
+/// The scope of a management token: the endpoint's own for Azure's clouds,
+/// the public cloud's for anything else (emulators, proxies).
+fn default_scopes(endpoint: &Url) -> Vec<String> {
+    const CLOUDS: &[&str] = &[
+        "management.azure.com",
+        "management.usgovcloudapi.net",
+        "management.chinacloudapi.cn",
+    ];
+    match endpoint.host_str() {
+        Some(host) if CLOUDS.contains(&host) => vec![format!("https://{host}/.default")],
+        _ => vec![PUBLIC_SCOPE.to_string()],
+    }
+}
+
+impl Arm {
+    pub fn connect(options: &ConnectionOptions) -> Result<Self, AzureError> {
+        let endpoint = parse_url(options.arm_endpoint.trim_end_matches('/'), "ARM endpoint")?;
+        check_transport(&endpoint, "ARM endpoint")?;
+        let authority = match options
+            .authority_host
+            .clone()
+            .or_else(|| std::env::var("AZURE_AUTHORITY_HOST").ok())
+        {
+            Some(host) => {
+                let url = parse_url(&host, "authority host")?;
+                check_transport(&url, "authority host")?;
+                Some(host)
+            }
+            None => None,
+        };
+
+        let mut http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(Duration::from_secs(10));
+        if let Some(path) = &options.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                AzureError::Config(format!("cannot read the CA file {}: {e}", path.display()))
+            })?;
+            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                AzureError::Config(format!(
+                    "the CA file {} is not a PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            http = http.add_root_certificate(certificate);
+        }
+        let http: Arc<dyn HttpClient> = Arc::new(
+            http.build()
+                .map_err(|e| AzureError::Config(format!("cannot set up the HTTPS client: {e}")))?,
+        );
+
+        let mut token_options = TokenCredentialOptions::from(http.clone());
+        if let Some(host) = authority {
+            token_options.set_authority_host(host);
+        }
+        let credential =
+            Self::make_credential(options.auth, token_options, is_loopback(&endpoint))?;
+        let transport = TransportOptions::new(http);
+        let retry = RetryOptions::exponential(
+            ExponentialRetryOptions::default()
+                .max_retries(options.max_retries)
+                .max_total_elapsed(Duration::from_secs(300)),
+        );
+        let client_options = ClientOptions::new(transport.clone()).retry(retry.clone());
+        let pipeline = Pipeline::new(
+            option_env!("CARGO_PKG_NAME"),
+            option_env!("CARGO_PKG_VERSION"),
+            client_options.clone(),
+            Vec::new(),
+            Vec::new(),
+        );
+        Ok(Self {
+            scopes: options
+                .scopes
+                .clone()
+                .unwrap_or_else(|| default_scopes(&endpoint)),
+            endpoint,
+            credential,
+            pipeline,
+            transport,
+            retry,
+        })
+    }
+
+    fn make_credential(
+        kind: AuthKind,
+        options: TokenCredentialOptions,
+        loopback: bool,
+    ) -> Result<Arc<dyn TokenCredential>, AzureError> {
+        let fail = |e: azure_core::Error| {
+            AzureError::Credential(format!(
+                "{e}: set the variables the --auth kind needs (see docs/usage.md)"
+            ))
+        };
+        Ok(match kind {
+            // Never let the chain fall through to the managed-identity probe or
+            // the CLI when the target is a local endpoint.
+            AuthKind::Environment | AuthKind::Default if loopback => {
+                Arc::new(EnvironmentCredential::create(options).map_err(fail)?)
+            }
+            AuthKind::Environment => {
+                Arc::new(EnvironmentCredential::create(options).map_err(fail)?)
+            }
+            AuthKind::Default => Arc::new(
+                DefaultAzureCredentialBuilder::default()
+                    .with_options(options)
+                    .build()
+                    .map_err(fail)?,
+            ),
+            AuthKind::AzureCli => Arc::new(AzureCliCredential::create().map_err(fail)?),
+            AuthKind::ManagedIdentity => {
+                Arc::new(VirtualMachineManagedIdentityCredential::new(options))
+            }
+            AuthKind::WorkloadIdentity => {
+                Arc::new(WorkloadIdentityCredential::create(options).map_err(fail)?)
+            }
+        })
+    }
+
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    pub fn credential(&self) -> Arc<dyn TokenCredential> {
+        self.credential.clone()
+    }
+
+    pub fn scopes(&self) -> Vec<&str> {
+        self.scopes.iter().map(String::as_str).collect()
+    }
+
+    /// The generated storage management client, on this connection.
+    pub fn storage(&self) -> Result<azure_mgmt_storage::Client, AzureError> {
+        azure_mgmt_storage::Client::builder(self.credential())
+            .endpoint(self.endpoint.clone())
+            .scopes(&self.scopes())
+            .transport(self.transport.clone())
+            .retry(self.retry.clone())
+            .build()
+            .map_err(|e| AzureError::Config(format!("cannot set up the storage client: {e}")))
+    }
+
+    /// The generated key vault management client (keys need a preview tag's models;
+    /// callers pin the stable api-version in the URL, see `keyvault.rs`).
+    pub fn keyvault(
+        &self,
+    ) -> Result<azure_mgmt_keyvault::package_preview_2022_02::Client, AzureError> {
+        // The crate's compiling tag defaults to 2022-02-01-preview but keeps an
+        // api-version already on the endpoint: pin the stable one there.
+        let mut endpoint = self.endpoint.clone();
+        endpoint
+            .query_pairs_mut()
+            .append_pair("api-version", KEYVAULT_API);
+        azure_mgmt_keyvault::package_preview_2022_02::Client::builder(self.credential())
+            .endpoint(endpoint)
+            .scopes(&self.scopes())
+            .transport(self.transport.clone())
+            .retry(self.retry.clone())
+            .build()
+            .map_err(|e| AzureError::Config(format!("cannot set up the key vault client: {e}")))
+    }
+
+    /// The generated managed-identity client.
+    pub fn msi(&self) -> Result<azure_mgmt_msi::Client, AzureError> {
+        azure_mgmt_msi::Client::builder(self.credential())
+            .endpoint(self.endpoint.clone())
+            .scopes(&self.scopes())
+            .transport(self.transport.clone())
+            .retry(self.retry.clone())
+            .build()
+            .map_err(|e| AzureError::Config(format!("cannot set up the identity client: {e}")))
+    }
+
+    /// Sends one ARM request through the shared pipeline (retries included).
+    /// `path_and_query` starts with `/`; `resource` names what the call is about in errors.
+    pub async fn send(
+        &self,
+        method: azure_core::Method,
+        path_and_query: &str,
+        body: Option<&Value>,
+        resource: &str,
+    ) -> Result<(u16, azure_core::headers::Headers, Bytes), AzureError> {
+        let url = self
+            .endpoint
+            .join(path_and_query)
+            .map_err(|e| AzureError::Config(format!("bad request path {path_and_query}: {e}")))?;
+        let endpoint = self.endpoint.as_str();
+        let token = self
+            .credential
+            .get_token(&self.scopes())
+            .await
+            .map_err(|e| AzureError::from_core(e, resource, endpoint))?;
+        let mut request = azure_core::Request::new(url, method);
+        request.insert_header(
+            azure_core::headers::AUTHORIZATION,
+            format!("Bearer {}", token.token.secret()),
+        );
+        match body {
+            Some(value) => {
+                request.insert_header(azure_core::headers::CONTENT_TYPE, "application/json");
+                request.set_body(serde_json::to_vec(value).unwrap_or_default());
+            }
+            None => request.set_body(azure_core::EMPTY_BODY),
+        }
+        let response = self
+            .pipeline
+            .send(&azure_core::Context::default(), &mut request)
+            .await
+            .map_err(|e| AzureError::from_core(e, resource, endpoint))?;
+        let (status, headers, body) = response.deconstruct();
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|e| AzureError::from_core(e, resource, endpoint))?;
+        Ok((u16::from(status), headers, bytes))
+    }
+
+    /// GET and decode a JSON answer.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        resource: &str,
+    ) -> Result<T, AzureError> {
+        let (_, _, body) = self
+            .send(azure_core::Method::Get, path_and_query, None, resource)
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| AzureError::Unexpected {
+            resource: resource.to_string(),
+            detail: format!("the answer is not the expected JSON: {e}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_travel_over_plain_http_to_other_hosts() {
+        let ok = |u: &str| check_transport(&Url::parse(u).unwrap(), "ARM endpoint").is_ok();
+        assert!(ok("https://management.azure.com"));
+        assert!(ok("http://127.0.0.1:8080"));
+        assert!(ok("http://localhost:8080"));
+        assert!(ok("http://[::1]:8080"));
+        assert!(!ok("http://management.azure.com"));
+        assert!(!ok("http://10.0.0.5:8080"));
+        assert!(!ok("ftp://127.0.0.1"));
+    }
+
+    #[test]
+    fn scopes_follow_the_cloud_and_default_to_public() {
+        let scopes = |u: &str| default_scopes(&Url::parse(u).unwrap());
+        assert_eq!(
+            scopes("https://management.azure.com"),
+            vec!["https://management.azure.com/.default"]
+        );
+        assert_eq!(
+            scopes("https://management.usgovcloudapi.net"),
+            vec!["https://management.usgovcloudapi.net/.default"]
+        );
+        assert_eq!(scopes("https://127.0.0.1:8443"), vec![PUBLIC_SCOPE]);
+    }
+}

@@ -1,0 +1,89 @@
+//! Errors from talking to Azure, each naming the resource and carrying ARM's
+//! error code so callers can tell "not found" from "forbidden" from "broken".
+
+use super::id::InvalidResourceId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AzureError {
+    /// ARM answered with an error.
+    #[error("{resource}: Azure answered {status} {code}: {message}")]
+    Arm {
+        status: u16,
+        code: String,
+        message: String,
+        resource: String,
+    },
+    /// No answer at all (DNS, connection, TLS, timeout).
+    #[error("cannot reach {endpoint}: {detail}. Check --arm-endpoint and --ca-file, and that the endpoint is up")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("cannot sign in to Azure: {0}")]
+    Credential(String),
+    #[error("{resource}: unexpected answer from Azure: {detail}")]
+    Unexpected { resource: String, detail: String },
+    #[error(transparent)]
+    InvalidId(#[from] InvalidResourceId),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl AzureError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AzureError::Arm { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AzureError::Arm { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(403)
+    }
+
+    /// Turns an azure_core error into ours, naming `resource`.
+    pub fn from_core(error: azure_core::Error, resource: &str, endpoint: &str) -> Self {
+        if let Some(http) = error.as_http_error() {
+            return AzureError::Arm {
+                status: u16::from(http.status()),
+                code: http.error_code().unwrap_or("Unknown").to_string(),
+                message: http.error_message().unwrap_or("(no message)").to_string(),
+                resource: resource.to_string(),
+            };
+        }
+        match error.kind() {
+            azure_core::error::ErrorKind::Credential => AzureError::Credential(chain(&error)),
+            azure_core::error::ErrorKind::Io => AzureError::Unreachable {
+                endpoint: endpoint.to_string(),
+                detail: chain(&error),
+            },
+            _ => AzureError::Unexpected {
+                resource: resource.to_string(),
+                detail: chain(&error),
+            },
+        }
+    }
+}
+
+/// An error and its causes on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}
