@@ -205,7 +205,14 @@ pub fn create_or_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     }
     vault.modified_at = ctx.now;
     vault.modified_by = ctx.caller.client_id.clone();
-    let reply = vault_json(&vault, ctx.now);
+    // A create always answers `RegisteringDns` (recorded), however short the delay.
+    let as_of = match mode {
+        Mode::Create => vault
+            .created_at
+            .min(vault.provisioned_at - Duration::nanoseconds(1)),
+        _ => ctx.now,
+    };
+    let reply = vault_json(&vault, as_of);
     ctx.state
         .keyvault
         .vaults
