@@ -13,6 +13,9 @@ pub struct ArmError {
     pub message: String,
     /// Extra response headers (e.g. `Retry-After`, `WWW-Authenticate`).
     pub headers: Vec<(String, String)>,
+    /// Older providers (Microsoft.Insights) answer `{"code","message"}` without
+    /// the `error` envelope; their specs define that shape.
+    pub unwrapped: bool,
 }
 
 impl ArmError {
@@ -22,7 +25,14 @@ impl ArmError {
             code: code.to_string(),
             message: message.into(),
             headers: Vec::new(),
+            unwrapped: false,
         }
+    }
+
+    /// The same error in the provider's own shape, without the `error` envelope.
+    pub fn unwrapped(mut self) -> Self {
+        self.unwrapped = true;
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -31,7 +41,12 @@ impl ArmError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"code": self.code, "message": self.message}})
+        let inner = json!({"code": self.code, "message": self.message});
+        if self.unwrapped {
+            inner
+        } else {
+            json!({ "error": inner })
+        }
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {

@@ -216,6 +216,12 @@ impl Emulator {
             reply.headers.extend(e.headers);
             reply
         });
+        if reply.body.is_some() {
+            reply.headers.push((
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ));
+        }
         let request_id = uuid::Uuid::new_v4().to_string();
         reply
             .headers
@@ -231,7 +237,7 @@ impl Emulator {
         let code = reply
             .body
             .as_ref()
-            .and_then(|b| b.pointer("/error/code"))
+            .and_then(|b| b.pointer("/error/code").or_else(|| b.get("code")))
             .and_then(Value::as_str)
             .map(str::to_string);
         self.journal(
@@ -600,7 +606,13 @@ pub fn to_response(reply: &Reply) -> Response<Full<Bytes>> {
     let mut builder = Response::builder().status(reply.status);
     let body = match &reply.body {
         Some(value) => {
-            builder = builder.header("content-type", "application/json; charset=utf-8");
+            if !reply
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                builder = builder.header("content-type", "application/json; charset=utf-8");
+            }
             Bytes::from(serde_json::to_vec(value).unwrap_or_default())
         }
         None => Bytes::new(),
