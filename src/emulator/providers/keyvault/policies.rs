@@ -301,3 +301,98 @@ pub fn update_access_policy(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .insert(next.name.to_ascii_lowercase(), next);
     Ok(Reply::ok(reply))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    const TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
+    const OBJECT: &str = "00000000-0000-0000-0000-0000000000bb";
+
+    fn entries(keys: &[&str]) -> Vec<AccessPolicy> {
+        let list = json!([{"tenantId": TENANT, "objectId": OBJECT, "permissions": {"keys": keys}}]);
+        parse_policies(&list, TENANT, 16).unwrap()
+    }
+
+    fn at(secs: i64) -> GrantClock {
+        GrantClock {
+            now: Utc.timestamp_opt(secs, 0).single().unwrap(),
+            propagation: Duration::seconds(10),
+        }
+    }
+
+    fn effective(vault: &Vault, name: &str) -> i64 {
+        vault.access_policies[0].permissions["keys"]
+            .iter()
+            .find(|g| g.name == name)
+            .unwrap()
+            .effective_at
+            .timestamp()
+    }
+
+    fn vault() -> Vault {
+        serde_json::from_value(json!({
+            "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+            "subscriptionId": "s", "resourceGroup": "rg", "name": "kv", "location": "westeurope",
+            "tags": {}, "tenantId": TENANT, "skuName": "standard", "accessPolicies": [],
+            "enabledForDeployment": false, "enabledForDiskEncryption": null,
+            "enabledForTemplateDeployment": null, "softDeleteRetentionInDays": 90,
+            "enableRbacAuthorization": null, "enablePurgeProtection": true, "networkAcls": null,
+            "publicNetworkAccess": "Enabled", "createdAt": "2026-01-01T00:00:00Z", "createdBy": "c",
+            "modifiedAt": "2026-01-01T00:00:00Z", "modifiedBy": "c",
+            "provisionedAt": "2026-01-01T00:00:00Z", "keys": {}, "deletedKeys": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_new_permission_propagates_from_its_own_grant() {
+        let mut v = vault();
+        add(&mut v, entries(&["get"]), at(100));
+        assert_eq!(effective(&v, "get"), 110);
+        // A later add of more permissions leaves the earlier ones as they were.
+        add(&mut v, entries(&["get", "wrapKey"]), at(200));
+        assert_eq!(effective(&v, "get"), 110);
+        assert_eq!(effective(&v, "wrapKey"), 210);
+        // Replace keeps what the object already had, starts the clock for the rest.
+        v.access_policies = replace_policies(
+            &v.access_policies,
+            entries(&["wrapKey", "unwrapKey"]),
+            at(300),
+        );
+        assert_eq!(effective(&v, "wrapKey"), 210);
+        assert_eq!(effective(&v, "unwrapKey"), 310);
+        assert!(v.access_policies[0].permissions["keys"]
+            .iter()
+            .all(|g| g.name != "get"));
+        remove(&mut v, entries(&["wrapKey", "unwrapKey"]));
+        assert!(v.access_policies.is_empty());
+    }
+
+    #[test]
+    fn entries_must_be_well_formed() {
+        let bad = [
+            json!([{"tenantId": TENANT, "objectId": "x", "permissions": {}}]),
+            json!([{"tenantId": "00000000-0000-0000-0000-0000000000cc", "objectId": OBJECT, "permissions": {}}]),
+            json!([{"tenantId": TENANT, "objectId": OBJECT}]),
+            json!([{"tenantId": TENANT, "objectId": OBJECT, "permissions": {"keys": ["fly"]}}]),
+            json!([{"tenantId": TENANT, "objectId": OBJECT, "permissions": {"vaults": ["get"]}}]),
+            json!([{"tenantId": TENANT, "objectId": OBJECT, "permissions": {}},
+                   {"tenantId": TENANT, "objectId": OBJECT, "permissions": {}}]),
+        ];
+        for list in bad {
+            assert_eq!(
+                parse_policies(&list, TENANT, 16).unwrap_err().code,
+                "BadRequest",
+                "{list}"
+            );
+        }
+        let many: Vec<Value> = (0..17)
+            .map(|i| json!({"tenantId": TENANT, "objectId": format!("00000000-0000-0000-0000-{i:012}"), "permissions": {}}))
+            .collect();
+        assert!(parse_policies(&Value::Array(many), TENANT, 16).is_err());
+        // Permission names are accepted in any case (and echoed as sent).
+        assert!(parse_policies(&json!([{"tenantId": TENANT, "objectId": OBJECT, "permissions": {"keys": ["WrapKey"]}}]), TENANT, 16).is_ok());
+    }
+}
