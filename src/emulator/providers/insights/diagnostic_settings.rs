@@ -1,0 +1,400 @@
+//! Subscription diagnostic settings (`Microsoft.Insights/diagnosticSettings`
+//! at subscription scope, api-version 2021-05-01-preview): where a
+//! subscription's activity log is exported.
+
+use super::{bad_request, check_storage_account_id, entry_key};
+use crate::emulator::context::Ctx;
+use crate::emulator::error::ArmError;
+use crate::emulator::reply::Reply;
+use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use hyper::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+const API: &[&str] = &["2021-05-01-preview"];
+const TYPE: &str = "Microsoft.Insights/diagnosticSettings";
+/// Azure Monitor's hard limit of diagnostic settings per resource (here: per subscription).
+pub const MAX_SETTINGS: usize = 5;
+/// The activity log's categories, in Azure's casing.
+pub const CATEGORIES: &[&str] = &[
+    "Administrative",
+    "Security",
+    "ServiceHealth",
+    "Alert",
+    "Recommendation",
+    "Policy",
+    "Autoscale",
+    "ResourceHealth",
+];
+const CATEGORY_GROUPS: &[&str] = &["allLogs"];
+
+/// One `logs` entry: a category or a category group, enabled or not.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LogSettings {
+    pub category: Option<String>,
+    pub category_group: Option<String>,
+    pub enabled: bool,
+}
+
+impl LogSettings {
+    /// True when this entry exports `category`.
+    fn covers(&self, category: &str) -> bool {
+        self.enabled
+            && (self.category_group.is_some()
+                || self
+                    .category
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(category)))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosticSetting {
+    pub subscription_id: String,
+    pub name: String,
+    pub storage_account_id: Option<String>,
+    pub workspace_id: Option<String>,
+    pub event_hub_authorization_rule_id: Option<String>,
+    pub event_hub_name: Option<String>,
+    pub service_bus_rule_id: Option<String>,
+    pub marketplace_partner_id: Option<String>,
+    pub logs: Vec<LogSettings>,
+}
+
+impl DiagnosticSetting {
+    /// The destinations (data sinks) this setting sends to.
+    fn sinks(&self) -> Vec<&str> {
+        [
+            &self.storage_account_id,
+            &self.workspace_id,
+            &self.event_hub_authorization_rule_id,
+            &self.service_bus_rule_id,
+            &self.marketplace_partner_id,
+        ]
+        .into_iter()
+        .filter_map(|s| s.as_deref())
+        .collect()
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    let item =
+        "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/diagnosticSettings/{name}";
+    let list = "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/diagnosticSettings";
+    let route = |method, pattern, operation, access, handler| Route {
+        method,
+        pattern,
+        operation,
+        api_versions: API,
+        api_policy: ApiVersionPolicy::Provider(TYPE),
+        access,
+        handler,
+    };
+    vec![
+        route(
+            Method::PUT,
+            item,
+            "SubscriptionDiagnosticSettings_CreateOrUpdate",
+            Access::Write,
+            put,
+        ),
+        route(
+            Method::GET,
+            item,
+            "SubscriptionDiagnosticSettings_Get",
+            Access::Read,
+            get,
+        ),
+        route(
+            Method::DELETE,
+            item,
+            "SubscriptionDiagnosticSettings_Delete",
+            Access::Write,
+            delete,
+        ),
+        route(
+            Method::GET,
+            list,
+            "SubscriptionDiagnosticSettings_List",
+            Access::Read,
+            list_settings,
+        ),
+    ]
+}
+
+/// As recorded: no leading slash and a lower-case `microsoft.insights`.
+fn setting_id(subscription: &str, name: &str) -> String {
+    format!("subscriptions/{subscription}/providers/microsoft.insights/diagnosticSettings/{name}")
+}
+
+fn to_json(s: &DiagnosticSetting) -> Value {
+    let mut properties = Map::new();
+    let optional = [
+        ("storageAccountId", &s.storage_account_id),
+        ("workspaceId", &s.workspace_id),
+        (
+            "eventHubAuthorizationRuleId",
+            &s.event_hub_authorization_rule_id,
+        ),
+        ("eventHubName", &s.event_hub_name),
+        ("serviceBusRuleId", &s.service_bus_rule_id),
+        ("marketplacePartnerId", &s.marketplace_partner_id),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            properties.insert(name.into(), json!(value));
+        }
+    }
+    // Recorded: every entry carries both `category` and `categoryGroup`, the unused one null.
+    let logs: Vec<Value> = s
+        .logs
+        .iter()
+        .map(|l| json!({"category": l.category, "enabled": l.enabled, "categoryGroup": l.category_group}))
+        .collect();
+    properties.insert("logs".into(), Value::Array(logs));
+    json!({
+        "id": setting_id(&s.subscription_id, &s.name),
+        "type": TYPE,
+        "name": s.name,
+        "location": "global",
+        "properties": properties,
+    })
+}
+
+fn not_found(name: &str) -> ArmError {
+    ArmError::not_found(
+        "ResourceNotFound",
+        format!("The diagnostic setting '{name}' doesn't exist."),
+    )
+}
+
+/// Names Azure refuses: empty, over 260 characters, or with URL-reserved characters.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 260
+        && !name.contains(['/', '\\', '?', '#', '%', '&', '<', '>', '*', ':', '+'])
+}
+
+/// A destination id: an empty string counts as absent (as spec examples send it).
+fn destination(props: &Map<String, Value>, name: &str) -> Result<Option<String>, ArmError> {
+    match props.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ArmError::invalid_request_content(format!(
+            "properties.{name} must be a string"
+        ))),
+    }
+}
+
+fn parse_log(entry: &Value) -> Result<LogSettings, ArmError> {
+    let Some(entry) = entry.as_object() else {
+        return Err(ArmError::invalid_request_content(
+            "each logs entry must be an object",
+        ));
+    };
+    let Some(enabled) = entry.get("enabled").and_then(Value::as_bool) else {
+        return Err(ArmError::invalid_request_content(
+            "Required property 'enabled' not found in JSON. Path 'properties.logs'",
+        ));
+    };
+    let text = |name: &str| {
+        entry
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let (category, category_group) = match (text("category"), text("categoryGroup")) {
+        (Some(c), None) => match CATEGORIES.iter().find(|k| k.eq_ignore_ascii_case(c)) {
+            Some(known) => (Some(known.to_string()), None),
+            None => return Err(bad_request(format!("Category '{c}' is not supported."))),
+        },
+        (None, Some(g)) => match CATEGORY_GROUPS.iter().find(|k| k.eq_ignore_ascii_case(g)) {
+            Some(known) => (None, Some(known.to_string())),
+            None => {
+                return Err(bad_request(format!(
+                    "Category group '{g}' is not supported."
+                )))
+            }
+        },
+        (Some(_), Some(_)) => {
+            return Err(bad_request(
+                "Only one of category or categoryGroup can be specified in a log setting.",
+            ))
+        }
+        (None, None) => {
+            return Err(bad_request(
+                "Either category or categoryGroup must be specified in a log setting.",
+            ))
+        }
+    };
+    Ok(LogSettings {
+        category,
+        category_group,
+        enabled,
+    })
+}
+
+fn parse_setting(ctx: &Ctx, subscription: &str, name: &str) -> Result<DiagnosticSetting, ArmError> {
+    let body = ctx.body()?;
+    if let Some(location) = body.get("location").filter(|l| !l.is_null()) {
+        if !location
+            .as_str()
+            .is_some_and(|l| l.eq_ignore_ascii_case("global"))
+        {
+            return Err(bad_request(
+                "The location of a subscription diagnostic setting must be 'global'.",
+            ));
+        }
+    }
+    let Some(Value::Object(props)) = body.get("properties") else {
+        return Err(ArmError::invalid_request_content(
+            "Required property 'properties' not found in JSON.",
+        ));
+    };
+    let logs = match props.get("logs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(entries)) => entries.iter().map(parse_log).collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(ArmError::invalid_request_content(
+                "properties.logs must be an array",
+            ))
+        }
+    };
+    let setting = DiagnosticSetting {
+        subscription_id: subscription.to_string(),
+        name: name.to_string(),
+        storage_account_id: destination(props, "storageAccountId")?,
+        workspace_id: destination(props, "workspaceId")?,
+        event_hub_authorization_rule_id: destination(props, "eventHubAuthorizationRuleId")?,
+        event_hub_name: destination(props, "eventHubName")?,
+        service_bus_rule_id: destination(props, "serviceBusRuleId")?,
+        marketplace_partner_id: destination(props, "marketplacePartnerId")?,
+        logs,
+    };
+    if setting.sinks().is_empty() {
+        return Err(bad_request(
+            "At least one storage account, event hub, log analytics workspace or partner solution destination must be specified.",
+        ));
+    }
+    if let Some(id) = &setting.storage_account_id {
+        check_storage_account_id(id, "properties.storageAccountId")?;
+    }
+    Ok(setting)
+}
+
+/// Azure refuses two settings sending the same category to the same sink.
+fn check_sink_reuse(
+    new: &DiagnosticSetting,
+    others: &[&DiagnosticSetting],
+) -> Result<(), ArmError> {
+    for other in others
+        .iter()
+        .filter(|o| !o.name.eq_ignore_ascii_case(&new.name))
+    {
+        for sink in new.sinks() {
+            if !other.sinks().iter().any(|s| s.eq_ignore_ascii_case(sink)) {
+                continue;
+            }
+            if let Some(category) = CATEGORIES.iter().find(|c| {
+                new.logs.iter().any(|l| l.covers(c)) && other.logs.iter().any(|l| l.covers(c))
+            }) {
+                return Err(bad_request(format!(
+                    "Data sink '{sink}' is already used in diagnostic setting '{}' for category '{category}'. Data sinks can't be reused in different settings on the same category for the same resource.",
+                    other.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let subscription = ctx.param("subscriptionId").to_string();
+    let name = ctx.param("name").to_string();
+    if !valid_name(&name) {
+        return Err(bad_request(format!(
+            "The diagnostic setting name '{name}' is invalid."
+        )));
+    }
+    let mut setting = parse_setting(ctx, &subscription, &name)?;
+    let key = entry_key(&subscription, &name);
+    let existing = ctx.state.insights.diagnostic_settings.get(&key).cloned();
+    let others = ctx.state.insights.diagnostic_settings(&subscription);
+    if existing.is_none() && others.len() >= MAX_SETTINGS {
+        return Err(bad_request(format!(
+            "The limit of {MAX_SETTINGS} diagnostic settings was reached for this subscription. To create diagnostic setting '{name}', delete an existing one."
+        )));
+    }
+    check_sink_reuse(&setting, &others)?;
+    if let Some(existing) = existing {
+        // The name keeps the casing it was created with.
+        setting.name = existing.name;
+        setting.subscription_id = existing.subscription_id;
+    }
+    // Recorded: 200 on create as well as on update.
+    let reply = Reply::ok(to_json(&setting));
+    ctx.state.insights.diagnostic_settings.insert(key, setting);
+    Ok(reply)
+}
+
+fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let name = ctx.param("name");
+    ctx.state
+        .insights
+        .diagnostic_settings
+        .get(&entry_key(ctx.param("subscriptionId"), name))
+        .map(|s| Reply::ok(to_json(s)))
+        .ok_or_else(|| not_found(name))
+}
+
+fn delete(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let key = entry_key(ctx.param("subscriptionId"), ctx.param("name"));
+    let status = match ctx.state.insights.diagnostic_settings.remove(&key) {
+        Some(_) => StatusCode::OK,
+        None => StatusCode::NO_CONTENT,
+    };
+    Ok(Reply::empty(status))
+}
+
+fn list_settings(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let value: Vec<Value> = ctx
+        .state
+        .insights
+        .diagnostic_settings(ctx.param("subscriptionId"))
+        .into_iter()
+        .map(to_json)
+        .collect();
+    Ok(Reply::ok(json!({ "value": value })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_entries_are_checked_and_normalised() {
+        let l = parse_log(&json!({"category": "administrative", "enabled": true})).unwrap();
+        assert_eq!(l.category.as_deref(), Some("Administrative"));
+        let g = parse_log(&json!({"categoryGroup": "allLogs", "enabled": false})).unwrap();
+        assert_eq!(g.category_group.as_deref(), Some("allLogs"));
+        assert_eq!(
+            parse_log(&json!({"category": "StorageWrite", "enabled": true}))
+                .unwrap_err()
+                .message,
+            "Category 'StorageWrite' is not supported."
+        );
+        assert!(parse_log(&json!({"category": "Policy"})).is_err());
+        assert!(parse_log(&json!({"enabled": true})).is_err());
+    }
+
+    #[test]
+    fn names_refuse_reserved_characters() {
+        assert!(valid_name("export-to-logs"));
+        assert!(!valid_name("a/b"));
+        assert!(!valid_name(""));
+        assert!(!valid_name(&"x".repeat(261)));
+    }
+}
