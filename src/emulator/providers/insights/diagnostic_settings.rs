@@ -2,7 +2,7 @@
 //! at subscription scope, api-version 2021-05-01-preview): where a
 //! subscription's activity log is exported.
 
-use super::{bad_request, check_storage_account_id, entry_key};
+use super::{bad_request, check_storage_account_id, entry_key, flat};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
@@ -98,28 +98,28 @@ pub fn routes() -> Vec<Route> {
             item,
             "SubscriptionDiagnosticSettings_CreateOrUpdate",
             Access::Write,
-            put,
+            |ctx| flat(put(ctx)),
         ),
         route(
             Method::GET,
             item,
             "SubscriptionDiagnosticSettings_Get",
             Access::Read,
-            get,
+            |ctx| flat(get(ctx)),
         ),
         route(
             Method::DELETE,
             item,
             "SubscriptionDiagnosticSettings_Delete",
             Access::Write,
-            delete,
+            |ctx| flat(delete(ctx)),
         ),
         route(
             Method::GET,
             list,
             "SubscriptionDiagnosticSettings_List",
             Access::Read,
-            list_settings,
+            |ctx| flat(list_settings(ctx)),
         ),
     ]
 }

@@ -2,7 +2,7 @@
 //! 2016-03-01): the activity log export that predates diagnostic settings,
 //! retired on 30 Sep 2026 but still found on old subscriptions.
 
-use super::{bad_request, check_storage_account_id, entry_key};
+use super::{bad_request, check_storage_account_id, entry_key, flat};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::{normalize_location, required_location, REGIONS};
@@ -55,23 +55,21 @@ pub fn routes() -> Vec<Route> {
             item,
             "LogProfiles_CreateOrUpdate",
             Access::Write,
-            put,
+            |ctx| flat(put(ctx)),
         ),
-        route(Method::GET, item, "LogProfiles_Get", Access::Read, get),
+        route(Method::GET, item, "LogProfiles_Get", Access::Read, |ctx| {
+            flat(get(ctx))
+        }),
         route(
             Method::DELETE,
             item,
             "LogProfiles_Delete",
             Access::Write,
-            delete,
+            |ctx| flat(delete(ctx)),
         ),
-        route(
-            Method::GET,
-            list,
-            "LogProfiles_List",
-            Access::Read,
-            list_profiles,
-        ),
+        route(Method::GET, list, "LogProfiles_List", Access::Read, |ctx| {
+            flat(list_profiles(ctx))
+        }),
     ]
 }
 

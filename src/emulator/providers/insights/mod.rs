@@ -7,10 +7,12 @@ pub mod diagnostic_settings;
 pub mod log_profiles;
 
 use crate::emulator::error::ArmError;
+use crate::emulator::reply::Reply;
 use crate::emulator::router::Route;
 use diagnostic_settings::DiagnosticSetting;
 use log_profiles::LogProfile;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -52,6 +54,19 @@ pub fn routes() -> Vec<Route> {
     let mut routes = diagnostic_settings::routes();
     routes.extend(log_profiles::routes());
     routes
+}
+
+/// Azure Monitor answers its own errors flat, `{"code","message"}` without the
+/// `error` envelope: its specs' `ErrorResponse` says so, and clients built on
+/// them read `Code: ResourceNotFound` from real answers (azure-powershell#7082,
+/// azure-cli#21119 shows `{"code":"StorageAccountNotAccessible",...}`). Errors
+/// ARM raises before the request reaches Insights keep ARM's envelope.
+fn flat(result: Result<Reply, ArmError>) -> Result<Reply, ArmError> {
+    Ok(result.unwrap_or_else(|e| {
+        let mut reply = Reply::json(e.status, json!({"code": e.code, "message": e.message}));
+        reply.headers.extend(e.headers);
+        reply
+    }))
 }
 
 /// Insights' validation failures: plain `BadRequest` with a message, as its
