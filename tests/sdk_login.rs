@@ -5,8 +5,11 @@
 
 mod support;
 
+use actlog_cmk::azure::id::StorageAccountId;
+use actlog_cmk::azure::{monitor, storage, subscriptions};
 use actlog_cmk::azure::{Arm, AuthKind, AzureError, ConnectionOptions};
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{json, Value};
 use support::*;
 
 #[tokio::test]
@@ -37,6 +40,8 @@ async fn azure_identity_logs_in_and_the_pipeline_reaches_arm() {
         .await
         .expect("list");
     assert_eq!(list["value"][0]["subscriptionId"], SUB1);
+
+    readers_see_what_the_emulator_holds(&env, &arm).await;
 
     // An ARM error keeps its status and code and names the resource.
     let err = arm
@@ -87,4 +92,46 @@ async fn azure_identity_logs_in_and_the_pipeline_reaches_arm() {
     assert!(matches!(err, AzureError::Credential(_)), "{err:?}");
     assert!(!err.to_string().contains("wrong-secret-value"));
     assert!(!err.to_string().contains(&c.client_secret));
+}
+
+/// The typed readers (subscriptions with paging, diagnostic settings, log
+/// profiles, storage accounts through azure_mgmt_storage) against real answers.
+async fn readers_see_what_the_emulator_holds(env: &Env, arm: &Arm) {
+    env.add_subscription(SUB2, "two").await;
+    env.add_subscription(SUB3, "three").await;
+    env.patch_settings(json!({"subscriptionPageSize": 2})).await;
+    let (subs, pages) = subscriptions::list(arm).await.expect("subscriptions");
+    assert_eq!((subs.len(), pages), (3, 2));
+
+    env.put_resource_group(SUB2, "rg-logs", "westeurope").await;
+    let account = format!("/subscriptions/{SUB2}/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/stcentral01");
+    let created = env
+        .arm(Method::PUT, &format!("{account}?api-version=2023-05-01"), Some(json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}})))
+        .await;
+    assert_eq!(created.status, 202);
+    let diag = format!("/subscriptions/{SUB1}/providers/Microsoft.Insights/diagnosticSettings/to-central?api-version=2021-05-01-preview");
+    let put = env
+        .arm(Method::PUT, &diag, Some(json!({"properties": {"storageAccountId": account, "logs": [{"category": "Administrative", "enabled": true}, {"category": "Policy", "enabled": false}]}})))
+        .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    let settings = monitor::diagnostic_settings(arm, SUB1)
+        .await
+        .expect("settings");
+    assert_eq!(settings.len(), 1);
+    assert_eq!(settings[0].name, "to-central");
+    assert_eq!(settings[0].enabled_categories, vec!["Administrative"]);
+    let id = StorageAccountId::parse(settings[0].storage_account_id.as_deref().unwrap()).unwrap();
+    assert_eq!(id, StorageAccountId::parse(&account).unwrap());
+    assert!(monitor::log_profiles(arm, SUB1)
+        .await
+        .expect("profiles")
+        .is_empty());
+
+    let read = storage::get(arm, &id).await.expect("storage account");
+    assert_eq!(read.key_source, "Microsoft.Storage");
+    assert!(!read.uses_key_vault());
+    let missing = StorageAccountId::parse(&account.replace("stcentral01", "stgone01")).unwrap();
+    let err = storage::get(arm, &missing).await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert!(err.to_string().contains("stgone01"));
 }

@@ -9,6 +9,9 @@
 pub mod connection;
 pub mod error;
 pub mod id;
+pub mod monitor;
+pub mod storage;
+pub mod subscriptions;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
 pub use error::AzureError;

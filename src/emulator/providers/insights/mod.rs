@@ -12,7 +12,6 @@ use crate::emulator::router::Route;
 use diagnostic_settings::DiagnosticSetting;
 use log_profiles::LogProfile;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -62,11 +61,7 @@ pub fn routes() -> Vec<Route> {
 /// azure-cli#21119 shows `{"code":"StorageAccountNotAccessible",...}`). Errors
 /// ARM raises before the request reaches Insights keep ARM's envelope.
 fn flat(result: Result<Reply, ArmError>) -> Result<Reply, ArmError> {
-    Ok(result.unwrap_or_else(|e| {
-        let mut reply = Reply::json(e.status, json!({"code": e.code, "message": e.message}));
-        reply.headers.extend(e.headers);
-        reply
-    }))
+    result.map_err(ArmError::unwrapped)
 }
 
 /// Insights' validation failures: plain `BadRequest` with a message, as its

@@ -1,0 +1,116 @@
+//! Where a subscription sends its activity log: subscription diagnostic
+//! settings (2021-05-01-preview) and legacy log profiles (2016-03-01).
+//! azure_mgmt_monitor 0.21 has these only in a tag that does not compile
+//! (AZURE_NOTES §4), so they go through the shared pipeline with small models.
+
+use super::{Arm, AzureError};
+use serde::Deserialize;
+
+pub const DIAGNOSTIC_SETTINGS_API: &str = "2021-05-01-preview";
+pub const LOG_PROFILES_API: &str = "2016-03-01";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagnosticSetting {
+    pub name: String,
+    pub storage_account_id: Option<String>,
+    /// Categories (or category groups) with `enabled: true`.
+    pub enabled_categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogProfile {
+    pub name: String,
+    pub storage_account_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct List<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct RawSetting {
+    name: String,
+    #[serde(default)]
+    properties: RawSettingProperties,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawSettingProperties {
+    storage_account_id: Option<String>,
+    #[serde(default)]
+    logs: Vec<RawLog>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLog {
+    category: Option<String>,
+    category_group: Option<String>,
+    #[serde(default)]
+    enabled: bool,
+}
+
+#[derive(Deserialize)]
+struct RawProfile {
+    name: String,
+    #[serde(default)]
+    properties: RawProfileProperties,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawProfileProperties {
+    storage_account_id: Option<String>,
+}
+
+pub async fn diagnostic_settings(
+    arm: &Arm,
+    subscription_id: &str,
+) -> Result<Vec<DiagnosticSetting>, AzureError> {
+    let path = format!(
+        "/subscriptions/{subscription_id}/providers/Microsoft.Insights/diagnosticSettings?api-version={DIAGNOSTIC_SETTINGS_API}"
+    );
+    let list: List<RawSetting> = arm
+        .get_json(
+            &path,
+            &format!("the diagnostic settings of subscription {subscription_id}"),
+        )
+        .await?;
+    Ok(list
+        .value
+        .into_iter()
+        .map(|s| DiagnosticSetting {
+            name: s.name,
+            storage_account_id: s.properties.storage_account_id.filter(|id| !id.is_empty()),
+            enabled_categories: s
+                .properties
+                .logs
+                .into_iter()
+                .filter(|l| l.enabled)
+                .filter_map(|l| l.category.or(l.category_group))
+                .collect(),
+        })
+        .collect())
+}
+
+pub async fn log_profiles(arm: &Arm, subscription_id: &str) -> Result<Vec<LogProfile>, AzureError> {
+    let path = format!("/subscriptions/{subscription_id}/providers/Microsoft.Insights/logprofiles?api-version={LOG_PROFILES_API}");
+    let list: List<RawProfile> = arm
+        .get_json(
+            &path,
+            &format!("the log profiles of subscription {subscription_id}"),
+        )
+        .await?;
+    Ok(list
+        .value
+        .into_iter()
+        .map(|p| LogProfile {
+            name: p.name,
+            storage_account_id: p.properties.storage_account_id.filter(|id| !id.is_empty()),
+        })
+        .collect())
+}

@@ -1,0 +1,64 @@
+//! Subscriptions the credential can see (`GET /subscriptions`, every page).
+//! Sent through the shared pipeline: azure_mgmt_resources 0.21 fails on the
+//! last page, which has no `nextLink` (AZURE_NOTES §4).
+
+use super::{Arm, AzureError};
+use serde::Deserialize;
+
+pub const API: &str = "2022-12-01";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub subscription_id: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub state: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page {
+    #[serde(default)]
+    value: Vec<Subscription>,
+    next_link: Option<String>,
+}
+
+/// Every subscription, following `nextLink` until the last page. A `nextLink`
+/// to another host is refused: the token must not travel there.
+pub async fn list(arm: &Arm) -> Result<(Vec<Subscription>, usize), AzureError> {
+    let mut next = format!("/subscriptions?api-version={API}");
+    let mut all = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page: Page = arm.get_json(&next, "the subscription list").await?;
+        pages += 1;
+        all.extend(page.value);
+        match page.next_link.filter(|l| !l.is_empty()) {
+            None => return Ok((all, pages)),
+            Some(link) => {
+                let url = arm
+                    .endpoint()
+                    .join(&link)
+                    .map_err(|e| AzureError::Unexpected {
+                        resource: "the subscription list".into(),
+                        detail: format!("bad nextLink {link}: {e}"),
+                    })?;
+                if url.origin() != arm.endpoint().origin() {
+                    return Err(AzureError::Unexpected {
+                        resource: "the subscription list".into(),
+                        detail: format!(
+                            "nextLink points to another host ({}); not following it",
+                            url.origin().ascii_serialization()
+                        ),
+                    });
+                }
+                next = match url.query() {
+                    Some(q) => format!("{}?{q}", url.path()),
+                    None => url.path().to_string(),
+                };
+            }
+        }
+    }
+}
