@@ -338,8 +338,7 @@ impl Emulator {
             }
             Err(false) => return Err(no_route(&incoming.path)),
         };
-        let api_version =
-            check_api_version(route, incoming.query.get("api-version"), &incoming.path)?;
+        let api_version = check_api_version(route, incoming.query.get("api-version"))?;
 
         // The subscription the call is about (its own, or the one inside a role assignment's scope).
         let subscription_id = params
@@ -490,11 +489,7 @@ fn subscription_of(scope: &str) -> Option<String> {
     }
 }
 
-fn check_api_version(
-    route: &Route,
-    given: Option<&String>,
-    path: &str,
-) -> Result<String, ArmError> {
+fn check_api_version(route: &Route, given: Option<&String>) -> Result<String, ArmError> {
     let Some(version) = given else {
         return Err(ArmError::bad_request(
             "MissingApiVersionParameter",
@@ -519,11 +514,12 @@ fn check_api_version(
         });
     Err(match route.api_policy {
         ApiVersionPolicy::Provider(resource_type) if well_formed => {
-            let (namespace, ty) = resource_type.split_once('/').unwrap_or((resource_type, ""));
-            let _ = path;
+            let ty = resource_type
+                .split_once('/')
+                .map_or(resource_type, |(_, ty)| ty);
             ArmError::bad_request(
                 "NoRegisteredProviderFound",
-                format!("No registered resource provider found for location 'global' and API version '{version}' for type '{ty}'. The supported api-versions are '{supported}'. The supported locations are ''. (namespace '{namespace}')"),
+                format!("No registered resource provider found for location 'global' and API version '{version}' for type '{ty}'. The supported api-versions are '{supported}'. The supported locations are '{}'.", super::providers::common::REGIONS.join(", ")),
             )
         }
         _ => ArmError::bad_request(
