@@ -47,6 +47,28 @@ pub struct Route {
 pub type Params = HashMap<String, String>;
 
 impl Route {
+    /// A route for a resource provider's own type: an unknown api-version
+    /// answers `NoRegisteredProviderFound` naming `resource_type`.
+    pub fn provider(
+        resource_type: &'static str,
+        api_versions: &'static [&'static str],
+        method: Method,
+        pattern: &'static str,
+        operation: &'static str,
+        access: Access,
+        handler: Handler,
+    ) -> Route {
+        Route {
+            method,
+            pattern,
+            operation,
+            api_versions,
+            api_policy: ApiVersionPolicy::Provider(resource_type),
+            access,
+            handler,
+        }
+    }
+
     /// Matches `segments` (the request path split on `/`) against the pattern.
     pub fn matches(&self, segments: &[&str]) -> Option<Params> {
         let pattern: Vec<&str> = self.pattern.split('/').filter(|s| !s.is_empty()).collect();

@@ -7,7 +7,7 @@
 mod handlers;
 pub mod roles;
 
-use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use crate::emulator::router::{Access, Route};
 use crate::emulator::state::{is_within, State};
 use chrono::{DateTime, Utc};
 use hyper::Method;
@@ -82,14 +82,8 @@ pub fn grants_key_access(
 pub fn routes() -> Vec<Route> {
     let item = "{*scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}";
     let list = "{*scope}/providers/Microsoft.Authorization/roleAssignments";
-    let route = |method, pattern, operation, access, handler| Route {
-        method,
-        pattern,
-        operation,
-        api_versions: API,
-        api_policy: ApiVersionPolicy::Provider(TYPE),
-        access,
-        handler,
+    let route = |method, pattern, operation, access, handler| {
+        Route::provider(TYPE, API, method, pattern, operation, access, handler)
     };
     vec![
         route(

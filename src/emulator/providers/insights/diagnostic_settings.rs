@@ -6,7 +6,7 @@ use super::{bad_request, check_storage_account_id, entry_key, flat};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
-use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use crate::emulator::router::{Access, Route};
 use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -83,14 +83,8 @@ pub fn routes() -> Vec<Route> {
     let item =
         "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/diagnosticSettings/{name}";
     let list = "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/diagnosticSettings";
-    let route = |method, pattern, operation, access, handler| Route {
-        method,
-        pattern,
-        operation,
-        api_versions: API,
-        api_policy: ApiVersionPolicy::Provider(TYPE),
-        access,
-        handler,
+    let route = |method, pattern, operation, access, handler| {
+        Route::provider(TYPE, API, method, pattern, operation, access, handler)
     };
     vec![
         route(

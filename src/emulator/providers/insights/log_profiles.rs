@@ -7,7 +7,7 @@ use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::{normalize_location, required_location, REGIONS};
 use crate::emulator::reply::Reply;
-use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use crate::emulator::router::{Access, Route};
 use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -40,14 +40,8 @@ pub fn routes() -> Vec<Route> {
     let item =
         "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/logprofiles/{logProfileName}";
     let list = "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/logprofiles";
-    let route = |method, pattern, operation, access, handler| Route {
-        method,
-        pattern,
-        operation,
-        api_versions: API,
-        api_policy: ApiVersionPolicy::Provider(TYPE),
-        access,
-        handler,
+    let route = |method, pattern, operation, access, handler| {
+        Route::provider(TYPE, API, method, pattern, operation, access, handler)
     };
     vec![
         route(

@@ -33,11 +33,10 @@ mod vaults;
 pub use access::{check_cmk_key, ResolvedKey};
 pub use model::{Model, Vault};
 
-use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use crate::emulator::router::{Access, Route};
 use hyper::Method;
 
 const API: &[&str] = &["2023-07-01"];
-const POLICY: ApiVersionPolicy = ApiVersionPolicy::Provider("Microsoft.KeyVault/vaults");
 const VAULT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}";
 const KEYS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys";
 const KEY: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}";
@@ -49,15 +48,15 @@ fn route(
     access: Access,
     handler: crate::emulator::router::Handler,
 ) -> Route {
-    Route {
+    Route::provider(
+        "Microsoft.KeyVault/vaults",
+        API,
         method,
         pattern,
         operation,
-        api_versions: API,
-        api_policy: POLICY,
         access,
         handler,
-    }
+    )
 }
 
 /// Most specific patterns first.

@@ -7,7 +7,7 @@ use super::common::{key, required_location, tags};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
-use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use crate::emulator::router::{Access, Route};
 use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -57,14 +57,8 @@ pub fn identity_id(subscription: &str, resource_group: &str, name: &str) -> Stri
 
 pub fn routes() -> Vec<Route> {
     let pattern = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}";
-    let route = |method, operation, access, handler| Route {
-        method,
-        pattern,
-        operation,
-        api_versions: API,
-        api_policy: ApiVersionPolicy::Provider(TYPE),
-        access,
-        handler,
+    let route = |method, operation, access, handler| {
+        Route::provider(TYPE, API, method, pattern, operation, access, handler)
     };
     vec![
         route(

@@ -13,7 +13,7 @@ use super::common::{key, required_location, resource_id, tags};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
-use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use crate::emulator::router::{Access, Route};
 use encryption::Change;
 use hyper::{Method, StatusCode};
 use model::{to_json, Encryption, Operation, RESOURCE_TYPE};
@@ -24,7 +24,6 @@ use request::{
 use serde_json::{json, Map, Value};
 
 const API: &[&str] = &["2023-05-01"];
-const POLICY: ApiVersionPolicy = ApiVersionPolicy::Provider(RESOURCE_TYPE);
 const ACCOUNT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts/{accountName}";
 
 fn route(
@@ -34,15 +33,15 @@ fn route(
     access: Access,
     handler: crate::emulator::router::Handler,
 ) -> Route {
-    Route {
+    Route::provider(
+        RESOURCE_TYPE,
+        API,
         method,
         pattern,
         operation,
-        api_versions: API,
-        api_policy: POLICY,
         access,
         handler,
-    }
+    )
 }
 
 /// Most specific first; the patterns differ in length, so none shadows another.
