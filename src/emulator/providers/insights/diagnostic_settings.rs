@@ -2,7 +2,7 @@
 //! at subscription scope, api-version 2021-05-01-preview): where a
 //! subscription's activity log is exported.
 
-use super::{bad_request, check_storage_account_id, entry_key, flat};
+use super::{bad_request, check_storage_account_id, entry_key, flat, optional_id, valid_name};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
@@ -164,25 +164,6 @@ fn not_found(name: &str) -> ArmError {
     )
 }
 
-/// Names Azure refuses: empty, over 260 characters, or with URL-reserved characters.
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 260
-        && !name.contains(['/', '\\', '?', '#', '%', '&', '<', '>', '*', ':', '+'])
-}
-
-/// A destination id: an empty string counts as absent (as spec examples send it).
-fn destination(props: &Map<String, Value>, name: &str) -> Result<Option<String>, ArmError> {
-    match props.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ArmError::invalid_request_content(format!(
-            "properties.{name} must be a string"
-        ))),
-    }
-}
-
 fn parse_log(entry: &Value) -> Result<LogSettings, ArmError> {
     let Some(entry) = entry.as_object() else {
         return Err(ArmError::invalid_request_content(
@@ -260,12 +241,12 @@ fn parse_setting(ctx: &Ctx, subscription: &str, name: &str) -> Result<Diagnostic
     let setting = DiagnosticSetting {
         subscription_id: subscription.to_string(),
         name: name.to_string(),
-        storage_account_id: destination(props, "storageAccountId")?,
-        workspace_id: destination(props, "workspaceId")?,
-        event_hub_authorization_rule_id: destination(props, "eventHubAuthorizationRuleId")?,
-        event_hub_name: destination(props, "eventHubName")?,
-        service_bus_rule_id: destination(props, "serviceBusRuleId")?,
-        marketplace_partner_id: destination(props, "marketplacePartnerId")?,
+        storage_account_id: optional_id(props, "storageAccountId")?,
+        workspace_id: optional_id(props, "workspaceId")?,
+        event_hub_authorization_rule_id: optional_id(props, "eventHubAuthorizationRuleId")?,
+        event_hub_name: optional_id(props, "eventHubName")?,
+        service_bus_rule_id: optional_id(props, "serviceBusRuleId")?,
+        marketplace_partner_id: optional_id(props, "marketplacePartnerId")?,
         logs,
     };
     if setting.sinks().is_empty() {

@@ -2,7 +2,7 @@
 //! 2016-03-01): the activity log export that predates diagnostic settings,
 //! retired on 30 Sep 2026 but still found on old subscriptions.
 
-use super::{bad_request, check_storage_account_id, entry_key, flat};
+use super::{bad_request, check_storage_account_id, entry_key, flat, optional_id, valid_name};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::{normalize_location, required_location, REGIONS};
@@ -93,23 +93,6 @@ fn not_found(name: &str) -> ArmError {
         "NotFound",
         format!("The log profile '{name}' could not be found."),
     )
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 260
-        && !name.contains(['/', '\\', '?', '#', '%', '&', '<', '>', '*', ':', '+'])
-}
-
-fn optional_id(props: &Map<String, Value>, name: &str) -> Result<Option<String>, ArmError> {
-    match props.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ArmError::invalid_request_content(format!(
-            "properties.{name} must be a string"
-        ))),
-    }
 }
 
 fn required_strings(props: &Map<String, Value>, name: &str) -> Result<Vec<String>, ArmError> {

@@ -12,6 +12,7 @@ use crate::emulator::router::Route;
 use diagnostic_settings::DiagnosticSetting;
 use log_profiles::LogProfile;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -97,6 +98,28 @@ fn check_storage_account_id(id: &str, path: &str) -> Result<(), ArmError> {
         "LinkedInvalidPropertyId",
         format!("Property id '{id}' at path '{path}' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{{subscriptionId}}' or '/providers/{{resourceProviderNamespace}}/'. Expected a storage account resource id."),
     ))
+}
+
+/// Names Azure refuses: empty, over 260 characters, or with URL-reserved characters.
+pub(super) fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 260
+        && !name.contains(['/', '\\', '?', '#', '%', '&', '<', '>', '*', ':', '+'])
+}
+
+/// An optional resource id property: an empty string counts as absent (as spec examples send it).
+pub(super) fn optional_id(
+    props: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, ArmError> {
+    match props.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ArmError::invalid_request_content(format!(
+            "properties.{name} must be a string"
+        ))),
+    }
 }
 
 #[cfg(test)]
