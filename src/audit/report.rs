@@ -1,0 +1,315 @@
+//! The audit's result as plain data: what every view (`render/`) shows and
+//! what `--output json` serialises. The JSON form is versioned
+//! ([`SCHEMA_VERSION`]) and documented in docs/output.md and
+//! docs/schemas/audit.schema.json; change both together.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Bump when a field is removed or changes meaning (adding one is compatible).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub generated_at: DateTime<Utc>,
+    pub arm_endpoint: String,
+    pub summary: Summary,
+    /// One entry per subscription in scope, in the order they were given or listed.
+    pub subscriptions: Vec<SubscriptionAudit>,
+    /// One entry per unique destination account, sorted by id.
+    pub destinations: Vec<Destination>,
+    /// Things worth knowing that are not findings (retired log profiles,
+    /// settings with no log category enabled, ...).
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub subscriptions: usize,
+    pub destinations: usize,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub cmk_broken: usize,
+    pub unreadable: usize,
+    pub missing: usize,
+    /// True when a subscription's sources or an account could not be read:
+    /// the findings may not be all there are.
+    pub incomplete: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionAudit {
+    pub subscription_id: String,
+    /// The subscription could be read completely (diagnostic settings listed).
+    pub complete: bool,
+    /// Why not, naming the permission or the next step.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Destination {
+    /// As the account's own id reads when it could be read, else as the first
+    /// source names it.
+    pub storage_account_id: String,
+    pub status: Status,
+    /// Why the status is what it is; empty only for `compliant`.
+    pub reasons: Vec<Reason>,
+    /// Every setting and profile that sends an activity log here.
+    pub sources: Vec<Source>,
+    /// The account's encryption as read; absent when it could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Compliant,
+    NonCompliant,
+    CmkBroken,
+    Unreadable,
+    Missing,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Compliant => "compliant",
+            Status::NonCompliant => "non_compliant",
+            Status::CmkBroken => "cmk_broken",
+            Status::Unreadable => "unreadable",
+            Status::Missing => "missing",
+        }
+    }
+
+    /// A finding is something to fix; `unreadable` is a gap in the audit instead.
+    pub fn is_finding(self) -> bool {
+        matches!(
+            self,
+            Status::NonCompliant | Status::CmkBroken | Status::Missing
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub code: ReasonCode,
+    /// One sentence for a person: what is wrong, on which resource, what to do.
+    pub message: String,
+}
+
+/// Machine-readable reasons; SARIF rule ids are these in kebab-case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// `keySource` is `Microsoft.Storage`: Microsoft-managed keys.
+    MicrosoftManagedKeys,
+    /// `Microsoft.Keyvault` without a vault URI or key name.
+    KeyVaultPropertiesMissing,
+    VaultNotFound,
+    VaultSoftDeleteDisabled,
+    VaultPurgeProtectionDisabled,
+    VaultFirewallBlocksTrustedServices,
+    KeyNotFound,
+    KeyDisabled,
+    KeyExpired,
+    KeyNotYetValid,
+    KeyNotRsa,
+    KeyTooSmall,
+    /// The account has no identity that the encryption can use.
+    IdentityMissing,
+    /// The identity lacks get, wrapKey or unwrapKey on the key.
+    IdentityLacksKeyAccess,
+    /// 403 on the account or on what its CMK depends on.
+    AccessDenied,
+    /// 404: the setting points to an account that no longer exists.
+    AccountNotFound,
+    /// Another error prevented the check (named in the message).
+    ReadFailed,
+}
+
+impl ReasonCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::MicrosoftManagedKeys => "microsoft_managed_keys",
+            ReasonCode::KeyVaultPropertiesMissing => "key_vault_properties_missing",
+            ReasonCode::VaultNotFound => "vault_not_found",
+            ReasonCode::VaultSoftDeleteDisabled => "vault_soft_delete_disabled",
+            ReasonCode::VaultPurgeProtectionDisabled => "vault_purge_protection_disabled",
+            ReasonCode::VaultFirewallBlocksTrustedServices => {
+                "vault_firewall_blocks_trusted_services"
+            }
+            ReasonCode::KeyNotFound => "key_not_found",
+            ReasonCode::KeyDisabled => "key_disabled",
+            ReasonCode::KeyExpired => "key_expired",
+            ReasonCode::KeyNotYetValid => "key_not_yet_valid",
+            ReasonCode::KeyNotRsa => "key_not_rsa",
+            ReasonCode::KeyTooSmall => "key_too_small",
+            ReasonCode::IdentityMissing => "identity_missing",
+            ReasonCode::IdentityLacksKeyAccess => "identity_lacks_key_access",
+            ReasonCode::AccessDenied => "access_denied",
+            ReasonCode::AccountNotFound => "account_not_found",
+            ReasonCode::ReadFailed => "read_failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub subscription_id: String,
+    pub kind: SourceKind,
+    /// The diagnostic setting's or log profile's name.
+    pub name: String,
+    /// Enabled log categories (diagnostic settings only; empty for profiles).
+    pub enabled_categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    DiagnosticSetting,
+    LogProfile,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::DiagnosticSetting => "diagnostic_setting",
+            SourceKind::LogProfile => "log_profile",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Encryption {
+    /// As Azure returned it (`Microsoft.Storage`, `Microsoft.Keyvault`, ...).
+    pub key_source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_vault_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    /// Set when the account pins a key version (rotation is then not followed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_version: Option<String>,
+    /// The user-assigned identity the encryption uses; absent for system-assigned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    pub message: String,
+}
+
+/// Documented in docs/output.md.
+pub mod exit_code {
+    /// Every destination compliant, every subscription read.
+    pub const COMPLIANT: u8 = 0;
+    /// Bad input, no credentials, endpoint unreachable: no audit result.
+    pub const ERROR: u8 = 1;
+    /// At least one finding (non_compliant, cmk_broken, missing).
+    pub const FINDINGS: u8 = 2;
+    /// Something could not be read: the result may miss findings.
+    pub const INCOMPLETE: u8 = 3;
+}
+
+impl AuditReport {
+    /// Incomplete wins over findings: a pipeline must not read a partial
+    /// audit as the whole truth.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.incomplete {
+            exit_code::INCOMPLETE
+        } else if self.destinations.iter().any(|d| d.status.is_finding()) {
+            exit_code::FINDINGS
+        } else {
+            exit_code::COMPLIANT
+        }
+    }
+}
+
+impl Summary {
+    pub fn of(subscriptions: &[SubscriptionAudit], destinations: &[Destination]) -> Self {
+        let count = |s: Status| destinations.iter().filter(|d| d.status == s).count();
+        Summary {
+            subscriptions: subscriptions.len(),
+            destinations: destinations.len(),
+            compliant: count(Status::Compliant),
+            non_compliant: count(Status::NonCompliant),
+            cmk_broken: count(Status::CmkBroken),
+            unreadable: count(Status::Unreadable),
+            missing: count(Status::Missing),
+            incomplete: subscriptions.iter().any(|s| !s.complete)
+                || destinations.iter().any(|d| d.status == Status::Unreadable),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(statuses: &[Status], complete: bool) -> AuditReport {
+        let subscriptions = vec![SubscriptionAudit {
+            subscription_id: "s".into(),
+            complete,
+            errors: vec![],
+        }];
+        let destinations: Vec<Destination> = statuses
+            .iter()
+            .map(|&status| Destination {
+                storage_account_id: "a".into(),
+                status,
+                reasons: vec![],
+                sources: vec![],
+                encryption: None,
+            })
+            .collect();
+        AuditReport {
+            schema_version: SCHEMA_VERSION,
+            tool_version: "0".into(),
+            generated_at: Utc::now(),
+            arm_endpoint: "e".into(),
+            summary: Summary::of(&subscriptions, &destinations),
+            subscriptions,
+            destinations,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn exit_codes_rank_incomplete_over_findings_over_compliant() {
+        assert_eq!(report(&[], true).exit_code(), 0);
+        assert_eq!(report(&[Status::Compliant], true).exit_code(), 0);
+        assert_eq!(
+            report(&[Status::Compliant, Status::CmkBroken], true).exit_code(),
+            2
+        );
+        assert_eq!(report(&[Status::Missing], true).exit_code(), 2);
+        assert_eq!(report(&[Status::Unreadable], true).exit_code(), 3);
+        assert_eq!(report(&[Status::NonCompliant], false).exit_code(), 3);
+    }
+
+    #[test]
+    fn names_match_the_serialised_form() {
+        for status in [
+            Status::Compliant,
+            Status::NonCompliant,
+            Status::CmkBroken,
+            Status::Unreadable,
+            Status::Missing,
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(status.as_str())
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(ReasonCode::VaultFirewallBlocksTrustedServices).unwrap(),
+            serde_json::json!(ReasonCode::VaultFirewallBlocksTrustedServices.as_str())
+        );
+    }
+}
