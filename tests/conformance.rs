@@ -23,6 +23,7 @@ const EXPECTED: &[&str] = &[
     "Subscriptions_Get",
     "ResourceGroups_CreateOrUpdate",
     "ResourceGroups_Get",
+    "Resources_List",
     "SubscriptionDiagnosticSettings_List",
     "SubscriptionDiagnosticSettings_Get",
     "SubscriptionDiagnosticSettings_CreateOrUpdate",
@@ -398,6 +399,34 @@ async fn exercise_every_operation(env: &Env) {
             "{rg}/providers/Microsoft.Storage/storageAccounts/Bad_Name?api-version=2023-05-01"
         ),
         json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}),
+    )
+    .await;
+
+    // ARM's resource index: a vault found by type and name, pages by $top and
+    // nextLink, with $expand, and refused filters and page sizes.
+    let resources = format!("{s}/resources?api-version=2024-03-01");
+    get(
+        env,
+        &format!("{resources}&$filter=resourceType%20eq%20'Microsoft.KeyVault/vaults'%20and%20name%20eq%20'{vault_name}'"),
+    )
+    .await;
+    let first = get(
+        env,
+        &format!("{resources}&$top=1&$expand=createdTime,changedTime,provisioningState"),
+    )
+    .await;
+    if let Some(next) = first.body["nextLink"].as_str() {
+        get(env, next).await;
+    }
+    get(
+        env,
+        &format!("{resources}&$filter=substringof('conf',%20name)"),
+    )
+    .await;
+    get(env, &format!("{resources}&$top=5000")).await;
+    get(
+        env,
+        "/subscriptions/99999999-9999-9999-9999-999999999999/resources?api-version=2024-03-01",
     )
     .await;
 

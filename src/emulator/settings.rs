@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 pub struct Settings {
     /// Subscriptions per page of `GET /subscriptions` (pages are linked by `nextLink`).
     pub subscription_page_size: usize,
+    /// Resources per page of `GET /subscriptions/{id}/resources` (ARM's 1000;
+    /// a smaller `$top` cuts pages shorter).
+    pub resource_page_size: usize,
     /// Lifetime of issued access tokens.
     pub token_lifetime_secs: u64,
     /// How long an access policy or role assignment takes to take effect.
@@ -29,6 +32,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             subscription_page_size: 100,
+            resource_page_size: 1000,
             token_lifetime_secs: 3600,
             grant_propagation_ms: 2000,
             principal_replication_ms: 2000,

@@ -7,6 +7,7 @@ pub mod insights;
 pub mod keyvault;
 pub mod msi;
 pub mod resource_groups;
+pub mod resources;
 pub mod storage;
 pub mod subscriptions;
 
@@ -20,6 +21,8 @@ pub fn routes() -> Vec<Route> {
     routes.extend(msi::routes());
     routes.extend(insights::routes());
     routes.extend(authorization::routes());
+    // `/subscriptions/{id}/resources`: before the subscription and group patterns.
+    routes.extend(resources::routes());
     routes.extend(resource_groups::routes());
     routes.extend(subscriptions::routes());
     routes

@@ -1,0 +1,505 @@
+//! `GET /subscriptions/{subscriptionId}/resources` (`Resources_List`),
+//! api-version 2024-03-01: ARM's own index of a subscription's resources, so a
+//! client can go from a name (a key vault's, read off a `keyvaulturi`) to a
+//! resource id. It lists the types the emulator holds: storage accounts, live
+//! key vaults (soft-deleted ones are not resources any more) and user-assigned
+//! identities, as `GenericResourceExpanded` items.
+//!
+//! Query options, as ARM documents them for this call:
+//! - `$filter`: `eq` comparisons of `resourceType`, `name`, `resourceGroup`
+//!   and `location`, joined by `and` (what `az resource list` sends). Values
+//!   are compared ignoring case, as ARM does. Anything else (`ne`, `or`,
+//!   `substringof`, tags, `identity`, `plan`, a malformed expression) is
+//!   refused with ARM's 400 `InvalidFilterInQueryString`, never ignored: an
+//!   ignored filter would answer with everything and read as a result.
+//! - `$top`: the page size (1-1000, ARM's limit; more is 400
+//!   `InvalidTopInQueryString`); pages are linked by `nextLink`, the last has none.
+//! - `$expand`: `createdTime`, `changedTime`, `provisioningState`, each shown
+//!   where the emulator records it.
+
+use super::common::{key, resource_id};
+use super::{keyvault, msi};
+use crate::emulator::context::{format_timestamp, Ctx};
+use crate::emulator::error::ArmError;
+use crate::emulator::reply::Reply;
+use crate::emulator::router::{Access, ApiVersionPolicy, Route};
+use crate::emulator::state::is_within;
+use chrono::{DateTime, Utc};
+use hyper::Method;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+const API: &[&str] = &["2024-03-01"];
+/// ARM refuses a larger `$top` on this call (azure-sdk-for-js#18535).
+const MAX_TOP: usize = 1000;
+const STORAGE_TYPE: &str = "Microsoft.Storage/storageAccounts";
+const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
+const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+
+pub fn routes() -> Vec<Route> {
+    vec![Route {
+        method: Method::GET,
+        pattern: "/subscriptions/{subscriptionId}/resources",
+        operation: "Resources_List",
+        api_versions: API,
+        api_policy: ApiVersionPolicy::Arm,
+        access: Access::Read,
+        handler: list,
+    }]
+}
+
+/// A property `$filter` can compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Property {
+    ResourceType,
+    Name,
+    ResourceGroup,
+    Location,
+}
+
+/// `property eq 'value'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Condition {
+    property: Property,
+    value: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Token {
+    Word(String),
+    Literal(String),
+}
+
+/// Words and single-quoted literals (`''` is a quote inside a literal, as in OData).
+fn tokenize(filter: &str) -> Option<Vec<Token>> {
+    let mut tokens = Vec::new();
+    let mut chars = filter.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '\'' {
+            chars.next();
+            let mut literal = String::new();
+            loop {
+                match chars.next()? {
+                    '\'' if chars.peek() == Some(&'\'') => {
+                        chars.next();
+                        literal.push('\'');
+                    }
+                    '\'' => break,
+                    other => literal.push(other),
+                }
+            }
+            tokens.push(Token::Literal(literal));
+        } else {
+            let mut word = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '\'' {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+            tokens.push(Token::Word(word));
+        }
+    }
+    Some(tokens)
+}
+
+/// The conditions of a supported filter (none for an empty one), or `None`
+/// when the filter is not one the emulator can evaluate.
+fn parse_filter(filter: &str) -> Option<Vec<Condition>> {
+    let tokens = tokenize(filter)?;
+    if tokens.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut conditions = Vec::new();
+    for clause in tokens.split(|t| matches!(t, Token::Word(w) if w == "and")) {
+        let [Token::Word(name), Token::Word(op), Token::Literal(value)] = clause else {
+            return None;
+        };
+        if op != "eq" {
+            return None;
+        }
+        // Property names are read ignoring case: the .NET SDK sends them in lower case.
+        let property = match name.to_ascii_lowercase().as_str() {
+            "resourcetype" => Property::ResourceType,
+            "name" => Property::Name,
+            "resourcegroup" => Property::ResourceGroup,
+            "location" => Property::Location,
+            _ => return None,
+        };
+        conditions.push(Condition {
+            property,
+            value: value.clone(),
+        });
+    }
+    Some(conditions)
+}
+
+/// ARM's answer to a filter it cannot read (azure-sdk-for-go#2480,
+/// azure-sdk-for-net#18748: code, message and the failure-cause header).
+fn invalid_filter(filter: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidFilterInQueryString",
+        format!("Invalid $filter '{filter}' specified in the query string."),
+    )
+    .with_header("x-ms-failure-cause", "gateway")
+}
+
+/// The code is ARM's (azure-sdk-for-js#18535); the message is modelled on the
+/// `$filter` one *(chosen)*.
+fn invalid_top(top: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidTopInQueryString",
+        format!("Invalid $top '{top}' specified in the query string. It must be an integer between 1 and {MAX_TOP}."),
+    )
+    .with_header("x-ms-failure-cause", "gateway")
+}
+
+/// No public recording shows ARM's answer to an unknown `$expand` member;
+/// code and message *(chosen)*.
+fn invalid_expand(expand: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidExpandQueryOptionValue",
+        format!("The $expand query option value '{expand}' is invalid. The supported values are 'createdTime', 'changedTime' and 'provisioningState'."),
+    )
+}
+
+/// Which `$expand` members were asked for.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Expand {
+    created_time: bool,
+    changed_time: bool,
+    provisioning_state: bool,
+}
+
+fn parse_expand(expand: &str) -> Result<Expand, ArmError> {
+    let mut wanted = Expand::default();
+    for member in expand.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        match member.to_ascii_lowercase().as_str() {
+            "createdtime" => wanted.created_time = true,
+            "changedtime" => wanted.changed_time = true,
+            "provisioningstate" => wanted.provisioning_state = true,
+            _ => return Err(invalid_expand(expand)),
+        }
+    }
+    Ok(wanted)
+}
+
+/// One resource as the index shows it.
+#[derive(Debug, Clone)]
+struct Listed {
+    id: String,
+    subscription_id: String,
+    resource_group: String,
+    name: String,
+    resource_type: &'static str,
+    location: String,
+    tags: Map<String, Value>,
+    kind: Option<String>,
+    provisioning_state: &'static str,
+    created: Option<DateTime<Utc>>,
+    changed: Option<DateTime<Utc>>,
+}
+
+impl Listed {
+    fn matches(&self, condition: &Condition) -> bool {
+        let field = match condition.property {
+            Property::ResourceType => self.resource_type,
+            Property::Name => &self.name,
+            Property::ResourceGroup => &self.resource_group,
+            Property::Location => &self.location,
+        };
+        field.eq_ignore_ascii_case(&condition.value)
+    }
+
+    /// `GenericResourceExpanded`, with only the members the spec defines.
+    fn to_json(&self, expand: Expand) -> Value {
+        let mut item = json!({
+            "id": self.id,
+            "name": self.name,
+            "type": self.resource_type,
+            "location": self.location,
+        });
+        if !self.tags.is_empty() {
+            item["tags"] = Value::Object(self.tags.clone());
+        }
+        if let Some(kind) = &self.kind {
+            item["kind"] = json!(kind);
+        }
+        if let (true, Some(created)) = (expand.created_time, self.created) {
+            item["createdTime"] = json!(format_timestamp(created));
+        }
+        if let (true, Some(changed)) = (expand.changed_time, self.changed) {
+            item["changedTime"] = json!(format_timestamp(changed));
+        }
+        if expand.provisioning_state {
+            item["provisioningState"] = json!(self.provisioning_state);
+        }
+        item
+    }
+}
+
+/// The key vault provider's live vaults. Its model keeps them private to the
+/// provider, so they are read through its serialised form (the same one
+/// `GET /_emulator/state` saves); a renamed field fails loudly here.
+#[derive(Deserialize)]
+struct VaultsView {
+    vaults: BTreeMap<String, keyvault::Vault>,
+}
+
+/// The identity provider's identities, read the same way.
+#[derive(Deserialize)]
+struct IdentitiesView {
+    by_id: BTreeMap<String, msi::Identity>,
+}
+
+fn view<T: serde::de::DeserializeOwned>(model: &impl serde::Serialize) -> Result<T, ArmError> {
+    serde_json::to_value(model)
+        .and_then(serde_json::from_value)
+        .map_err(|e| ArmError::internal(format!("The resource index could not be read: {e}.")))
+}
+
+/// `/subscriptions/{s}/resourcegroups/{rg}/...` -> `(s, rg)`.
+fn subscription_and_group(id: &str) -> Option<(String, String)> {
+    let segments: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [subs, sub, groups, group, ..]
+            if subs.eq_ignore_ascii_case("subscriptions")
+                && groups.eq_ignore_ascii_case("resourceGroups") =>
+        {
+            Some(((*sub).to_string(), (*group).to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Every resource of every subscription the emulator holds.
+fn index(ctx: &Ctx) -> Result<Vec<Listed>, ArmError> {
+    let mut all = Vec::new();
+    for account in ctx.state.storage.accounts() {
+        all.push(Listed {
+            id: account.id.clone(),
+            subscription_id: account.subscription_id.clone(),
+            resource_group: account.resource_group.clone(),
+            name: account.name.clone(),
+            resource_type: STORAGE_TYPE,
+            location: account.location.clone(),
+            tags: account.tags.clone(),
+            kind: Some(account.kind.clone()),
+            provisioning_state: if account.is_provisioning(ctx.now) {
+                "Creating"
+            } else {
+                "Succeeded"
+            },
+            created: Some(account.created_at),
+            changed: None,
+        });
+    }
+    let vaults: VaultsView = view(&ctx.state.keyvault)?;
+    for vault in vaults.vaults.into_values() {
+        all.push(Listed {
+            provisioning_state: vault.provisioning_state(ctx.now),
+            created: Some(vault.created_at),
+            changed: Some(vault.modified_at),
+            id: vault.id,
+            subscription_id: vault.subscription_id,
+            resource_group: vault.resource_group,
+            name: vault.name,
+            resource_type: VAULT_TYPE,
+            location: vault.location,
+            tags: vault.tags,
+            kind: None,
+        });
+    }
+    let identities: IdentitiesView = view(&ctx.state.msi)?;
+    for identity in identities.by_id.into_values() {
+        let Some((subscription, group)) = subscription_and_group(&identity.id) else {
+            continue;
+        };
+        all.push(Listed {
+            // The index spells `resourceGroups` canonically, whatever the provider answers.
+            id: resource_id(&subscription, &group, IDENTITY_TYPE, &identity.name),
+            subscription_id: subscription,
+            resource_group: group,
+            name: identity.name,
+            resource_type: IDENTITY_TYPE,
+            location: identity.location,
+            tags: identity.tags.unwrap_or_default(),
+            kind: None,
+            provisioning_state: "Succeeded",
+            created: None,
+            changed: None,
+        });
+    }
+    all.sort_by_key(|r| key(&r.id));
+    Ok(all)
+}
+
+/// The query options that must travel in every `nextLink`.
+fn next_link(ctx: &Ctx, offset: usize) -> String {
+    let mut query: Vec<(&str, String)> = vec![("api-version", ctx.api_version.clone())];
+    for name in ["$filter", "$expand", "$top"] {
+        if let Some(value) = ctx.query.get(name) {
+            query.push((name, value.clone()));
+        }
+    }
+    query.push(("$skiptoken", offset.to_string()));
+    let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+    ctx.url(&format!(
+        "/subscriptions/{}/resources?{query}",
+        ctx.param("subscriptionId")
+    ))
+}
+
+/// Pages are cut at `$top` (or `resourcePageSize`, whichever is smaller); the
+/// `$skiptoken` is the offset. The caller's denied scopes hide what lies below them.
+fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let filter = ctx.query.get("$filter").cloned().unwrap_or_default();
+    let conditions = parse_filter(&filter).ok_or_else(|| invalid_filter(&filter))?;
+    let top = match ctx.query.get("$top") {
+        Some(text) => Some(
+            text.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_TOP).contains(n))
+                .ok_or_else(|| invalid_top(text))?,
+        ),
+        None => None,
+    };
+    let expand = parse_expand(ctx.query.get("$expand").map_or("", String::as_str))?;
+    let offset = match ctx.query.get("$skiptoken") {
+        Some(token) => token.parse::<usize>().map_err(|_| {
+            ArmError::bad_request(
+                "InvalidSkipToken",
+                format!("The skip token '{token}' is invalid."),
+            )
+        })?,
+        None => 0,
+    };
+
+    let subscription = ctx.param("subscriptionId").to_string();
+    let denied: Vec<String> = ctx
+        .state
+        .principals
+        .values()
+        .find(|p| p.object_id.eq_ignore_ascii_case(&ctx.caller.object_id))
+        .map(|p| p.denied_scopes.clone())
+        .unwrap_or_default();
+    let visible: Vec<Listed> = index(ctx)?
+        .into_iter()
+        .filter(|r| r.subscription_id.eq_ignore_ascii_case(&subscription))
+        .filter(|r| !denied.iter().any(|scope| is_within(&r.id, scope)))
+        .filter(|r| conditions.iter().all(|c| r.matches(c)))
+        .collect();
+
+    let size = top
+        .unwrap_or(MAX_TOP)
+        .min(ctx.settings.resource_page_size)
+        .max(1);
+    let page: Vec<Value> = visible
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|r| r.to_json(expand))
+        .collect();
+    let mut body = json!({ "value": page });
+    if offset.saturating_add(size) < visible.len() {
+        body["nextLink"] = json!(next_link(ctx, offset + size));
+    }
+    Ok(Reply::ok(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::router;
+
+    fn eq(property: Property, value: &str) -> Condition {
+        Condition {
+            property,
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn filters_az_resource_list_sends_are_read() {
+        assert_eq!(parse_filter(""), Some(vec![]));
+        assert_eq!(parse_filter("  "), Some(vec![]));
+        assert_eq!(
+            parse_filter("resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'kv-1'"),
+            Some(vec![
+                eq(Property::ResourceType, "Microsoft.KeyVault/vaults"),
+                eq(Property::Name, "kv-1"),
+            ])
+        );
+        assert_eq!(
+            parse_filter("resourceGroup eq 'rg' and location eq 'westeurope' and NAME eq 'it''s'"),
+            Some(vec![
+                eq(Property::ResourceGroup, "rg"),
+                eq(Property::Location, "westeurope"),
+                eq(Property::Name, "it's"),
+            ])
+        );
+    }
+
+    #[test]
+    fn other_filters_are_refused() {
+        for filter in [
+            "name ne 'x'",
+            "name eq 'x' or name eq 'y'",
+            "substringof('kv', name)",
+            "tagName eq 'env' and tagValue eq 'prod'",
+            "identity eq 'x'",
+            "startswith(tagName, 'dep')",
+            "name eq 'x",
+            "name eq x",
+            "name eq 'x' and",
+            "and name eq 'x'",
+            "name eq 'x' and and name eq 'y'",
+            "(name eq 'x')",
+            "name EQ 'x'",
+            "$filter=name eq 'x'",
+        ] {
+            assert_eq!(parse_filter(filter), None, "{filter}");
+        }
+    }
+
+    #[test]
+    fn expand_members_are_the_documented_three() {
+        let e = parse_expand("createdTime, provisioningstate").unwrap();
+        assert!(e.created_time && e.provisioning_state && !e.changed_time);
+        assert_eq!(parse_expand("").unwrap(), Expand::default());
+        assert_eq!(
+            parse_expand("properties").unwrap_err().code,
+            "InvalidExpandQueryOptionValue"
+        );
+    }
+
+    #[test]
+    fn resource_group_is_read_from_any_id_casing() {
+        assert_eq!(
+            subscription_and_group("/subscriptions/s/resourcegroups/RG/providers/x/y/z"),
+            Some(("s".into(), "RG".into()))
+        );
+        assert_eq!(subscription_and_group("/subscriptions/s"), None);
+    }
+
+    #[test]
+    fn no_other_route_shadows_the_list() {
+        let routes = crate::emulator::providers::routes();
+        let (route, params) = router::find(
+            &routes,
+            &Method::GET,
+            "/subscriptions/11111111-1111-1111-1111-111111111111/RESOURCES",
+        )
+        .unwrap_or_else(|_| panic!("no route"));
+        assert_eq!(route.operation, "Resources_List");
+        assert_eq!(
+            params["subscriptionId"],
+            "11111111-1111-1111-1111-111111111111"
+        );
+    }
+}
