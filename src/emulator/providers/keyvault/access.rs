@@ -51,9 +51,8 @@ pub fn check_cmk_key(
         .vault_by_uri(vault_uri)
         .filter(|v| v.is_provisioned(now))
         .ok_or_else(authentication_failure)?;
-    // Soft delete is always on (the model refuses to turn it off), so purge
-    // protection decides whether the vault is recoverable.
-    if !vault.enable_purge_protection {
+    // Recoverable means soft delete and purge protection.
+    if !vault.enable_soft_delete || !vault.enable_purge_protection {
         return Err(policy_error());
     }
     if vault.firewall_blocks_trusted_services() {
@@ -181,6 +180,7 @@ mod tests {
             enabled_for_disk_encryption: None,
             enabled_for_template_deployment: None,
             soft_delete_retention_in_days: 90,
+            enable_soft_delete: true,
             enable_rbac_authorization: None,
             enable_purge_protection: true,
             network_acls: None,

@@ -21,6 +21,10 @@ pub struct Model {
     pub(super) purges: BTreeMap<String, PurgeOperation>,
 }
 
+fn always() -> bool {
+    true
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Vault {
@@ -39,6 +43,10 @@ pub struct Vault {
     pub enabled_for_disk_encryption: Option<bool>,
     pub enabled_for_template_deployment: Option<bool>,
     pub soft_delete_retention_in_days: i64,
+    /// Always true through the API (it refuses `false`); a state file can hold
+    /// a vault from before soft delete became mandatory.
+    #[serde(default = "always")]
+    pub enable_soft_delete: bool,
     pub enable_rbac_authorization: Option<bool>,
     /// Once true, never false again.
     pub enable_purge_protection: bool,
