@@ -1,6 +1,7 @@
 //! Command-line definitions only (clap); the work lives in `commands/` and below.
 
-use clap::{Args, Parser, Subcommand};
+use crate::azure::AuthKind;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -20,6 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Read-only: find every activity-log destination account and judge its encryption.
+    Audit(AuditArgs),
     /// Run the local ARM emulator (HTTPS on loopback) for tests and offline rehearsals.
     Emulator(EmulatorArgs),
 }
@@ -61,4 +64,57 @@ pub struct EmulatorArgs {
     /// Write every ARM exchange into this folder as an `oav validate-traffic` file.
     #[arg(long, value_name = "DIR")]
     pub traffic_dir: Option<PathBuf>,
+}
+
+/// How to reach ARM; shared by every command that talks to Azure.
+#[derive(Debug, Args)]
+pub struct AzureArgs {
+    /// ARM endpoint, e.g. a sovereign cloud or the local emulator.
+    #[arg(long, env = "ACTLOG_CMK_ARM_ENDPOINT", default_value = crate::azure::connection::PUBLIC_CLOUD)]
+    pub arm_endpoint: String,
+    /// An extra root certificate (PEM) to trust, e.g. the emulator's or a TLS-inspecting proxy's.
+    #[arg(long, env = "ACTLOG_CMK_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Which credential signs in.
+    #[arg(long, env = "ACTLOG_CMK_AUTH", value_enum, default_value_t = AuthKind::Default)]
+    pub auth: AuthKind,
+    /// Token scope (repeatable) [default: derived from the endpoint; the public cloud's for others].
+    #[arg(long = "token-scope", value_name = "SCOPE")]
+    pub token_scopes: Vec<String>,
+    /// Seconds before one HTTP request is abandoned (then retried).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Retries of a throttled (429), failed (5xx) or dropped request; `Retry-After` is honoured.
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// A table per destination account.
+    Text,
+    /// Versioned JSON (docs/output.md, docs/schemas/audit.schema.json).
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+    /// SARIF 2.1.0, one result per finding.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    /// Subscription to audit (repeatable) [default: every subscription the credential can see].
+    #[arg(long = "subscription", short = 's', value_name = "ID")]
+    pub subscriptions: Vec<String>,
+    /// Reads in flight at once; ARM allows a burst of 250 reads per subscription.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = AuditFormat::Text)]
+    pub output: AuditFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long = "output-file", value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
 }

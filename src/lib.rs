@@ -7,3 +7,4 @@ pub mod azure;
 pub mod cli;
 pub mod commands;
 pub mod emulator;
+pub mod render;

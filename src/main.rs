@@ -31,11 +31,12 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Audit(args) => commands::audit::run(args).await,
+            Command::Emulator(args) => commands::emulator::run(args).await.map(|()| 0),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -1,8 +1,203 @@
 //! Find every storage account that receives a subscription's activity log
 //! and judge its encryption. Data flows one way: ARM -> sources
-//! (`sources.rs`) -> unique destinations -> observed encryption and CMK
-//! health (`health.rs`) -> status and reasons (`classify.rs`) -> [`AuditReport`].
+//! (`sources.rs`) -> unique destinations, one read each -> CMK health reads
+//! (`health.rs`) -> status and reasons (`classify.rs`) -> [`AuditReport`].
 
+pub mod classify;
+pub mod health;
 pub mod report;
+pub mod sources;
 
 pub use report::{AuditReport, Destination, Reason, ReasonCode, Source, SourceKind, Status};
+
+use crate::azure::id::StorageAccountId;
+use crate::azure::storage::{self, StorageAccount};
+use crate::azure::{keyvault, subscriptions, Arm, AzureError};
+use classify::{cmk_reasons, cmk_status, reason, CmkObservation};
+use futures::stream::{self, StreamExt};
+use report::{Encryption, SubscriptionAudit, Summary, Warning, SCHEMA_VERSION};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// Validated, lower-case subscription ids; empty means every visible one.
+    pub subscriptions: Vec<String>,
+    /// How many reads may be in flight at once.
+    pub parallelism: usize,
+}
+
+/// One destination account and everything that sends to it.
+struct Target {
+    id: StorageAccountId,
+    sources: Vec<Source>,
+}
+
+/// Runs the audit. Fails only when nothing could be audited (the
+/// subscription list is unreadable); every other failure is reported in the
+/// result and makes it incomplete.
+pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, AzureError> {
+    let parallelism = options.parallelism.max(1);
+    let everything = options.subscriptions.is_empty();
+    let scope: Vec<String> = if everything {
+        let (subs, _pages) = subscriptions::list(arm).await?;
+        subs.into_iter()
+            .map(|s| s.subscription_id.to_ascii_lowercase())
+            .collect()
+    } else {
+        options.subscriptions.clone()
+    };
+    tracing::info!(
+        subscriptions = scope.len(),
+        "reading activity-log destinations"
+    );
+
+    let per_subscription: Vec<sources::SubscriptionSources> = stream::iter(&scope)
+        .map(|s| sources::read(arm, s))
+        .buffered(parallelism)
+        .collect()
+        .await;
+    let mut audits: Vec<SubscriptionAudit> = Vec::new();
+    let mut warnings: Vec<Warning> = Vec::new();
+    let mut targets: BTreeMap<String, Target> = BTreeMap::new();
+    for found in per_subscription {
+        if let Some(fatal) = found.fatal {
+            return Err(fatal);
+        }
+        audits.push(found.audit);
+        warnings.extend(found.warnings);
+        for (id, source) in found.sources {
+            targets
+                .entry(id.id().key())
+                .or_insert_with(|| Target {
+                    id: id.clone(),
+                    sources: Vec::new(),
+                })
+                .sources
+                .push(source);
+        }
+    }
+    tracing::info!(destinations = targets.len(), "reading destination accounts");
+
+    let accounts: Vec<(Target, Result<StorageAccount, AzureError>)> =
+        stream::iter(targets.into_values())
+            .map(|target| async move {
+                let account = storage::get(arm, &target.id).await;
+                (target, account)
+            })
+            .buffered(parallelism)
+            .collect()
+            .await;
+
+    // Vault name -> subscriptions of the accounts that use it (search hints).
+    let mut vault_names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for account in accounts.iter().filter_map(|(_, a)| a.as_ref().ok()) {
+        if let Some(name) = account
+            .uses_key_vault()
+            .then_some(account.key_vault_uri.as_deref())
+            .flatten()
+            .and_then(keyvault::vault_name_from_uri)
+        {
+            vault_names
+                .entry(name)
+                .or_default()
+                .push(account.id.subscription_id().to_string());
+        }
+    }
+    let vaults = health::read_vaults(arm, vault_names, &scope, everything, parallelism).await;
+
+    let now = chrono::Utc::now();
+    let destinations: Vec<Destination> = stream::iter(accounts)
+        .map(|(target, account)| {
+            let vaults = &vaults;
+            async move { judge(arm, target, account, vaults, now.timestamp()).await }
+        })
+        .buffered(parallelism)
+        .collect()
+        .await;
+    for d in &destinations {
+        if let Some(version) = d.encryption.as_ref().and_then(|e| e.key_version.as_ref()) {
+            warnings.push(Warning {
+                subscription_id: None,
+                message: format!(
+                    "{} pins key version {version}: it will not follow key rotation; clear keyversion",
+                    d.storage_account_id
+                ),
+            });
+        }
+    }
+
+    Ok(AuditReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        generated_at: now,
+        arm_endpoint: arm.endpoint().to_string(),
+        summary: Summary::of(&audits, &destinations),
+        subscriptions: audits,
+        destinations,
+        warnings,
+    })
+}
+
+async fn judge(
+    arm: &Arm,
+    target: Target,
+    account: Result<StorageAccount, AzureError>,
+    vaults: &health::VaultIndex,
+    now: i64,
+) -> Destination {
+    let id = target.id.to_string();
+    let (status, reasons, encryption) = match account {
+        Err(e) if e.is_not_found() => (
+            Status::Missing,
+            vec![reason(
+                ReasonCode::AccountNotFound,
+                format!("storage account {id} does not exist ({}): point the settings below at an existing account, or delete them", e.code().unwrap_or("404")),
+            )],
+            None,
+        ),
+        Err(e) => {
+            let code = if e.is_forbidden() {
+                ReasonCode::AccessDenied
+            } else {
+                ReasonCode::ReadFailed
+            };
+            let message = sources::explain(
+                &e,
+                &format!("storage account {id}"),
+                "Microsoft.Storage/storageAccounts/read",
+                &id,
+            );
+            (Status::Unreadable, vec![reason(code, message)], None)
+        }
+        Ok(account) => {
+            let encryption = Some(Encryption {
+                key_source: account.key_source.clone(),
+                key_vault_uri: account.key_vault_uri.clone(),
+                key_name: account.key_name.clone(),
+                key_version: account.key_version.clone(),
+                identity: account.encryption_identity.clone(),
+            });
+            if account.uses_key_vault() {
+                let observed: CmkObservation = health::observe(arm, &account, vaults).await;
+                let reasons = cmk_reasons(&account, &observed, now);
+                (cmk_status(&reasons), reasons, encryption)
+            } else {
+                (
+                    Status::NonCompliant,
+                    vec![reason(
+                        ReasonCode::MicrosoftManagedKeys,
+                        format!("storage account {id} is encrypted with Microsoft-managed keys (keySource {}): run `actlog-cmk plan` to see the fix", account.key_source),
+                    )],
+                    encryption,
+                )
+            }
+        }
+    };
+    Destination {
+        storage_account_id: id,
+        status,
+        reasons,
+        sources: target.sources,
+        encryption,
+    }
+}

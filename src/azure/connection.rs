@@ -321,6 +321,31 @@ impl Arm {
         Ok((u16::from(status), headers, bytes))
     }
 
+    /// The path and query of a `nextLink`, refused when it points to another
+    /// host: the token must not travel there.
+    pub fn same_host_path(&self, link: &str, resource: &str) -> Result<String, AzureError> {
+        let url = self
+            .endpoint
+            .join(link)
+            .map_err(|e| AzureError::Unexpected {
+                resource: resource.to_string(),
+                detail: format!("bad nextLink {link}: {e}"),
+            })?;
+        if url.origin() != self.endpoint.origin() {
+            return Err(AzureError::Unexpected {
+                resource: resource.to_string(),
+                detail: format!(
+                    "nextLink points to another host ({}); not following it",
+                    url.origin().ascii_serialization()
+                ),
+            });
+        }
+        Ok(match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        })
+    }
+
     /// GET and decode a JSON answer.
     pub async fn get_json<T: DeserializeOwned>(
         &self,

@@ -49,6 +49,14 @@ impl AzureError {
         self.status() == Some(403)
     }
 
+    /// Nothing further can work: the endpoint, TLS or sign-in is wrong.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            AzureError::Unreachable { .. } | AzureError::Credential(_) | AzureError::Config(_)
+        )
+    }
+
     /// Turns an azure_core error into ours, naming `resource`.
     pub fn from_core(error: azure_core::Error, resource: &str, endpoint: &str) -> Self {
         if let Some(http) = error.as_http_error() {
@@ -60,7 +68,13 @@ impl AzureError {
             };
         }
         match error.kind() {
-            azure_core::error::ErrorKind::Credential => AzureError::Credential(chain(&error)),
+            azure_core::error::ErrorKind::Credential => {
+                let mut detail = chain(&error);
+                if detail.contains("certificate") {
+                    detail.push_str(". The sign-in endpoint's certificate is not trusted: pass its CA with --ca-file (or ACTLOG_CMK_CA_FILE)");
+                }
+                AzureError::Credential(detail)
+            }
             azure_core::error::ErrorKind::Io => AzureError::Unreachable {
                 endpoint: endpoint.to_string(),
                 detail: chain(&error),

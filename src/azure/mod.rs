@@ -6,10 +6,14 @@
 //! management crates). Operations those crates lack or get wrong (AZURE_NOTES
 //! §4) go through the same `azure_core::Pipeline` with small typed models.
 
+pub mod authorization;
 pub mod connection;
 pub mod error;
 pub mod id;
+pub mod keyvault;
 pub mod monitor;
+pub mod msi;
+pub mod resources;
 pub mod storage;
 pub mod subscriptions;
 

@@ -37,28 +37,7 @@ pub async fn list(arm: &Arm) -> Result<(Vec<Subscription>, usize), AzureError> {
         all.extend(page.value);
         match page.next_link.filter(|l| !l.is_empty()) {
             None => return Ok((all, pages)),
-            Some(link) => {
-                let url = arm
-                    .endpoint()
-                    .join(&link)
-                    .map_err(|e| AzureError::Unexpected {
-                        resource: "the subscription list".into(),
-                        detail: format!("bad nextLink {link}: {e}"),
-                    })?;
-                if url.origin() != arm.endpoint().origin() {
-                    return Err(AzureError::Unexpected {
-                        resource: "the subscription list".into(),
-                        detail: format!(
-                            "nextLink points to another host ({}); not following it",
-                            url.origin().ascii_serialization()
-                        ),
-                    });
-                }
-                next = match url.query() {
-                    Some(q) => format!("{}?{q}", url.path()),
-                    None => url.path().to_string(),
-                };
-            }
+            Some(link) => next = arm.same_host_path(&link, "the subscription list")?,
         }
     }
 }

@@ -1,3 +1,28 @@
 //! One module per subcommand: each turns arguments into options and calls the library.
 
+pub mod audit;
+mod azure_args;
 pub mod emulator;
+
+use anyhow::Context;
+use std::io::Write;
+use std::path::Path;
+
+/// Color only when the user has not asked for none (https://no-color.org).
+pub fn color_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes a command's report to the file, or to standard output.
+pub fn write_output(file: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match file {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .context("cannot write to standard output")
+        }
+    }
+}

@@ -3,6 +3,9 @@
 //! from its token endpoint.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod estate;
+
 use actlog_cmk::emulator::{self, settings::Settings, Options, RunningEmulator};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

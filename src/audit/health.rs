@@ -1,0 +1,212 @@
+//! The reads behind a CMK health check: the vault named by `keyvaulturi`
+//! (found by name, since the URI carries no resource id), the key, the
+//! encryption identity and, on RBAC vaults, the identity's role assignments.
+//! Each vault is found and read once, however many accounts use it.
+
+use super::classify::{encryption_principal, CmkObservation, Lookup};
+use super::sources::explain;
+use crate::azure::id::ResourceId;
+use crate::azure::keyvault::{self, KeyVault};
+use crate::azure::storage::StorageAccount;
+use crate::azure::{authorization, msi, resources, subscriptions, Arm, AzureError};
+use futures::stream::{self, StreamExt};
+use std::collections::{BTreeMap, BTreeSet};
+
+const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
+
+/// A read's result as the classification sees it.
+pub fn lookup<T>(
+    result: Result<T, AzureError>,
+    what: &str,
+    permission: &str,
+    scope: &str,
+) -> Lookup<T> {
+    match result {
+        Ok(value) => Lookup::Found(value),
+        Err(e) if e.is_not_found() => Lookup::NotFound,
+        Err(e) if e.is_forbidden() => Lookup::Denied(explain(&e, what, permission, scope)),
+        Err(e) => Lookup::Failed(explain(&e, what, permission, scope)),
+    }
+}
+
+/// Key vaults by lower-case name.
+pub type VaultIndex = BTreeMap<String, Lookup<KeyVault>>;
+
+/// Finds and reads every vault in `names`. Each is searched first in the
+/// subscriptions of the accounts that use it, then in `scope`, then (only if
+/// still missing and `scope` was given explicitly) in every visible subscription.
+pub async fn read_vaults(
+    arm: &Arm,
+    names: BTreeMap<String, Vec<String>>,
+    scope: &[String],
+    scope_is_everything: bool,
+    parallelism: usize,
+) -> VaultIndex {
+    let mut searched_everywhere = scope_is_everything;
+    let mut index = VaultIndex::new();
+    let mut pending: Vec<(String, Vec<String>)> = names
+        .into_iter()
+        .map(|(name, hints)| (name, candidates(&hints, scope)))
+        .collect();
+    loop {
+        let found: Vec<(String, Vec<String>, Lookup<ResourceId>)> = stream::iter(pending)
+            .map(|(name, subs)| async move {
+                let found = search(arm, &name, &subs).await;
+                (name, subs, found)
+            })
+            .buffer_unordered(parallelism)
+            .collect()
+            .await;
+        let mut retry = Vec::new();
+        let mut ids = Vec::new();
+        for (name, searched, result) in found {
+            match result {
+                Lookup::Found(id) => ids.push((name, id)),
+                Lookup::NotFound if !searched_everywhere => retry.push((name, searched)),
+                other => {
+                    index.insert(name, convert(other));
+                }
+            }
+        }
+        let vaults: Vec<(String, Lookup<KeyVault>)> = stream::iter(ids)
+            .map(|(name, id)| async move {
+                let what = format!("key vault {id}");
+                let vault = keyvault::get_vault(arm, &id).await;
+                (
+                    name,
+                    lookup(vault, &what, "Microsoft.KeyVault/vaults/read", id.as_str()),
+                )
+            })
+            .buffer_unordered(parallelism)
+            .collect()
+            .await;
+        index.extend(vaults);
+        if retry.is_empty() {
+            return index;
+        }
+        let visible: Vec<String> = match subscriptions::list(arm).await {
+            Ok((subs, _)) => subs
+                .into_iter()
+                .map(|s| s.subscription_id.to_ascii_lowercase())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        pending = retry
+            .into_iter()
+            .map(|(name, searched)| {
+                let rest = visible
+                    .iter()
+                    .filter(|s| !searched.iter().any(|d| d.eq_ignore_ascii_case(s)))
+                    .cloned()
+                    .collect();
+                (name, rest)
+            })
+            .collect();
+        searched_everywhere = true;
+    }
+}
+
+fn convert<A, B>(lookup: Lookup<A>) -> Lookup<B> {
+    match lookup {
+        Lookup::Found(_) | Lookup::NotChecked => Lookup::NotChecked,
+        Lookup::NotFound => Lookup::NotFound,
+        Lookup::Denied(m) => Lookup::Denied(m),
+        Lookup::Failed(m) => Lookup::Failed(m),
+    }
+}
+
+fn candidates(hints: &[String], scope: &[String]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    hints
+        .iter()
+        .chain(scope)
+        .filter(|s| seen.insert(s.to_ascii_lowercase()))
+        .cloned()
+        .collect()
+}
+
+/// The first subscription holding a vault of that name. When it is found
+/// nowhere but a subscription could not be searched, say so rather than "missing".
+async fn search(arm: &Arm, name: &str, subscriptions: &[String]) -> Lookup<ResourceId> {
+    let mut gap = None;
+    for subscription in subscriptions {
+        match resources::find_by_name(arm, subscription, VAULT_TYPE, name).await {
+            Ok(Some(id)) => return Lookup::Found(id),
+            Ok(None) => {}
+            Err(e) => {
+                gap.get_or_insert(lookup::<()>(
+                    Err(e),
+                    &format!("the key vaults of subscription {subscription} (looking for {name})"),
+                    "Microsoft.KeyVault/vaults/read",
+                    &format!("/subscriptions/{subscription}"),
+                ));
+            }
+        }
+    }
+    gap.map(convert).unwrap_or(Lookup::NotFound)
+}
+
+/// Reads the key, the encryption identity and (RBAC vaults) the role
+/// assignments an account on Key Vault depends on.
+pub async fn observe(arm: &Arm, account: &StorageAccount, vaults: &VaultIndex) -> CmkObservation {
+    let vault = account
+        .key_vault_uri
+        .as_deref()
+        .and_then(keyvault::vault_name_from_uri)
+        .and_then(|name| vaults.get(&name).cloned())
+        .unwrap_or(Lookup::NotFound);
+
+    let key = async {
+        let (Some(v), Some(key_name)) = (vault.found(), &account.key_name) else {
+            return Lookup::NotChecked;
+        };
+        let result = keyvault::get_key(arm, &v.id, key_name, account.key_version.as_deref()).await;
+        lookup(
+            result,
+            &format!("key '{key_name}' in key vault {}", v.id),
+            "Microsoft.KeyVault/vaults/keys/read",
+            v.id.as_str(),
+        )
+    };
+    let identity = async {
+        let Some(wanted) = &account.encryption_identity else {
+            return Lookup::NotChecked;
+        };
+        if !account
+            .user_assigned
+            .iter()
+            .any(|u| u.id.eq_ignore_ascii_case(wanted))
+        {
+            return Lookup::NotChecked;
+        }
+        match ResourceId::parse(wanted) {
+            Ok(id) => lookup(
+                msi::get_identity(arm, &id).await,
+                &format!("managed identity {id}"),
+                "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+                id.as_str(),
+            ),
+            Err(e) => Lookup::Failed(e.to_string()),
+        }
+    };
+    let (key, identity) = tokio::join!(key, identity);
+
+    let role_assignments = match (vault.found(), encryption_principal(account, &identity)) {
+        (Some(v), Ok(principal)) if v.rbac_authorization => lookup(
+            authorization::assignments_for_principal(arm, v.id.as_str(), &principal).await,
+            &format!(
+                "the role assignments of principal {principal} at key vault {}",
+                v.id
+            ),
+            "Microsoft.Authorization/roleAssignments/read",
+            v.id.as_str(),
+        ),
+        _ => Lookup::NotChecked,
+    };
+    CmkObservation {
+        vault,
+        key,
+        identity,
+        role_assignments,
+    }
+}

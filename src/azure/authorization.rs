@@ -1,0 +1,115 @@
+//! Azure RBAC role assignments (Microsoft.Authorization 2022-04-01), through
+//! the shared pipeline (no generated crate is among the named dependencies),
+//! and which built-in roles give the key operations a customer-managed key needs.
+
+use super::{Arm, AzureError};
+use serde::Deserialize;
+
+pub const ROLE_ASSIGNMENTS_API: &str = "2022-04-01";
+
+/// Built-in roles whose data actions include keys read, wrap and unwrap
+/// (get / wrapKey / unwrapKey). Owner and Contributor are control-plane roles
+/// and grant none of them on an RBAC vault.
+pub const KEY_WRAP_ROLES: &[(&str, &str)] = &[
+    (
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        "Key Vault Crypto Service Encryption User",
+    ),
+    (
+        "12338af0-0e69-4776-bea7-57ae8d297424",
+        "Key Vault Crypto User",
+    ),
+    (
+        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+        "Key Vault Crypto Officer",
+    ),
+    (
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+        "Key Vault Administrator",
+    ),
+];
+
+/// The least-privilege role for storage encryption.
+pub const CRYPTO_SERVICE_ENCRYPTION_USER: &str = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleAssignment {
+    pub id: String,
+    pub scope: String,
+    /// Full role definition id (`.../roleDefinitions/{guid}`).
+    pub role_definition_id: String,
+    pub principal_id: String,
+}
+
+impl RoleAssignment {
+    /// The role definition's GUID (the last segment of its id), lower case.
+    pub fn role_guid(&self) -> String {
+        self.role_definition_id
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
+    /// True for a built-in role that gives get, wrapKey and unwrapKey on keys.
+    pub fn grants_key_wrap(&self) -> bool {
+        let guid = self.role_guid();
+        KEY_WRAP_ROLES.iter().any(|(id, _)| *id == guid)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page {
+    #[serde(default)]
+    value: Vec<Raw>,
+    next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    id: String,
+    properties: RawProperties,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawProperties {
+    scope: String,
+    role_definition_id: String,
+    principal_id: String,
+}
+
+/// Role assignments of `principal_id` that apply at `scope`: at it, above it
+/// (resource group, subscription, management group) and below it (e.g. a key).
+pub async fn assignments_for_principal(
+    arm: &Arm,
+    scope: &str,
+    principal_id: &str,
+) -> Result<Vec<RoleAssignment>, AzureError> {
+    let filter = format!("principalId eq '{principal_id}'");
+    let query = serde_urlencoded::to_string([
+        ("$filter", filter.as_str()),
+        ("api-version", ROLE_ASSIGNMENTS_API),
+    ])
+    .unwrap_or_default();
+    let resource = format!("the role assignments at {scope}");
+    let mut path = format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments?{query}",
+        scope.trim_end_matches('/')
+    );
+    let mut found = Vec::new();
+    loop {
+        let page: Page = arm.get_json(&path, &resource).await?;
+        found.extend(page.value.into_iter().map(|r| RoleAssignment {
+            id: r.id,
+            scope: r.properties.scope,
+            role_definition_id: r.properties.role_definition_id,
+            principal_id: r.properties.principal_id,
+        }));
+        match page.next_link {
+            Some(next) => path = arm.same_host_path(&next, &resource)?,
+            None => return Ok(found),
+        }
+    }
+}

@@ -1,0 +1,552 @@
+//! `actlog-cmk audit`, the real binary against the emulator over HTTPS:
+//! sources in several subscriptions, destinations resolved by id across
+//! subscriptions and read once, every status and CMK reason, exit codes, and
+//! the number of ARM requests it takes.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::estate::*;
+use support::*;
+
+const SUB4: &str = "44444444-4444-4444-4444-444444444444";
+
+fn destination<'a>(report: &'a Value, account_id: &str) -> &'a Value {
+    report["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["storage_account_id"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case(account_id)
+        })
+        .unwrap_or_else(|| panic!("no destination {account_id} in {report:#}"))
+}
+
+fn codes(d: &Value) -> Vec<String> {
+    d["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn count(requests: &[Value], operation: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r["operation"].as_str() == Some(operation))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_estate_across_subscriptions_is_audited_and_each_account_is_read_once() {
+    let mut settings = fast_settings();
+    settings.subscription_page_size = 2;
+    let env = Env::start_with(settings).await;
+    for (sub, name) in [
+        (SUB1, "prod"),
+        (SUB2, "dev"),
+        (SUB3, "data"),
+        (SUB4, "logging"),
+    ] {
+        env.add_subscription(sub, name).await;
+    }
+    // One central account in the logging subscription, fed by three others,
+    // each spelling the id its own way.
+    let central = env.storage_account(SUB4, "rg-logs", "stcentral").await;
+    env.diagnostic_setting(SUB1, "to-central", &central, true)
+        .await;
+    env.diagnostic_setting(
+        SUB2,
+        "to-central",
+        &central.replace("resourceGroups", "resourcegroups"),
+        true,
+    )
+    .await;
+    env.diagnostic_setting(
+        SUB3,
+        "central-audit",
+        &central
+            .replace("rg-logs", "RG-Logs")
+            .replace("Microsoft.Storage", "microsoft.storage"),
+        false,
+    )
+    .await;
+    // A legacy log profile in SUB2 to an account of its own.
+    let legacy = env.storage_account(SUB2, "rg-legacy", "stlegacy").await;
+    env.log_profile(SUB2, "default", &legacy).await;
+    // Compliant: access-policy vault in SUB1, RBAC vault in SUB3 switched
+    // with the key source spelled `Microsoft.KeyVault`.
+    let good = env
+        .cmk_account(SUB1, "rg-app", "stgood", "kv-good-1", false)
+        .await;
+    env.diagnostic_setting(SUB1, "to-good", &good.account_id, true)
+        .await;
+    let rbac_account = env.storage_account(SUB3, "rg-rbac", "strbac").await;
+    let (uami, principal) = env.identity(SUB3, "rg-rbac", "id-rbac").await;
+    let vault = env
+        .vault(
+            SUB3,
+            "rg-rbac",
+            "kv-rbac-1",
+            json!({"enableRbacAuthorization": true}),
+        )
+        .await;
+    env.key(&vault, "cmk", json!({"kty": "RSA", "keySize": 2048}))
+        .await;
+    env.role_assignment(&vault, &principal, CRYPTO_SERVICE_ENCRYPTION_USER)
+        .await;
+    env.switch_to_cmk(
+        &rbac_account,
+        "kv-rbac-1",
+        "cmk",
+        &uami,
+        "Microsoft.KeyVault",
+    )
+    .await;
+    env.diagnostic_setting(SUB3, "to-rbac", &rbac_account, true)
+        .await;
+    env.clear_requests().await;
+
+    let tool = env.tool();
+    let run = tool.run(&["audit", "--output", "json"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["summary"]["subscriptions"], 4);
+    assert_eq!(report["summary"]["destinations"], 4);
+    assert_eq!(report["summary"]["incomplete"], false);
+
+    let c = destination(&report, &central);
+    assert_eq!(c["status"], "non_compliant");
+    assert_eq!(codes(c), vec!["microsoft_managed_keys"]);
+    let mut senders: Vec<(String, String)> = c["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_eq!(s["kind"], "diagnostic_setting");
+            (
+                s["subscription_id"].as_str().unwrap().to_string(),
+                s["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    senders.sort();
+    assert_eq!(
+        senders,
+        vec![
+            (SUB1.to_string(), "to-central".to_string()),
+            (SUB2.to_string(), "to-central".to_string()),
+            (SUB3.to_string(), "central-audit".to_string())
+        ]
+    );
+    let l = destination(&report, &legacy);
+    assert_eq!(l["status"], "non_compliant");
+    assert_eq!(l["sources"][0]["kind"], "log_profile");
+    assert_eq!(l["sources"][0]["name"], "default");
+    assert_eq!(
+        destination(&report, &good.account_id)["status"],
+        "compliant"
+    );
+    let r = destination(&report, &rbac_account);
+    assert_eq!(r["status"], "compliant", "{r:#}");
+    assert!(codes(r).is_empty());
+    // The setting with no category enabled is flagged.
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("central-audit") && warnings.contains("no log category"),
+        "{warnings}"
+    );
+
+    // Each destination read once, however many subscriptions send to it.
+    let requests = env.arm_requests().await;
+    let central_reads = requests
+        .iter()
+        .filter(|r| r["operation"] == "StorageAccounts_GetProperties")
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .ends_with("/stcentral")
+        })
+        .count();
+    assert_eq!(central_reads, 1, "{requests:#?}");
+    let (s, a, pages) = (4, 4, 2);
+    assert_eq!(count(&requests, "Subscriptions_List"), pages);
+    assert_eq!(count(&requests, "SubscriptionDiagnosticSettings_List"), s);
+    assert_eq!(count(&requests, "LogProfiles_List"), s);
+    assert_eq!(count(&requests, "StorageAccounts_GetProperties"), a);
+    // Health reads only for the two accounts on Key Vault: find and read the
+    // vault, read the key and the identity, and (RBAC) the role assignments.
+    let health: usize = [
+        "Resources_List",
+        "Vaults_Get",
+        "Keys_Get",
+        "UserAssignedIdentities_Get",
+        "RoleAssignments_ListForScope",
+    ]
+    .iter()
+    .map(|op| count(&requests, op))
+    .sum();
+    assert!(health <= 2 * 4 + 1, "{health} health reads: {requests:#?}");
+    assert!(
+        requests.len() <= 2 * s + a + pages + health,
+        "{} requests: {requests:#?}",
+        requests.len()
+    );
+    assert!(
+        requests.iter().all(|r| r["method"] == "GET"),
+        "audit wrote: {requests:#?}"
+    );
+
+    // The same audit as a table, as Markdown and as SARIF.
+    let text = tool.run(&["audit"]).await;
+    assert_eq!(text.code, 2);
+    for expected in [
+        "stcentral",
+        "to-central",
+        "central-audit",
+        "stlegacy",
+        "default",
+        "stgood",
+        SUB4,
+    ] {
+        assert!(
+            text.stdout.contains(expected),
+            "{expected} missing from:\n{}",
+            text.stdout
+        );
+    }
+    let markdown = tool.run(&["audit", "-o", "markdown"]).await;
+    assert_eq!(markdown.code, 2);
+    assert!(markdown.stdout.contains("stcentral"));
+    let sarif = tool
+        .run(&["audit", "-o", "sarif", "-s", SUB1, "-s", SUB2])
+        .await;
+    assert_eq!(sarif.code, 2, "{}", sarif.stderr);
+    let sarif = sarif.json();
+    assert_eq!(sarif["version"], "2.1.0");
+    // SUB1 and SUB2 send to stcentral and stlegacy (findings) and stgood (not).
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        2,
+        "{sarif:#}"
+    );
+}
+
+/// A healthy CMK account sending to it from the next subscription with room
+/// (Azure allows five diagnostic settings per subscription); the test then
+/// breaks it in one way, as another team might.
+async fn broken(env: &Env, name: &str, rbac: bool) -> CmkAccount {
+    let account = env
+        .cmk_account(
+            SUB1,
+            &format!("rg-{name}"),
+            name,
+            &format!("kv-{name}"),
+            rbac,
+        )
+        .await;
+    for sub in [SUB1, SUB2, SUB3] {
+        let list = env
+            .arm(Method::GET, &format!("/subscriptions/{sub}/providers/Microsoft.Insights/diagnosticSettings?api-version=2021-05-01-preview"), None)
+            .await;
+        if list.body["value"].as_array().unwrap().len() < 5 {
+            env.diagnostic_setting(sub, &format!("to-{name}"), &account.account_id, true)
+                .await;
+            return account;
+        }
+    }
+    panic!("no subscription has room for another diagnostic setting");
+}
+
+async fn admin_key(env: &Env, vault: &str, method: Method, body: Option<Value>) {
+    let a = env
+        .admin(method, &format!("/keyvault/vaults/{vault}/keys/cmk"), body)
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+}
+
+fn vault_in_state<'a>(state: &'a mut Value, name: &str) -> &'a mut Value {
+    state["keyvault"]["vaults"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("vault {name} not in state"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_way_a_cmk_setup_breaks_is_reported_with_its_reason() {
+    let env = Env::start().await;
+    for (sub, name) in [(SUB1, "prod"), (SUB2, "dev"), (SUB3, "data")] {
+        env.add_subscription(sub, name).await;
+    }
+    let healthy = broken(&env, "sthealthy", false).await;
+
+    let key_deleted = broken(&env, "stkeydel", false).await;
+    admin_key(&env, &key_deleted.vault_name, Method::DELETE, None).await;
+    let key_disabled = broken(&env, "stkeyoff", false).await;
+    admin_key(
+        &env,
+        &key_disabled.vault_name,
+        Method::PATCH,
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    let key_expired = broken(&env, "stkeyexp", false).await;
+    admin_key(
+        &env,
+        &key_expired.vault_name,
+        Method::PATCH,
+        Some(json!({"exp": 1_000_000_000})),
+    )
+    .await;
+    let key_ec = broken(&env, "stkeyec", false).await;
+    let key_small = broken(&env, "stkeysmall", false).await;
+    let no_soft_delete = broken(&env, "stnosoft", false).await;
+    let no_purge = broken(&env, "stnopurge", false).await;
+    env.edit_state(|state| {
+        let key = &mut vault_in_state(state, &key_ec.vault_name)["keys"]["cmk"];
+        key["kty"] = json!("EC");
+        key["keySize"] = Value::Null;
+        key["curveName"] = json!("P-256");
+        vault_in_state(state, &key_small.vault_name)["keys"]["cmk"]["keySize"] = json!(1024);
+        vault_in_state(state, &no_soft_delete.vault_name)["enableSoftDelete"] = json!(false);
+        vault_in_state(state, &no_purge.vault_name)["enablePurgeProtection"] = json!(false);
+    })
+    .await;
+    let identity_deleted = broken(&env, "stiddel", false).await;
+    env.arm(
+        Method::DELETE,
+        &format!("{}?{MSI_API}", identity_deleted.identity_id),
+        None,
+    )
+    .await;
+    let identity_removed = broken(&env, "stidnone", false).await;
+    let a = env
+        .arm(
+            Method::PATCH,
+            &format!("{}?{STORAGE_API}", identity_removed.account_id),
+            Some(json!({"identity": {"type": "None"}})),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+    let policy_removed = broken(&env, "stnopolicy", false).await;
+    env.arm(
+        Method::PUT,
+        &format!(
+            "{}/accessPolicies/replace?{VAULT_API}",
+            policy_removed.vault_id
+        ),
+        Some(json!({"properties": {"accessPolicies": [{
+            "tenantId": env.emu.connection.tenant_id, "objectId": policy_removed.principal_id,
+            "permissions": {"keys": ["get", "wrapKey"]}}]}})),
+    )
+    .await;
+    let rbac_no_role = broken(&env, "stnorole", true).await;
+    let assignments = env
+        .arm(
+            Method::GET,
+            &format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
+                rbac_no_role.vault_id
+            ),
+            None,
+        )
+        .await;
+    for a in assignments.body["value"].as_array().unwrap() {
+        env.arm(
+            Method::DELETE,
+            &format!("{}?api-version=2022-04-01", a["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    }
+    let firewalled = broken(&env, "stfirewall", false).await;
+    let a = env
+        .arm(
+            Method::PATCH,
+            &format!("{}?{VAULT_API}", firewalled.vault_id),
+            Some(
+                json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "None"}}}),
+            ),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+
+    let run = env.tool().run(&["audit", "-o", "json"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        destination(&report, &healthy.account_id)["status"],
+        "compliant"
+    );
+    for (account, code) in [
+        (&key_deleted, "key_not_found"),
+        (&key_disabled, "key_disabled"),
+        (&key_expired, "key_expired"),
+        (&key_ec, "key_not_rsa"),
+        (&key_small, "key_too_small"),
+        (&no_soft_delete, "vault_soft_delete_disabled"),
+        (&no_purge, "vault_purge_protection_disabled"),
+        (&identity_deleted, "identity_missing"),
+        (&identity_removed, "identity_missing"),
+        (&policy_removed, "identity_lacks_key_access"),
+        (&rbac_no_role, "identity_lacks_key_access"),
+        (&firewalled, "vault_firewall_blocks_trusted_services"),
+    ] {
+        let d = destination(&report, &account.account_id);
+        assert_eq!(d["status"], "cmk_broken", "{d:#}");
+        assert_eq!(codes(d), vec![code.to_string()], "{d:#}");
+        let message = d["reasons"][0]["message"].as_str().unwrap();
+        assert!(!message.is_empty());
+    }
+    assert_eq!(report["summary"]["cmk_broken"], 12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_and_missing_accounts_and_unlistable_subscriptions_are_reported_and_the_rest_audited(
+) {
+    let env = Env::start().await;
+    for (sub, name) in [(SUB1, "prod"), (SUB2, "dev"), (SUB3, "data")] {
+        env.add_subscription(sub, name).await;
+    }
+    let hidden = env.storage_account(SUB1, "rg-secret", "sthidden").await;
+    env.diagnostic_setting(SUB1, "to-hidden", &hidden, true)
+        .await;
+    let gone = env.storage_account(SUB1, "rg-old", "stgone").await;
+    env.diagnostic_setting(SUB1, "to-gone", &gone, true).await;
+    env.arm(Method::DELETE, &format!("{gone}?{STORAGE_API}"), None)
+        .await;
+    let plain = env.storage_account(SUB3, "rg-logs", "stplain").await;
+    env.diagnostic_setting(SUB3, "to-plain", &plain, true).await;
+    env.diagnostic_setting(SUB2, "to-plain", &plain, true).await;
+    env.deny(&[
+        &hidden,
+        &format!("/subscriptions/{SUB2}/providers/Microsoft.Insights"),
+    ])
+    .await;
+
+    let run = env.tool().run(&["audit", "-o", "json"]).await;
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["incomplete"], true);
+    let h = destination(&report, &hidden);
+    assert_eq!(h["status"], "unreadable");
+    assert_eq!(codes(h), vec!["access_denied"]);
+    assert!(
+        h["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Microsoft.Storage/storageAccounts/read"),
+        "{h:#}"
+    );
+    let g = destination(&report, &gone);
+    assert_eq!(g["status"], "missing");
+    assert_eq!(codes(g), vec!["account_not_found"]);
+    assert_eq!(g["sources"][0]["name"], "to-gone");
+    let p = destination(&report, &plain);
+    assert_eq!(p["status"], "non_compliant");
+    let sub2 = report["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["subscription_id"] == SUB2)
+        .unwrap();
+    assert_eq!(sub2["complete"], false);
+    assert!(
+        sub2["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("Microsoft.Insights/diagnosticSettings/read"),
+        "{sub2:#}"
+    );
+    // Log profiles could not be read either: a warning, not a failure.
+    assert!(
+        report["warnings"].to_string().contains("log profiles"),
+        "{:#}",
+        report["warnings"]
+    );
+
+    let text = env.tool().run(&["audit"]).await;
+    assert_eq!(text.code, 3);
+    assert!(text.stdout.contains("INCOMPLETE"), "{}", text.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_estate_exits_zero() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    env.add_subscription(SUB2, "empty").await;
+    let good = env
+        .cmk_account(SUB1, "rg", "stgood", "kv-clean-1", true)
+        .await;
+    env.diagnostic_setting(SUB1, "to-good", &good.account_id, true)
+        .await;
+    let run = env.tool().run(&["audit", "-o", "json"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["summary"]["compliant"], 1);
+    let empty = env.tool().run(&["audit", "-s", SUB2]).await;
+    assert_eq!(empty.code, 0, "{}", empty.stderr);
+    assert!(
+        empty.stdout.contains("No subscription in scope sends"),
+        "{}",
+        empty.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_and_wrong_endpoints_fail_with_a_clear_message_and_no_call() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    env.clear_requests().await;
+    let tool = env.tool();
+
+    let bad = tool.run(&["audit", "--subscription", "prod"]).await;
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("'prod'") && bad.stderr.contains("GUID"),
+        "{}",
+        bad.stderr
+    );
+    assert!(env.arm_requests().await.is_empty());
+
+    let closed = tool
+        .run(&[
+            "audit",
+            "--arm-endpoint",
+            "https://127.0.0.1:1",
+            "-s",
+            SUB1,
+            "--max-retries",
+            "0",
+        ])
+        .await;
+    assert_eq!(closed.code, 1, "{}", closed.stdout);
+    assert!(closed.stderr.contains("cannot reach"), "{}", closed.stderr);
+
+    let plain = tool
+        .run(&["audit", "--arm-endpoint", "http://management.example.com"])
+        .await;
+    assert_eq!(plain.code, 1);
+    assert!(plain.stderr.contains("plain http"), "{}", plain.stderr);
+
+    // The emulator without its CA: the certificate is not trusted.
+    let mut untrusted = tool.command(&["audit", "-s", SUB1]);
+    untrusted.env_remove("ACTLOG_CMK_CA_FILE");
+    let out = tokio::task::spawn_blocking(move || untrusted.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--ca-file"), "{stderr}");
+    assert!(env.arm_requests().await.is_empty());
+}
