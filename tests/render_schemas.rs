@@ -1,0 +1,665 @@
+//! The machine-readable views against their schemas:
+//!
+//! - `audit_json` against docs/schemas/audit.schema.json, which must describe
+//!   exactly what serde writes (every status, reason code and source kind, no
+//!   field left out, none too many);
+//! - `audit_sarif` against the official OASIS SARIF 2.1.0 schema.
+//!
+//! Where the SARIF schema comes from: the `serde-sarif` crate (a dev-dependency,
+//! pinned in Cargo.toml and checksummed in Cargo.lock) ships the official
+//! `sarif-schema-2.1.0.json` as its `src/schema.json`, the file its build script
+//! generates its types from. Cargo has therefore already downloaded it to build
+//! this test, and `cargo metadata` tells where the crate's sources are, whatever
+//! CARGO_HOME, vendoring or registry mirror is in use. No network, no Node, no
+//! copy in this repository that could drift or be edited to pass. (npm packages
+//! were the alternative: the ones that ship the schema at all ship the
+//! pre-release rtm.5 draft, and would need Node and an install step.)
+//! `ACTLOG_CMK_SARIF_SCHEMA` may name the file instead.
+//!
+//! The validators are proven live: broken documents must fail.
+
+use actlog_cmk::audit::report::{
+    AuditReport, Destination, Encryption, Reason, ReasonCode, Source, SourceKind, Status,
+    SubscriptionAudit, Summary, Warning, SCHEMA_VERSION,
+};
+use actlog_cmk::render::{audit_json, audit_sarif};
+use chrono::Utc;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SUB1: &str = "11111111-1111-1111-1111-111111111111";
+const SUB2: &str = "22222222-2222-2222-2222-222222222222";
+const SUB3: &str = "33333333-3333-3333-3333-333333333333";
+
+const ALL_STATUSES: [Status; 5] = [
+    Status::Compliant,
+    Status::NonCompliant,
+    Status::CmkBroken,
+    Status::Unreadable,
+    Status::Missing,
+];
+
+const ALL_KINDS: [SourceKind; 2] = [SourceKind::DiagnosticSetting, SourceKind::LogProfile];
+
+const ALL_CODES: [ReasonCode; 17] = [
+    ReasonCode::MicrosoftManagedKeys,
+    ReasonCode::KeyVaultPropertiesMissing,
+    ReasonCode::VaultNotFound,
+    ReasonCode::VaultSoftDeleteDisabled,
+    ReasonCode::VaultPurgeProtectionDisabled,
+    ReasonCode::VaultFirewallBlocksTrustedServices,
+    ReasonCode::KeyNotFound,
+    ReasonCode::KeyDisabled,
+    ReasonCode::KeyExpired,
+    ReasonCode::KeyNotYetValid,
+    ReasonCode::KeyNotRsa,
+    ReasonCode::KeyTooSmall,
+    ReasonCode::IdentityMissing,
+    ReasonCode::IdentityLacksKeyAccess,
+    ReasonCode::AccessDenied,
+    ReasonCode::AccountNotFound,
+    ReasonCode::ReadFailed,
+];
+
+/// Fails to compile when a variant is added: list it in the arrays above too.
+#[allow(dead_code)]
+fn every_variant_is_listed(status: Status, kind: SourceKind, code: ReasonCode) {
+    match status {
+        Status::Compliant
+        | Status::NonCompliant
+        | Status::CmkBroken
+        | Status::Unreadable
+        | Status::Missing => {}
+    }
+    match kind {
+        SourceKind::DiagnosticSetting | SourceKind::LogProfile => {}
+    }
+    match code {
+        ReasonCode::MicrosoftManagedKeys
+        | ReasonCode::KeyVaultPropertiesMissing
+        | ReasonCode::VaultNotFound
+        | ReasonCode::VaultSoftDeleteDisabled
+        | ReasonCode::VaultPurgeProtectionDisabled
+        | ReasonCode::VaultFirewallBlocksTrustedServices
+        | ReasonCode::KeyNotFound
+        | ReasonCode::KeyDisabled
+        | ReasonCode::KeyExpired
+        | ReasonCode::KeyNotYetValid
+        | ReasonCode::KeyNotRsa
+        | ReasonCode::KeyTooSmall
+        | ReasonCode::IdentityMissing
+        | ReasonCode::IdentityLacksKeyAccess
+        | ReasonCode::AccessDenied
+        | ReasonCode::AccountNotFound
+        | ReasonCode::ReadFailed => {}
+    }
+}
+
+fn account(name: &str) -> String {
+    format!("/subscriptions/{SUB1}/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/{name}")
+}
+
+fn reason(code: ReasonCode) -> Reason {
+    Reason {
+        code,
+        message: format!("{} on the account: see docs/output.md", code.as_str()),
+    }
+}
+
+fn source(subscription: &str, kind: SourceKind, name: &str, categories: &[&str]) -> Source {
+    Source {
+        subscription_id: subscription.to_string(),
+        kind,
+        name: name.to_string(),
+        enabled_categories: categories.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+fn keyvault(full: bool) -> Encryption {
+    Encryption {
+        key_source: "Microsoft.Keyvault".to_string(),
+        key_vault_uri: Some("https://kv-logs.vault.azure.net/".to_string()),
+        key_name: Some("cmk|logs".to_string()),
+        key_version: full.then(|| "0123456789abcdef0123456789abcdef".to_string()),
+        identity: full.then(|| {
+            format!("/subscriptions/{SUB1}/resourceGroups/rg-logs/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-logs")
+        }),
+    }
+}
+
+/// Every status, every reason code, every source kind, every optional field
+/// both set and absent; `|`, quotes and non-ASCII in names and messages.
+fn full_report() -> AuditReport {
+    let codes = |range: std::ops::Range<usize>| -> Vec<Reason> {
+        ALL_CODES[range].iter().map(|&c| reason(c)).collect()
+    };
+    let destinations = vec![
+        Destination {
+            storage_account_id: account("compliant"),
+            status: Status::Compliant,
+            reasons: vec![],
+            sources: vec![
+                source(
+                    SUB1,
+                    SourceKind::DiagnosticSetting,
+                    "to-logs",
+                    &["Administrative", "Security", "Policy"],
+                ),
+                source(SUB2, SourceKind::LogProfile, "default", &[]),
+            ],
+            encryption: Some(keyvault(true)),
+        },
+        Destination {
+            storage_account_id: account("microsoftkeys"),
+            status: Status::NonCompliant,
+            reasons: codes(0..1),
+            sources: vec![source(
+                SUB1,
+                SourceKind::DiagnosticSetting,
+                "no|categories \"quoted\"",
+                &[],
+            )],
+            encryption: Some(Encryption {
+                key_source: "Microsoft.Storage".to_string(),
+                key_vault_uri: None,
+                key_name: None,
+                key_version: None,
+                identity: None,
+            }),
+        },
+        Destination {
+            storage_account_id: account("novaultproperties"),
+            status: Status::NonCompliant,
+            reasons: codes(1..2),
+            sources: vec![source(
+                SUB1,
+                SourceKind::DiagnosticSetting,
+                "to-novault",
+                &["Administrative"],
+            )],
+            encryption: Some(Encryption {
+                key_source: "Microsoft.Keyvault".to_string(),
+                key_vault_uri: None,
+                key_name: None,
+                key_version: None,
+                identity: None,
+            }),
+        },
+        Destination {
+            storage_account_id: account("broken"),
+            status: Status::CmkBroken,
+            // Every CMK rule, plus the gaps a broken account may also have.
+            reasons: codes(2..15).into_iter().chain(codes(16..17)).collect(),
+            sources: vec![source(
+                SUB1,
+                SourceKind::DiagnosticSetting,
+                "zu-den-Protokollen-é",
+                &["Administrative"],
+            )],
+            encryption: Some(keyvault(false)),
+        },
+        Destination {
+            storage_account_id: account("denied"),
+            status: Status::Unreadable,
+            reasons: codes(14..15),
+            sources: vec![source(SUB2, SourceKind::LogProfile, "default", &[])],
+            encryption: None,
+        },
+        Destination {
+            storage_account_id: account("failed"),
+            status: Status::Unreadable,
+            reasons: codes(16..17),
+            sources: vec![source(
+                SUB2,
+                SourceKind::DiagnosticSetting,
+                "to-failed",
+                &["Security"],
+            )],
+            encryption: None,
+        },
+        Destination {
+            storage_account_id: account("gone"),
+            status: Status::Missing,
+            reasons: codes(15..16),
+            sources: vec![source(SUB1, SourceKind::LogProfile, "old", &[])],
+            encryption: None,
+        },
+    ];
+    let subscriptions = vec![
+        SubscriptionAudit {
+            subscription_id: SUB1.to_string(),
+            complete: true,
+            errors: vec![],
+        },
+        SubscriptionAudit {
+            subscription_id: SUB2.to_string(),
+            complete: false,
+            errors: vec!["listing diagnostic settings was denied (403): grant Microsoft.Insights/DiagnosticSettings/Read".to_string()],
+        },
+        SubscriptionAudit {
+            subscription_id: SUB3.to_string(),
+            complete: false,
+            errors: vec![],
+        },
+    ];
+    AuditReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        // Now, with sub-second digits, as a real run writes it.
+        generated_at: Utc::now(),
+        arm_endpoint: "https://management.azure.com".to_string(),
+        summary: Summary::of(&subscriptions, &destinations),
+        subscriptions,
+        destinations,
+        warnings: vec![
+            Warning {
+                subscription_id: Some(SUB1.to_string()),
+                message: "log profile 'old' is retired: move to a diagnostic setting".to_string(),
+            },
+            Warning {
+                subscription_id: None,
+                message: "a warning about no subscription in particular".to_string(),
+            },
+        ],
+    }
+}
+
+fn empty_report() -> AuditReport {
+    let subscriptions = vec![SubscriptionAudit {
+        subscription_id: SUB1.to_string(),
+        complete: true,
+        errors: vec![],
+    }];
+    AuditReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        generated_at: "2024-05-01T10:20:30Z".parse().unwrap(),
+        arm_endpoint: "https://management.azure.com".to_string(),
+        summary: Summary::of(&subscriptions, &[]),
+        subscriptions,
+        destinations: vec![],
+        warnings: vec![],
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// A validator for `schema` that also checks `format`s.
+fn validator(schema: &Value) -> jsonschema::Validator {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap_or_else(|e| panic!("cannot build a validator: {e}"))
+}
+
+fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors = errors(validator, instance);
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema:\n{}\n\n{}",
+        errors.join("\n"),
+        serde_json::to_string_pretty(instance).unwrap()
+    );
+}
+
+fn assert_invalid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    assert!(
+        !errors(validator, instance).is_empty(),
+        "the schema accepts {what}"
+    );
+}
+
+fn audit_schema() -> Value {
+    read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schemas/audit.schema.json"))
+}
+
+fn rendered_json(report: &AuditReport) -> Value {
+    serde_json::from_str(&audit_json(report)).expect("audit_json writes JSON")
+}
+
+#[test]
+fn audit_json_matches_its_schema() {
+    let schema = audit_schema();
+    assert_eq!(
+        schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+        "draft 2020-12"
+    );
+    let validator = validator(&schema);
+    assert_valid(
+        &validator,
+        &rendered_json(&full_report()),
+        "the full report",
+    );
+    assert_valid(
+        &validator,
+        &rendered_json(&empty_report()),
+        "the empty report",
+    );
+}
+
+#[test]
+fn audit_schema_names_every_value_of_the_model() {
+    let schema = audit_schema();
+    let names = |values: Vec<Value>| -> Vec<String> {
+        values
+            .into_iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let enum_of = |def: &Value| names(def["enum"].as_array().expect("an enum").clone());
+    assert_eq!(
+        enum_of(&schema["$defs"]["status"]),
+        names(ALL_STATUSES.iter().map(|s| json!(s)).collect())
+    );
+    assert_eq!(
+        enum_of(&schema["$defs"]["reason_code"]),
+        names(ALL_CODES.iter().map(|c| json!(c)).collect())
+    );
+    assert_eq!(
+        enum_of(&schema["$defs"]["source"]["properties"]["kind"]),
+        names(ALL_KINDS.iter().map(|k| json!(k)).collect())
+    );
+    assert_eq!(
+        schema["properties"]["schema_version"]["const"],
+        json!(SCHEMA_VERSION)
+    );
+
+    // The full report uses them all, so the validation above covers them.
+    let report = rendered_json(&full_report());
+    let used = |pointer: &str| -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        collect(&report, pointer, &mut seen);
+        seen.sort();
+        seen.dedup();
+        seen
+    };
+    assert_eq!(used("destinations/*/status").len(), ALL_STATUSES.len());
+    assert_eq!(used("destinations/*/reasons/*/code").len(), ALL_CODES.len());
+    assert_eq!(used("destinations/*/sources/*/kind").len(), ALL_KINDS.len());
+}
+
+/// Strings found at `path` (`*` for every element of an array).
+fn collect(value: &Value, path: &str, out: &mut Vec<String>) {
+    let (head, rest) = path.split_once('/').unwrap_or((path, ""));
+    let next: Vec<&Value> = if head == "*" {
+        value
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default()
+    } else {
+        value.get(head).into_iter().collect()
+    };
+    for v in next {
+        if rest.is_empty() {
+            out.push(v.as_str().unwrap_or_default().to_string());
+        } else {
+            collect(v, rest, out);
+        }
+    }
+}
+
+#[test]
+fn audit_schema_rejects_what_serde_never_writes() {
+    let validator = validator(&audit_schema());
+    let good = rendered_json(&full_report());
+    let broken = |what: &str, change: &dyn Fn(&mut Value)| {
+        let mut value = good.clone();
+        change(&mut value);
+        assert_invalid(&validator, &value, what);
+    };
+    // An unknown field on every kind of object.
+    for pointer in [
+        "",
+        "/summary",
+        "/subscriptions/0",
+        "/destinations/0",
+        "/destinations/0/reasons/0",
+        "/destinations/1/reasons/0",
+        "/destinations/0/sources/0",
+        "/destinations/0/encryption",
+        "/warnings/0",
+    ] {
+        if pointer == "/destinations/0/reasons/0" {
+            continue; // compliant: no reason to extend
+        }
+        broken(&format!("an extra field at '{pointer}'"), &|v| {
+            v.pointer_mut(pointer).unwrap()["surprise"] = json!(true);
+        });
+    }
+    // Every required field.
+    for (pointer, field) in [
+        ("", "schema_version"),
+        ("", "tool_version"),
+        ("", "generated_at"),
+        ("", "arm_endpoint"),
+        ("", "summary"),
+        ("", "subscriptions"),
+        ("", "destinations"),
+        ("", "warnings"),
+        ("/summary", "incomplete"),
+        ("/summary", "missing"),
+        ("/subscriptions/0", "errors"),
+        ("/subscriptions/0", "complete"),
+        ("/destinations/0", "storage_account_id"),
+        ("/destinations/0", "status"),
+        ("/destinations/0", "reasons"),
+        ("/destinations/0", "sources"),
+        ("/destinations/1/reasons/0", "code"),
+        ("/destinations/1/reasons/0", "message"),
+        ("/destinations/0/sources/0", "enabled_categories"),
+        ("/destinations/0/sources/0", "kind"),
+        ("/destinations/0/encryption", "key_source"),
+        ("/warnings/0", "message"),
+    ] {
+        broken(&format!("'{pointer}' without '{field}'"), &|v| {
+            v.pointer_mut(pointer)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .remove(field)
+                .expect("the field is there to remove");
+        });
+    }
+    broken("schema_version 2", &|v| v["schema_version"] = json!(2));
+    broken("an unknown status", &|v| {
+        v["destinations"][0]["status"] = json!("fine")
+    });
+    broken("an unknown reason code", &|v| {
+        v["destinations"][1]["reasons"][0]["code"] = json!("bad_vibes")
+    });
+    broken("an unknown source kind", &|v| {
+        v["destinations"][0]["sources"][0]["kind"] = json!("activity_log_alert")
+    });
+    broken("a null for an absent option", &|v| {
+        v["destinations"][4]["encryption"] = json!(null)
+    });
+    broken("a null key version", &|v| {
+        v["destinations"][1]["encryption"]["key_version"] = json!(null)
+    });
+    broken("a negative count", &|v| {
+        v["summary"]["compliant"] = json!(-1)
+    });
+    broken("a time that is no time", &|v| {
+        v["generated_at"] = json!("yesterday")
+    });
+    broken("a finding without a reason", &|v| {
+        v["destinations"][1]["reasons"] = json!([])
+    });
+}
+
+/// The official SARIF 2.1.0 schema shipped by the `serde-sarif` crate.
+fn official_sarif_schema() -> Value {
+    if let Some(path) = std::env::var_os("ACTLOG_CMK_SARIF_SCHEMA") {
+        return read_json(Path::new(&path));
+    }
+    read_json(&serde_sarif_dir().join("src/schema.json"))
+}
+
+/// Where Cargo unpacked the `serde-sarif` crate, as `cargo metadata` says.
+fn serde_sarif_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(&manifest);
+    // Only this platform's packages: those are downloaded already (the build
+    // needed them), so no network is used; without the filter Cargo would fetch
+    // every platform's crates.
+    if let Some(host) = host_triple() {
+        command.args(["--filter-platform", &host]);
+    }
+    let output = command.output().expect("running cargo metadata");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
+    let package = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .expect("serde-sarif is a dev-dependency (it ships the SARIF schema)");
+    let manifest_path = PathBuf::from(package["manifest_path"].as_str().expect("manifest_path"));
+    manifest_path
+        .parent()
+        .expect("the crate's directory")
+        .to_path_buf()
+}
+
+fn host_triple() -> Option<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc).arg("-vV").output().ok()?;
+    String::from_utf8(output.stdout)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim().to_string())
+}
+
+/// The `language` pattern of the official schema (on `run` and
+/// `toolComponent`) has an unescaped `]`: a literal `]` under ECMA-262's
+/// legacy Annex B grammar, a syntax error in a strict regex, so the validator
+/// refuses the whole schema. Escaping it keeps the meaning exactly; nothing
+/// else is touched, and an upstream change to the pattern fails here.
+const LANGUAGE_PATTERN: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
+const LANGUAGE_PATTERN_ESCAPED: &str = r"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\]?$";
+
+fn escape_language_pattern(value: &mut Value) -> usize {
+    match value {
+        Value::Object(map) => {
+            let mut count = 0;
+            for (key, v) in map.iter_mut() {
+                if key == "pattern" && v == LANGUAGE_PATTERN {
+                    *v = json!(LANGUAGE_PATTERN_ESCAPED);
+                    count += 1;
+                } else {
+                    count += escape_language_pattern(v);
+                }
+            }
+            count
+        }
+        Value::Array(items) => items.iter_mut().map(escape_language_pattern).sum(),
+        _ => 0,
+    }
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let mut schema = official_sarif_schema();
+    assert_eq!(
+        escape_language_pattern(&mut schema),
+        2,
+        "the official schema's two `language` patterns"
+    );
+    // The OASIS schema itself, not a look-alike.
+    assert_eq!(
+        schema["$id"],
+        "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
+    );
+    assert_eq!(
+        schema["title"],
+        "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+    );
+    assert_eq!(schema["properties"]["version"]["enum"], json!(["2.1.0"]));
+    validator(&schema)
+}
+
+fn rendered_sarif(report: &AuditReport) -> Value {
+    serde_json::from_str(&audit_sarif(report)).expect("audit_sarif writes JSON")
+}
+
+#[test]
+fn sarif_matches_the_official_schema() {
+    let validator = sarif_validator();
+    let full = rendered_sarif(&full_report());
+    assert_valid(&validator, &full, "the full report's SARIF");
+    assert_valid(
+        &validator,
+        &rendered_sarif(&empty_report()),
+        "the empty report's SARIF",
+    );
+
+    // Every reason code became a rule, every non-compliant (destination, reason) a result.
+    let run = &full["runs"][0];
+    assert_eq!(
+        run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        ALL_CODES.len()
+    );
+    let expected_results: usize = full_report()
+        .destinations
+        .iter()
+        .filter(|d| d.status != Status::Compliant)
+        .map(|d| d.reasons.len())
+        .sum();
+    assert_eq!(run["results"].as_array().unwrap().len(), expected_results);
+}
+
+#[test]
+fn sarif_validation_catches_broken_logs() {
+    let validator = sarif_validator();
+    let good = rendered_sarif(&full_report());
+    let broken = |what: &str, change: &dyn Fn(&mut Value)| {
+        let mut value = good.clone();
+        change(&mut value);
+        assert_invalid(&validator, &value, what);
+    };
+    broken("a result without a message", &|v| {
+        v["runs"][0]["results"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("message");
+    });
+    broken("an unknown level", &|v| {
+        v["runs"][0]["results"][0]["level"] = json!("fatal")
+    });
+    broken("another SARIF version", &|v| v["version"] = json!("2.0.0"));
+    broken("an unknown property on a run", &|v| {
+        v["runs"][0]["surprise"] = json!(1)
+    });
+    broken("a driver without a name", &|v| {
+        v["runs"][0]["tool"]["driver"]
+            .as_object_mut()
+            .unwrap()
+            .remove("name");
+    });
+    broken("a negative rule index", &|v| {
+        v["runs"][0]["results"][0]["ruleIndex"] = json!(-2)
+    });
+    broken("an informationUri that is no URI", &|v| {
+        v["runs"][0]["tool"]["driver"]["informationUri"] = json!("not a uri")
+    });
+}
