@@ -7,4 +7,5 @@ pub mod azure;
 pub mod cli;
 pub mod commands;
 pub mod emulator;
+pub mod plan;
 pub mod render;
