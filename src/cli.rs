@@ -23,6 +23,10 @@ pub struct Cli {
 pub enum Command {
     /// Read-only: find every activity-log destination account and judge its encryption.
     Audit(AuditArgs),
+    /// Read-only: show the changes that would put every finding on a customer-managed key.
+    Plan(PlanArgs),
+    /// Make the changes: from a saved plan file, or plan now and ask for confirmation.
+    Apply(ApplyArgs),
     /// Run the local ARM emulator (HTTPS on loopback) for tests and offline rehearsals.
     Emulator(EmulatorArgs),
 }
@@ -117,4 +121,120 @@ pub struct AuditArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+}
+
+/// Which subscriptions, and how many reads at once.
+#[derive(Debug, Args)]
+pub struct ScopeArgs {
+    /// Subscription to cover (repeatable) [default: every subscription the credential can see].
+    #[arg(long = "subscription", short = 's', value_name = "ID")]
+    pub subscriptions: Vec<String>,
+    /// Requests in flight at once [default: 16, or `parallelism` in the config file].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: Option<u16>,
+}
+
+/// How the remediation is shaped: flags, then environment, then the config
+/// file (docs/configuration.md), then defaults.
+#[derive(Debug, Args)]
+pub struct RemediationArgs {
+    /// TOML config file [default: ./actlog-cmk.toml when it exists].
+    #[arg(long, env = "ACTLOG_CMK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Name of the key to create in each vault [default: activity-log-cmk].
+    #[arg(long, env = "ACTLOG_CMK_KEY_NAME")]
+    pub key_name: Option<String>,
+    /// RSA key size: 2048, 3072 or 4096 [default: 3072].
+    #[arg(long, env = "ACTLOG_CMK_KEY_SIZE")]
+    pub key_size: Option<u32>,
+    /// New keys expire this many days after creation [default: no expiry].
+    #[arg(long, value_name = "DAYS")]
+    pub key_expiry_days: Option<u32>,
+    /// New keys rotate automatically this many days after creation [default: no rotation policy].
+    #[arg(long, value_name = "DAYS")]
+    pub key_rotation_days: Option<u32>,
+    /// Permission model of vaults the tool creates [default: rbac].
+    #[arg(long, env = "ACTLOG_CMK_PERMISSION_MODEL", value_enum)]
+    pub permission_model: Option<crate::plan::PermissionModel>,
+    /// Use this existing user-assigned identity (resource id) for every account.
+    #[arg(long, value_name = "ID")]
+    pub identity: Option<String>,
+    /// Use this existing key vault (resource id) for every account.
+    #[arg(long, value_name = "ID")]
+    pub key_vault: Option<String>,
+    /// Template for identity names: {account}, {resource_group}, {subscription}, {location}, {hash} [default: id-{account}-cmk].
+    #[arg(long, value_name = "TEMPLATE")]
+    pub identity_name: Option<String>,
+    /// Template for vault names (3-24 characters, global) [default: kv-{account}-{hash}].
+    #[arg(long, value_name = "TEMPLATE")]
+    pub vault_name: Option<String>,
+    /// Extra tag for every resource the tool creates (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A Terraform-style diff.
+    Text,
+    /// Versioned JSON (docs/output.md, docs/schemas/plan.schema.json).
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub remediation: RemediationArgs,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
+    /// Save the plan to this file, for `actlog-cmk apply FILE`.
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    /// Progress, then a summary table.
+    Text,
+    /// Versioned JSON (docs/output.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: carried out exactly, after checking
+    /// that no account changed since. Without it, apply plans now and asks.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub remediation: RemediationArgs,
+    /// Do not ask for confirmation (for scripts).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the calls apply would make; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the result.
+    #[arg(long, short = 'o', value_enum, default_value_t = ApplyFormat::Text)]
+    pub output: ApplyFormat,
+    /// Seconds to keep retrying while a new grant or identity propagates.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub propagation_timeout: u64,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }

@@ -2,6 +2,7 @@
 //! subscription's activity log and make sure it is encrypted with a
 //! customer-managed key; plus the local ARM emulator it is tested against.
 
+pub mod apply;
 pub mod audit;
 pub mod azure;
 pub mod cli;

@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Audit(args) => commands::audit::run(args).await,
+            Command::Plan(args) => commands::plan::run(args).await,
+            Command::Apply(args) => commands::apply::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await.map(|()| 0),
         }
     });

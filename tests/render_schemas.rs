@@ -120,6 +120,9 @@ fn keyvault(full: bool) -> Encryption {
     Encryption {
         key_source: "Microsoft.Keyvault".to_string(),
         key_vault_uri: Some("https://kv-logs.vault.azure.net/".to_string()),
+        key_vault_id: full.then(|| {
+            format!("/subscriptions/{SUB1}/resourceGroups/rg-logs/providers/Microsoft.KeyVault/vaults/kv-logs")
+        }),
         key_name: Some("cmk|logs".to_string()),
         key_version: full.then(|| "0123456789abcdef0123456789abcdef".to_string()),
         identity: full.then(|| {
@@ -163,6 +166,7 @@ fn full_report() -> AuditReport {
             encryption: Some(Encryption {
                 key_source: "Microsoft.Storage".to_string(),
                 key_vault_uri: None,
+                key_vault_id: None,
                 key_name: None,
                 key_version: None,
                 identity: None,
@@ -181,6 +185,7 @@ fn full_report() -> AuditReport {
             encryption: Some(Encryption {
                 key_source: "Microsoft.Keyvault".to_string(),
                 key_vault_uri: None,
+                key_vault_id: None,
                 key_name: None,
                 key_version: None,
                 identity: None,

@@ -135,7 +135,7 @@ fn is_within(child: &str, scope: &str) -> bool {
         || (child.starts_with(&scope) && child.as_bytes().get(scope.len()) == Some(&b'/'))
 }
 
-fn policy_gap(vault: &KeyVault, principal: &str) -> Option<Vec<&'static str>> {
+pub fn policy_gap(vault: &KeyVault, principal: &str) -> Option<Vec<&'static str>> {
     let granted: Vec<String> = vault
         .access_policies
         .iter()
@@ -153,7 +153,7 @@ fn policy_gap(vault: &KeyVault, principal: &str) -> Option<Vec<&'static str>> {
     (!missing.is_empty()).then_some(missing)
 }
 
-fn rbac_grants(
+pub fn rbac_grants(
     vault: &KeyVault,
     key: &str,
     principal: &str,
@@ -261,7 +261,7 @@ pub fn cmk_reasons(
     reasons
 }
 
-fn key_reasons(key: &VaultKey, vault_id: &str, now: i64) -> Vec<Reason> {
+pub fn key_reasons(key: &VaultKey, vault_id: &str, now: i64) -> Vec<Reason> {
     let mut reasons = Vec::new();
     let name = &key.name;
     if !key.enabled {
@@ -368,6 +368,9 @@ mod tests {
                 object_id: PRINCIPAL.to_uppercase(),
                 key_permissions: vec!["Get".into(), "WrapKey".into(), "unwrapKey".into()],
             }],
+            provisioned: true,
+            location: "westeurope".into(),
+            tags: Default::default(),
         }
     }
 

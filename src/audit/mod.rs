@@ -170,15 +170,19 @@ async fn judge(
             (Status::Unreadable, vec![reason(code, message)], None)
         }
         Ok(account) => {
-            let encryption = Some(Encryption {
+            let mut encryption = Some(Encryption {
                 key_source: account.key_source.clone(),
                 key_vault_uri: account.key_vault_uri.clone(),
+                key_vault_id: None,
                 key_name: account.key_name.clone(),
                 key_version: account.key_version.clone(),
                 identity: account.encryption_identity.clone(),
             });
             if account.uses_key_vault() {
                 let observed: CmkObservation = health::observe(arm, &account, vaults).await;
+                if let (Some(e), Some(vault)) = (encryption.as_mut(), observed.vault.found()) {
+                    e.key_vault_id = Some(vault.id.to_string());
+                }
                 let reasons = cmk_reasons(&account, &observed, now);
                 (cmk_status(&reasons), reasons, encryption)
             } else {

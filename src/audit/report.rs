@@ -188,6 +188,9 @@ pub struct Encryption {
     pub key_source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_vault_uri: Option<String>,
+    /// The vault's resource id, when the audit found it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_vault_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
     /// Set when the account pins a key version (rotation is then not followed).

@@ -4,6 +4,8 @@
 
 use super::id::ResourceId;
 use super::{Arm, AzureError};
+use azure_mgmt_keyvault::package_preview_2022_02::models;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessPolicy {
@@ -28,6 +30,10 @@ pub struct KeyVault {
     /// Firewall `bypass` is `AzureServices` (or no firewall rules at all).
     pub bypass_azure_services: bool,
     pub access_policies: Vec<AccessPolicy>,
+    /// `provisioningState` is `Succeeded` (a new vault answers before its DNS is ready).
+    pub provisioned: bool,
+    pub location: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 impl KeyVault {
@@ -64,6 +70,17 @@ pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureErro
         .get(&id.resource_group, id.name(), &id.subscription_id)
         .await
         .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
+    let tags = vault
+        .tags
+        .as_ref()
+        .and_then(|t| t.as_object())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let location = vault.location.clone().unwrap_or_default();
     let p = vault.properties;
     let acls = p.network_acls.as_ref();
     let restricted = acls
@@ -93,7 +110,58 @@ pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureErro
                 key_permissions: a.permissions.keys,
             })
             .collect(),
+        provisioned: p
+            .provisioning_state
+            .as_ref()
+            .is_none_or(|s| text(s).eq_ignore_ascii_case("Succeeded")),
+        location,
+        tags,
     })
+}
+
+/// Whether a vault name is free (vault names are global, soft-deleted ones included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameAvailability {
+    pub available: bool,
+    /// Azure's reason and message when it is not.
+    pub reason: String,
+}
+
+pub async fn check_name(
+    arm: &Arm,
+    subscription_id: &str,
+    name: &str,
+) -> Result<NameAvailability, AzureError> {
+    let resource = format!("the key vault name '{name}'");
+    let answer = arm
+        .keyvault()?
+        .vaults_client()
+        .check_name_availability(
+            models::VaultCheckNameAvailabilityParameters::new(
+                name.to_string(),
+                models::vault_check_name_availability_parameters::Type::MicrosoftKeyVaultVaults,
+            ),
+            subscription_id,
+        )
+        .await
+        .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
+    Ok(NameAvailability {
+        available: answer.name_available.unwrap_or(false),
+        reason: [
+            answer.reason.as_ref().map(text).unwrap_or_default(),
+            answer.message.unwrap_or_default(),
+        ]
+        .join(": "),
+    })
+}
+
+/// The DNS suffix of vaults in the cloud of this ARM endpoint.
+pub fn vault_dns_suffix(arm_endpoint: &url::Url) -> &'static str {
+    match arm_endpoint.host_str() {
+        Some("management.usgovcloudapi.net") => "vault.usgovcloudapi.net",
+        Some("management.chinacloudapi.cn") => "vault.azure.cn",
+        _ => "vault.azure.net",
+    }
 }
 
 /// The key's current version, or `version` when the account pins one.

@@ -16,6 +16,7 @@ pub mod msi;
 pub mod resources;
 pub mod storage;
 pub mod subscriptions;
+pub mod write;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
 pub use error::AzureError;

@@ -15,6 +15,17 @@ pub struct Subscription {
     pub display_name: String,
     #[serde(default)]
     pub state: String,
+    #[serde(default)]
+    pub tenant_id: String,
+}
+
+/// One subscription (its tenant, for the vaults the tool creates there).
+pub async fn get(arm: &Arm, subscription_id: &str) -> Result<Subscription, AzureError> {
+    arm.get_json(
+        &format!("/subscriptions/{subscription_id}?api-version={API}"),
+        &format!("subscription {subscription_id}"),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -1,8 +1,11 @@
 //! One module per subcommand: each turns arguments into options and calls the library.
 
+pub mod apply;
 pub mod audit;
 mod azure_args;
 pub mod emulator;
+pub mod plan;
+mod remediation;
 
 use anyhow::Context;
 use std::io::Write;

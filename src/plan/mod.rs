@@ -4,6 +4,11 @@
 //! anything; `file.rs` stores it so apply can carry out exactly what was
 //! reviewed; `naming.rs` makes the names of what the tool creates.
 
+pub mod config;
+pub mod file;
+pub mod build;
 pub mod model;
+pub mod naming;
+pub mod observe;
 
 pub use model::*;

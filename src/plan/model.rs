@@ -86,10 +86,22 @@ pub struct AccountPlan {
     /// SHA-256 over `observed`: apply reads the account again and refuses it
     /// when this no longer matches.
     pub fingerprint: String,
+    /// The resources the plan works with, existing or to be created.
+    pub targets: Targets,
     /// Every property the plan relied on, as read when it was made.
     pub observed: Observed,
     /// In the order apply carries them out.
     pub changes: Vec<ResourceChange>,
+}
+
+/// The resources an account's plan works with; apply reads these again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Targets {
+    /// The user-assigned identity's id, or `SystemAssigned` when a repair
+    /// grants the account's system-assigned identity.
+    pub identity_id: String,
+    pub vault_id: String,
+    pub key_name: String,
 }
 
 /// What the plan relied on. Apply rebuilds this from fresh reads and compares.

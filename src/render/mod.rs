@@ -4,19 +4,33 @@
 //! SARIF 2.1.0 for code-scanning tools. Every function here is pure: it reads
 //! the report and returns a string. Nothing here talks to Azure, reads the
 //! clock or the environment; docs/output.md documents every format.
+//!
+//! The same goes for a remediation [`Plan`](crate::plan::Plan): a
+//! Terraform-style diff for a terminal, JSON for machines and the plan file
+//! (schema in docs/schemas/plan.schema.json), Markdown for a pull request.
 
+mod apply;
 mod audit_json;
 mod audit_markdown;
 mod audit_sarif;
 mod audit_text;
+#[cfg(test)]
+mod plan_fixtures;
+mod plan_json;
+mod plan_markdown;
+mod plan_text;
 mod reasons;
 #[cfg(test)]
 mod test_support;
 
+pub use apply::{apply_json, apply_text};
 pub use audit_json::audit_json;
 pub use audit_markdown::audit_markdown;
 pub use audit_sarif::audit_sarif;
 pub use audit_text::audit_text;
+pub use plan_json::plan_json;
+pub use plan_markdown::plan_markdown;
+pub use plan_text::plan_text;
 
 use crate::audit::report::{Source, SourceKind, Status};
 

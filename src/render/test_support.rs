@@ -90,6 +90,7 @@ pub(crate) fn microsoft_keys() -> Encryption {
     Encryption {
         key_source: "Microsoft.Storage".to_string(),
         key_vault_uri: None,
+        key_vault_id: None,
         key_name: None,
         key_version: None,
         identity: None,
@@ -100,6 +101,7 @@ pub(crate) fn vault_key(identity: Option<&str>, version: Option<&str>) -> Encryp
     Encryption {
         key_source: "Microsoft.Keyvault".to_string(),
         key_vault_uri: Some("https://kv-logs.vault.azure.net/".to_string()),
+        key_vault_id: None,
         key_name: Some("cmk-logs".to_string()),
         key_version: version.map(str::to_string),
         identity: identity.map(str::to_string),

@@ -109,8 +109,10 @@ pub fn apply(
     if let Some(b) = optional_bool(props, "enableRbacAuthorization")? {
         next.enable_rbac_authorization = Some(b);
     }
-    if optional_bool(props, "enableSoftDelete")? == Some(false) {
-        return Err(soft_delete_false());
+    match optional_bool(props, "enableSoftDelete")? {
+        Some(false) => return Err(soft_delete_false()),
+        Some(true) => next.enable_soft_delete = true,
+        None => {}
     }
     match optional_bool(props, "enablePurgeProtection")? {
         Some(false) => return Err(purge_protection_false()),

@@ -1,0 +1,113 @@
+//! Carrying out a plan: per account, identity and vault at once, then key,
+//! grant, storage update and verification; accounts in parallel. Every step
+//! reads first and writes only what is missing, so a rerun after a crash
+//! finishes the work without creating anything twice (`steps.rs`). Waiting
+//! for Azure (vault DNS, grant propagation) is in `wait.rs`; the proof that
+//! the account works is in `verify.rs`.
+
+pub mod progress;
+pub mod report;
+mod steps;
+mod verify;
+mod wait;
+
+pub use progress::Progress;
+pub use report::{AccountResult, ApplyReport, ApplySummary, Outcome, StepResult, StepStatus};
+
+use crate::azure::id::StorageAccountId;
+use crate::azure::Arm;
+use crate::plan::observe::observe;
+use crate::plan::{AccountPlan, Plan};
+use futures::stream::{self, StreamExt};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub parallelism: usize,
+    /// How long to keep retrying errors that mean "the grant has not reached
+    /// Azure Storage yet" or "the new identity is not in the directory yet".
+    pub propagation_timeout: Duration,
+    /// Show the calls, write nothing.
+    pub dry_run: bool,
+    /// The plan comes from a file: check each account's fingerprint first.
+    pub check_fingerprints: bool,
+}
+
+pub async fn apply(
+    arm: &Arm,
+    plan: &Plan,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> ApplyReport {
+    let accounts: Vec<AccountResult> = stream::iter(&plan.accounts)
+        .map(|account| apply_account(arm, plan, account, options, progress))
+        .buffer_unordered(options.parallelism.max(1))
+        .collect()
+        .await;
+    let mut accounts = accounts;
+    accounts.sort_by(|a, b| a.storage_account_id.cmp(&b.storage_account_id));
+    ApplyReport {
+        schema_version: report::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        dry_run: options.dry_run,
+        summary: ApplySummary::of(&accounts),
+        accounts,
+    }
+}
+
+async fn apply_account(
+    arm: &Arm,
+    plan: &Plan,
+    account: &AccountPlan,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> AccountResult {
+    let id = &account.storage_account_id;
+    progress.started(id, account.changes.len() + 1);
+    let result = match refuse_if_changed(arm, account, options).await {
+        Some(refused) => refused,
+        None if options.dry_run => steps::dry_run(account),
+        None => {
+            steps::Runner::new(arm, plan, account, options, progress)
+                .run()
+                .await
+        }
+    };
+    progress.finished(id, &result);
+    result
+}
+
+/// A plan file's account that no longer looks as it did is left alone.
+async fn refuse_if_changed(
+    arm: &Arm,
+    account: &AccountPlan,
+    options: &ApplyOptions,
+) -> Option<AccountResult> {
+    if !options.check_fingerprints {
+        return None;
+    }
+    let refuse = |reason: String, next: &str| {
+        Some(AccountResult {
+            storage_account_id: account.storage_account_id.clone(),
+            outcome: Outcome::Refused,
+            reason: Some(reason),
+            next_step: Some(next.to_string()),
+            steps: Vec::new(),
+        })
+    };
+    let id = match StorageAccountId::parse(&account.storage_account_id) {
+        Ok(id) => id,
+        Err(e) => return refuse(e.to_string(), "run plan again"),
+    };
+    match observe(arm, &id, &account.targets).await {
+        Ok(seen) if seen.observed(&account.targets).fingerprint() == account.fingerprint => None,
+        Ok(_) => refuse(
+            "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".into(),
+            "run plan again, review it, and apply the new plan",
+        ),
+        Err(e) => refuse(
+            format!("cannot read it again to check it against the plan: {e}"),
+            "fix the access or endpoint problem, then run plan again",
+        ),
+    }
+}

@@ -1,0 +1,114 @@
+//! What apply did, per account and per step: the summary table, the
+//! `--output json` document (versioned, docs/output.md) and the exit code.
+
+use serde::Serialize;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub dry_run: bool,
+    pub summary: ApplySummary,
+    pub accounts: Vec<AccountResult>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplySummary {
+    pub done: usize,
+    pub failed: usize,
+    pub refused: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every change made (or found made) and the result verified.
+    Done,
+    /// A step failed; `reason` and `next_step` say what and what to do.
+    Failed,
+    /// Not touched: the account changed since the plan was made.
+    Refused,
+    /// Nothing to do (compliant, or a dry run).
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Failed => "failed",
+            Outcome::Refused => "refused",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountResult {
+    pub storage_account_id: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
+    pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// `identity`, `key_vault`, `key`, `access_policy`, `role_assignment`,
+    /// `storage_account`, `verify`.
+    pub address: String,
+    pub id: String,
+    pub status: StepStatus,
+    /// The call made (or, in a dry run, that would be made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Created,
+    Updated,
+    /// Found already in the desired state (an earlier run made it).
+    AlreadyDone,
+    Verified,
+    WouldCall,
+    Failed,
+}
+
+/// Documented in docs/output.md.
+pub mod exit_code {
+    /// Every account done (or nothing to do).
+    pub const DONE: u8 = 0;
+    /// Nothing was changed: bad input, a refused plan file, a declined confirmation.
+    pub const ERROR: u8 = 1;
+    /// Some accounts failed or were refused; others may be done.
+    pub const PARTIAL: u8 = 3;
+}
+
+impl ApplyReport {
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.failed + self.summary.refused > 0 {
+            exit_code::PARTIAL
+        } else {
+            exit_code::DONE
+        }
+    }
+}
+
+impl ApplySummary {
+    pub fn of(accounts: &[AccountResult]) -> Self {
+        let count = |o: Outcome| accounts.iter().filter(|a| a.outcome == o).count();
+        ApplySummary {
+            done: count(Outcome::Done),
+            failed: count(Outcome::Failed),
+            refused: count(Outcome::Refused),
+            skipped: count(Outcome::Skipped),
+        }
+    }
+}

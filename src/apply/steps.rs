@@ -1,0 +1,528 @@
+//! One account's steps. Each reads the current state first and writes only
+//! what is missing, so running it again after any failure or crash converges
+//! without a second identity, vault, key or grant. Nothing here deletes,
+//! disables or removes anything.
+
+use super::report::{AccountResult, Outcome, StepResult, StepStatus};
+use super::wait::{self, Waited};
+use super::{verify, ApplyOptions, Progress};
+use crate::audit::classify::{key_reasons, policy_gap};
+use crate::azure::connection::KEYVAULT_API;
+use crate::azure::id::{ResourceId, StorageAccountId};
+use crate::azure::{keyvault, msi, storage, write, Arm, AzureError};
+use crate::plan::build::{with_user_assigned, TAG_ACCOUNT};
+use crate::plan::{AccountPlan, Desired, Plan, Principal};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Why an account stopped, and what the operator should do.
+pub struct Failure {
+    step: String,
+    reason: String,
+    next_step: String,
+}
+
+fn next_step_for(error: &AzureError) -> String {
+    match (error.status(), error.code()) {
+        (Some(403), _) => "grant the tool's identity the permission Azure names above (see docs/permissions.md), then run apply again".into(),
+        (_, Some("ScopeLocked")) => "a lock forbids the change: remove the lock or ask its owner, then run apply again".into(),
+        (_, Some("VaultAlreadyExists")) => "the vault name was taken since the plan was made: run plan again (it picks a free name) and apply that plan".into(),
+        _ => "run apply again: it continues where it stopped".into(),
+    }
+}
+
+fn fail(step: &str, error: AzureError) -> Failure {
+    Failure {
+        step: step.into(),
+        next_step: next_step_for(&error),
+        reason: error.to_string(),
+    }
+}
+
+fn stop(step: &str, reason: impl Into<String>, next_step: impl Into<String>) -> Failure {
+    Failure {
+        step: step.into(),
+        reason: reason.into(),
+        next_step: next_step.into(),
+    }
+}
+
+fn record(address: &str, id: &str, status: StepStatus, call: Option<String>) -> StepResult {
+    StepResult {
+        address: address.into(),
+        id: id.into(),
+        status,
+        call,
+    }
+}
+
+/// The call a desired state turns into (what `--dry-run` shows).
+pub fn call_for(desired: &Desired) -> String {
+    match desired {
+        Desired::Identity { id, .. } => format!("PUT {id}?api-version={}", write::MSI_API),
+        Desired::KeyVault { id, .. } => {
+            format!("PUT {id}?api-version={KEYVAULT_API}, then GET until provisioned")
+        }
+        Desired::EnablePurgeProtection { id } => {
+            format!("PATCH {id}?api-version={KEYVAULT_API} (enablePurgeProtection: true)")
+        }
+        Desired::Key { vault_id, name, .. } => {
+            format!("PUT {vault_id}/keys/{name}?api-version={KEYVAULT_API}")
+        }
+        Desired::AccessPolicy { vault_id, .. } => {
+            format!("PUT {vault_id}/accessPolicies/add?api-version={KEYVAULT_API}")
+        }
+        Desired::RoleAssignment { id, .. } => {
+            format!("PUT {id}?api-version={}", write::ROLE_ASSIGNMENTS_API)
+        }
+        Desired::StorageEncryption { account_id, .. } => {
+            format!("PATCH {account_id}?api-version={}", write::STORAGE_API)
+        }
+    }
+}
+
+pub fn dry_run(account: &AccountPlan) -> AccountResult {
+    AccountResult {
+        storage_account_id: account.storage_account_id.clone(),
+        outcome: Outcome::Skipped,
+        reason: Some("dry run: nothing was written".into()),
+        next_step: None,
+        steps: account
+            .changes
+            .iter()
+            .map(|c| {
+                record(
+                    &c.address,
+                    &c.id,
+                    StepStatus::WouldCall,
+                    Some(call_for(&c.desired)),
+                )
+            })
+            .collect(),
+    }
+}
+
+pub struct Runner<'a> {
+    arm: &'a Arm,
+    account: &'a AccountPlan,
+    options: &'a ApplyOptions,
+    progress: &'a dyn Progress,
+    steps: Vec<StepResult>,
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(
+        arm: &'a Arm,
+        _plan: &'a Plan,
+        account: &'a AccountPlan,
+        options: &'a ApplyOptions,
+        progress: &'a dyn Progress,
+    ) -> Self {
+        Runner {
+            arm,
+            account,
+            options,
+            progress,
+            steps: Vec::new(),
+        }
+    }
+
+    pub async fn run(mut self) -> AccountResult {
+        let result = self.execute().await;
+        let (outcome, reason, next_step) = match result {
+            Ok(()) => (Outcome::Done, None, None),
+            Err(f) => {
+                self.steps
+                    .push(record(&f.step, "", StepStatus::Failed, None));
+                (
+                    Outcome::Failed,
+                    Some(format!("{}: {}", f.step, f.reason)),
+                    Some(f.next_step),
+                )
+            }
+        };
+        AccountResult {
+            storage_account_id: self.account.storage_account_id.clone(),
+            outcome,
+            reason,
+            next_step,
+            steps: self.steps,
+        }
+    }
+
+    fn find(&self, pick: impl Fn(&Desired) -> bool) -> Option<&'a Desired> {
+        self.account
+            .changes
+            .iter()
+            .map(|c| &c.desired)
+            .find(|d| pick(d))
+    }
+
+    async fn execute(&mut self) -> Result<(), Failure> {
+        let id = self.account.storage_account_id.clone();
+        let identity = self.find(|d| matches!(d, Desired::Identity { .. }));
+        let vault = self.find(|d| {
+            matches!(
+                d,
+                Desired::KeyVault { .. } | Desired::EnablePurgeProtection { .. }
+            )
+        });
+        self.progress.step(&id, "identity and key vault");
+        let (identity, vault) = tokio::join!(
+            async {
+                match identity {
+                    Some(d) => self.ensure_identity(d).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                match vault {
+                    Some(d) => self.ensure_vault(d).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        );
+        self.steps.extend(identity?);
+        self.steps.extend(vault?);
+
+        if let Some(d) = self.find(|d| matches!(d, Desired::Key { .. })) {
+            self.progress.step(&id, "key");
+            let step = self.ensure_key(d).await?;
+            self.steps.push(step);
+        }
+        if let Some(d) = self.find(|d| {
+            matches!(
+                d,
+                Desired::AccessPolicy { .. } | Desired::RoleAssignment { .. }
+            )
+        }) {
+            self.progress.step(&id, "grant");
+            let step = self.ensure_grant(d).await?;
+            self.steps.push(step);
+        }
+        let mut key_vault_uri = None;
+        if let Some(d) = self.find(|d| matches!(d, Desired::StorageEncryption { .. })) {
+            self.progress.step(&id, "storage account");
+            if let Desired::StorageEncryption {
+                key_vault_uri: uri, ..
+            } = d
+            {
+                key_vault_uri = Some(uri.as_str());
+            }
+            let step = self.ensure_storage(d).await?;
+            self.steps.push(step);
+        }
+        self.progress.step(&id, "verify");
+        let account_id = StorageAccountId::parse(&id)
+            .map_err(|e| stop("verify", e.to_string(), "run plan again"))?;
+        verify::verify(self.arm, &account_id, &self.account.targets, key_vault_uri)
+            .await
+            .map_err(|problem| {
+                stop(
+                    "verify",
+                    format!("the account does not show a working customer-managed key: {problem}"),
+                    "run audit to see the account's state, then run apply again",
+                )
+            })?;
+        self.steps
+            .push(record("verify", &id, StepStatus::Verified, None));
+        Ok(())
+    }
+
+    fn propagation_timeout(&self) -> Duration {
+        self.options.propagation_timeout
+    }
+
+    async fn ensure_identity(&self, desired: &Desired) -> Result<StepResult, Failure> {
+        let Desired::Identity { id, location, tags } = desired else {
+            unreachable!("called for identities only")
+        };
+        let rid =
+            ResourceId::parse(id).map_err(|e| stop("identity", e.to_string(), "run plan again"))?;
+        match msi::get_identity(self.arm, &rid).await {
+            Ok(_) => Ok(record("identity", id, StepStatus::AlreadyDone, None)),
+            Err(e) if e.is_not_found() => {
+                write::create_identity(self.arm, id, location, tags)
+                    .await
+                    .map_err(|e| fail("identity", e))?;
+                Ok(record(
+                    "identity",
+                    id,
+                    StepStatus::Created,
+                    Some(call_for(desired)),
+                ))
+            }
+            Err(e) => Err(fail("identity", e)),
+        }
+    }
+
+    async fn ensure_vault(&self, desired: &Desired) -> Result<StepResult, Failure> {
+        match desired {
+            Desired::KeyVault {
+                id,
+                location,
+                tenant_id,
+                rbac_authorization,
+                tags,
+            } => {
+                let rid = ResourceId::parse(id)
+                    .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
+                let status = match keyvault::get_vault(self.arm, &rid).await {
+                    Ok(existing) => {
+                        let ours = existing.tags.get(TAG_ACCOUNT).is_some_and(|a| {
+                            tags.get(TAG_ACCOUNT)
+                                .is_some_and(|t| t.eq_ignore_ascii_case(a))
+                        });
+                        if !ours {
+                            return Err(stop(
+                                "key_vault",
+                                format!("{id} exists and was not created for this account"),
+                                "run plan again (it picks a free name)",
+                            ));
+                        }
+                        StepStatus::AlreadyDone
+                    }
+                    Err(e) if e.is_not_found() => {
+                        write::create_vault(
+                            self.arm,
+                            id,
+                            location,
+                            tenant_id,
+                            *rbac_authorization,
+                            tags,
+                        )
+                        .await
+                        .map_err(|e| fail("key_vault", e))?;
+                        StepStatus::Created
+                    }
+                    Err(e) => return Err(fail("key_vault", e)),
+                };
+                let vault = wait::vault_provisioned(self.arm, &rid, self.propagation_timeout())
+                    .await
+                    .map_err(|e| fail("key_vault", e))?;
+                if !vault.provisioned {
+                    return Err(stop(
+                        "key_vault",
+                        format!("{id} is still provisioning"),
+                        "run apply again in a few minutes",
+                    ));
+                }
+                let call = (status == StepStatus::Created).then(|| call_for(desired));
+                Ok(record("key_vault", id, status, call))
+            }
+            Desired::EnablePurgeProtection { id } => {
+                let rid = ResourceId::parse(id)
+                    .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
+                let vault = keyvault::get_vault(self.arm, &rid)
+                    .await
+                    .map_err(|e| fail("key_vault", e))?;
+                if vault.purge_protection && vault.soft_delete {
+                    return Ok(record("key_vault", id, StepStatus::AlreadyDone, None));
+                }
+                write::enable_purge_protection(self.arm, id)
+                    .await
+                    .map_err(|e| fail("key_vault", e))?;
+                Ok(record(
+                    "key_vault",
+                    id,
+                    StepStatus::Updated,
+                    Some(call_for(desired)),
+                ))
+            }
+            _ => unreachable!("called for vaults only"),
+        }
+    }
+
+    async fn ensure_key(&self, desired: &Desired) -> Result<StepResult, Failure> {
+        let Desired::Key {
+            vault_id,
+            name,
+            key_size,
+            expiry_days,
+            rotation_days,
+            tags,
+        } = desired
+        else {
+            unreachable!("called for keys only")
+        };
+        let id = format!("{vault_id}/keys/{name}");
+        let vault = ResourceId::parse(vault_id)
+            .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
+        match keyvault::get_key(self.arm, &vault, name, None).await {
+            Ok(key) => match key_reasons(&key, vault_id, chrono::Utc::now().timestamp()).first() {
+                None => Ok(record("key", &id, StepStatus::AlreadyDone, None)),
+                Some(problem) => Err(stop(
+                    "key",
+                    problem.message.clone(),
+                    "the tool never changes an existing key: choose another --key-name and run plan again",
+                )),
+            },
+            Err(e) if e.is_not_found() => {
+                write::create_key(self.arm, vault_id, name, *key_size, *expiry_days, *rotation_days, tags)
+                    .await
+                    .map_err(|e| fail("key", e))?;
+                Ok(record("key", &id, StepStatus::Created, Some(call_for(desired))))
+            }
+            Err(e) => Err(fail("key", e)),
+        }
+    }
+
+    /// The principal id of a grant: known in the plan, or read from the
+    /// identity created a moment ago.
+    async fn principal_id(&self, principal: &Principal, step: &str) -> Result<String, Failure> {
+        match principal {
+            Principal::Known { principal_id } => Ok(principal_id.clone()),
+            Principal::OfIdentity { identity_id } => {
+                let rid = ResourceId::parse(identity_id)
+                    .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
+                let identity = msi::get_identity(self.arm, &rid)
+                    .await
+                    .map_err(|e| fail(step, e))?;
+                identity.principal_id.ok_or_else(|| {
+                    stop(
+                        step,
+                        format!("{identity_id} has no principal id yet"),
+                        "run apply again in a minute",
+                    )
+                })
+            }
+        }
+    }
+
+    async fn ensure_grant(&self, desired: &Desired) -> Result<StepResult, Failure> {
+        match desired {
+            Desired::AccessPolicy {
+                vault_id,
+                tenant_id,
+                principal,
+            } => {
+                let step = "access_policy";
+                let principal = self.principal_id(principal, step).await?;
+                let id = format!("{vault_id}/accessPolicies/{principal}");
+                let rid = ResourceId::parse(vault_id)
+                    .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
+                let vault = keyvault::get_vault(self.arm, &rid)
+                    .await
+                    .map_err(|e| fail(step, e))?;
+                if policy_gap(&vault, &principal).is_none() {
+                    return Ok(record(step, &id, StepStatus::AlreadyDone, None));
+                }
+                write::add_key_access_policy(self.arm, vault_id, tenant_id, &principal)
+                    .await
+                    .map_err(|e| fail(step, e))?;
+                Ok(record(
+                    step,
+                    &id,
+                    StepStatus::Created,
+                    Some(call_for(desired)),
+                ))
+            }
+            Desired::RoleAssignment {
+                id,
+                role_definition_id,
+                principal,
+                ..
+            } => {
+                let step = "role_assignment";
+                let principal = self.principal_id(principal, step).await?;
+                let path = format!("{id}?api-version={}", write::ROLE_ASSIGNMENTS_API);
+                match self
+                    .arm
+                    .get_json::<Value>(&path, &format!("role assignment {id}"))
+                    .await
+                {
+                    Ok(_) => return Ok(record(step, id, StepStatus::AlreadyDone, None)),
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(fail(step, e)),
+                }
+                // A just-created identity may not be in the directory yet: PrincipalNotFound.
+                let created = wait::retry_propagation(self.propagation_timeout(), || {
+                    write::create_role_assignment(self.arm, id, role_definition_id, &principal)
+                })
+                .await;
+                match created {
+                    Waited::Done(_) => Ok(record(step, id, StepStatus::Created, Some(call_for(desired)))),
+                    // The same grant under another name: already there.
+                    Waited::Failed(e) if e.code() == Some("RoleAssignmentExists") => {
+                        Ok(record(step, id, StepStatus::AlreadyDone, None))
+                    }
+                    Waited::Failed(e) => Err(fail(step, e)),
+                    Waited::TimedOut(e) => Err(stop(
+                        step,
+                        format!("the identity did not reach the directory within the propagation timeout: {e}"),
+                        "run apply again in a few minutes, or raise --propagation-timeout",
+                    )),
+                }
+            }
+            _ => unreachable!("called for grants only"),
+        }
+    }
+
+    async fn ensure_storage(&self, desired: &Desired) -> Result<StepResult, Failure> {
+        let Desired::StorageEncryption {
+            account_id,
+            user_assigned_identities,
+            identity_id,
+            key_vault_uri,
+            key_name,
+            ..
+        } = desired
+        else {
+            unreachable!("called for storage only")
+        };
+        let step = "storage_account";
+        let sid = StorageAccountId::parse(account_id)
+            .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
+        let current = storage::get(self.arm, &sid)
+            .await
+            .map_err(|e| fail(step, e))?;
+        let same = |a: &Option<String>, b: &str| {
+            a.as_deref().is_some_and(|a| {
+                a.trim_end_matches('/')
+                    .eq_ignore_ascii_case(b.trim_end_matches('/'))
+            })
+        };
+        if current.uses_key_vault()
+            && same(&current.key_vault_uri, key_vault_uri)
+            && same(&current.key_name, key_name)
+            && same(&current.encryption_identity, identity_id)
+            && current.key_version.is_none()
+        {
+            return Ok(record(step, account_id, StepStatus::AlreadyDone, None));
+        }
+        // Keep every identity the account has now (even one added since the
+        // plan), plus the planned ones.
+        let mut identities: Vec<String> =
+            current.user_assigned.iter().map(|u| u.id.clone()).collect();
+        for id in user_assigned_identities
+            .iter()
+            .chain(std::iter::once(identity_id))
+        {
+            if !identities.iter().any(|i| i.eq_ignore_ascii_case(id)) {
+                identities.push(id.clone());
+            }
+        }
+        let identity_type = with_user_assigned(&current.identity_type);
+        let switched = wait::retry_propagation(self.propagation_timeout(), || {
+            write::switch_storage_to_key(
+                self.arm,
+                account_id,
+                &identity_type,
+                &identities,
+                identity_id,
+                key_vault_uri,
+                key_name,
+            )
+        })
+        .await;
+        match switched {
+            Waited::Done(_) => Ok(record(step, account_id, StepStatus::Updated, Some(call_for(desired)))),
+            Waited::Failed(e) => Err(fail(step, e)),
+            Waited::TimedOut(e) => Err(stop(
+                step,
+                format!("Azure Storage still cannot use the key after the propagation timeout: {e}"),
+                "the grant may still be propagating: run apply again in a few minutes, or raise --propagation-timeout",
+            )),
+        }
+    }
+}

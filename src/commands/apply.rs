@@ -1,0 +1,153 @@
+//! `actlog-cmk apply [PLANFILE]`: carry out a saved plan (refusing a plan for
+//! another tenant or endpoint as a whole, and any account that changed since),
+//! or plan now, show the diff and ask. Exit codes: docs/output.md.
+
+use crate::apply::{self, progress, report::exit_code, ApplyOptions, Progress};
+use crate::audit::{self, AuditOptions};
+use crate::azure::id::StorageAccountId;
+use crate::azure::{subscriptions, Arm};
+use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::plan::{self, Plan};
+use crate::render;
+use anyhow::{bail, Context};
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
+    if let Some(path) = &args.plan_file {
+        let plan = plan::file::load(path)?;
+        let arm = super::azure_args::connect(&args.azure)?;
+        check_plan_belongs_here(&arm, &plan, path).await?;
+        return execute(&args, &arm, plan, true).await;
+    }
+    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
+    let arm = super::azure_args::connect(&args.azure)?;
+    let report = audit::run(
+        &arm,
+        &AuditOptions {
+            subscriptions,
+            parallelism,
+        },
+    )
+    .await?;
+    let plan = plan::build::build(&arm, &report, &settings, parallelism).await?;
+    if let Some(failed) = plan.skipped.iter().find(|s| s.status == "error") {
+        bail!(
+            "cannot plan {}: {}; nothing was changed",
+            failed.storage_account_id,
+            failed.reason
+        );
+    }
+    execute(&args, &arm, plan, false).await
+}
+
+/// A plan for another tenant or endpoint is refused as a whole.
+async fn check_plan_belongs_here(
+    arm: &Arm,
+    plan: &Plan,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let here = arm.endpoint().as_str().trim_end_matches('/');
+    let there = plan.arm_endpoint.trim_end_matches('/');
+    if !here.eq_ignore_ascii_case(there) {
+        bail!(
+            "the plan {} was made against {there}, not {here}: apply it against the endpoint it was made for, or run plan again here; nothing was changed",
+            path.display()
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for account in &plan.accounts {
+        let id = StorageAccountId::parse(&account.storage_account_id)
+            .with_context(|| format!("the plan {} names an invalid account", path.display()))?;
+        if !seen.insert(id.subscription_id().to_string()) {
+            continue;
+        }
+        let tenant = subscriptions::get(arm, id.subscription_id())
+            .await?
+            .tenant_id;
+        if !tenant.eq_ignore_ascii_case(&plan.tenant_id) {
+            bail!(
+                "the plan {} was made for tenant {}, but subscription {} is in tenant {tenant}: run plan again with credentials for this tenant; nothing was changed",
+                path.display(),
+                plan.tenant_id,
+                id.subscription_id()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn execute(args: &ApplyArgs, arm: &Arm, plan: Plan, from_file: bool) -> anyhow::Result<u8> {
+    let json = args.output == ApplyFormat::Json;
+    let color = std::io::stderr().is_terminal() && super::color_allowed();
+    // The diff goes to standard error when standard output carries JSON.
+    let diff = render::plan_text(&plan, color);
+    if !args.quiet {
+        if json {
+            eprint!("{diff}");
+        } else {
+            print!("{diff}");
+        }
+    }
+    if !plan.has_changes() {
+        let report = apply::apply(
+            arm,
+            &plan,
+            &options(args, from_file),
+            &progress::Lines { quiet: true },
+        )
+        .await;
+        finish(args, &report)?;
+        return Ok(exit_code::DONE);
+    }
+    if !from_file && !args.yes && !args.dry_run {
+        confirm()?;
+    }
+    let progress: Box<dyn Progress> = if std::io::stderr().is_terminal() && !args.quiet {
+        Box::new(progress::Bars::new())
+    } else {
+        Box::new(progress::Lines { quiet: args.quiet })
+    };
+    let report = apply::apply(arm, &plan, &options(args, from_file), progress.as_ref()).await;
+    finish(args, &report)?;
+    Ok(report.exit_code())
+}
+
+fn options(args: &ApplyArgs, from_file: bool) -> ApplyOptions {
+    ApplyOptions {
+        parallelism: usize::from(
+            args.scope
+                .parallelism
+                .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
+        ),
+        propagation_timeout: Duration::from_secs(args.propagation_timeout),
+        dry_run: args.dry_run,
+        check_fingerprints: from_file,
+    }
+}
+
+fn finish(args: &ApplyArgs, report: &apply::ApplyReport) -> anyhow::Result<()> {
+    let text = match args.output {
+        ApplyFormat::Text => render::apply_text(report),
+        ApplyFormat::Json => render::apply_json(report),
+    };
+    super::write_output(None, &text)
+}
+
+/// Only `yes` proceeds; without a terminal there is no one to ask.
+fn confirm() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to apply without confirmation: standard input is not a terminal. Pass --yes, or save a plan with `plan --out FILE` and apply that file; nothing was changed");
+    }
+    let answer: String = dialoguer::Input::new()
+        .with_prompt("Do you want to make these changes? Only 'yes' will be accepted")
+        .allow_empty(true)
+        .interact_text()
+        .context("cannot read the confirmation")?;
+    if answer.trim() != "yes" {
+        bail!("apply cancelled; nothing was changed");
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Turns the remediation flags, the environment and the config file into
+//! validated plan settings (flags and environment win over the file).
+
+use crate::azure::id::{parse_subscription_id, ResourceId};
+use crate::cli::{RemediationArgs, ScopeArgs};
+use crate::plan::config::{self, TemplateKind};
+use crate::plan::{naming, PermissionModel, PlanSettings};
+use anyhow::{anyhow, bail};
+
+pub const DEFAULT_KEY_SIZE: u32 = 3072;
+pub const DEFAULT_PARALLELISM: u16 = 16;
+
+/// Validated subscription ids, de-duplicated, before any call.
+pub fn subscriptions(scope: &ScopeArgs) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for id in &scope.subscriptions {
+        let id = parse_subscription_id(id.trim())?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+fn resource_id(text: &str, flag: &str, resource_type: &str) -> anyhow::Result<String> {
+    let id = ResourceId::parse(text).map_err(|e| anyhow!("{flag}: {e}"))?;
+    if !id.is_type(resource_type) {
+        bail!(
+            "{flag}: '{text}' is a {} id, not a {resource_type} id",
+            id.resource_type()
+        );
+    }
+    Ok(id.to_string())
+}
+
+/// The settings and the parallelism.
+pub fn settings(
+    args: &RemediationArgs,
+    scope: &ScopeArgs,
+) -> anyhow::Result<(PlanSettings, usize)> {
+    let file = config::load_config(args.config.as_deref())?;
+    let key_name = config::validate_key_name(
+        &args
+            .key_name
+            .clone()
+            .or(file.key_name)
+            .unwrap_or_else(|| naming::DEFAULT_KEY_NAME.to_string()),
+    )
+    .map_err(|e| anyhow!("--key-name: {e}"))?;
+    let key_size =
+        config::validate_key_size(args.key_size.or(file.key_size).unwrap_or(DEFAULT_KEY_SIZE))
+            .map_err(|e| anyhow!("--key-size: {e}"))?;
+    let days = |flag: Option<u32>, from_file: Option<u32>, name: &str| {
+        flag.or(from_file)
+            .map(|d| config::validate_days(d).map_err(|e| anyhow!("{name}: {e}")))
+            .transpose()
+    };
+    let key_expiry_days = days(
+        args.key_expiry_days,
+        file.key_expiry_days,
+        "--key-expiry-days",
+    )?;
+    let key_rotation_days = days(
+        args.key_rotation_days,
+        file.key_rotation_days,
+        "--key-rotation-days",
+    )?;
+    if let (Some(expiry), Some(rotation)) = (key_expiry_days, key_rotation_days) {
+        if rotation >= expiry {
+            bail!("--key-rotation-days ({rotation}) must be shorter than --key-expiry-days ({expiry}), or the key expires before it rotates");
+        }
+    }
+    let identity = args
+        .identity
+        .clone()
+        .or(file.identity)
+        .map(|id| {
+            resource_id(
+                &id,
+                "--identity",
+                "Microsoft.ManagedIdentity/userAssignedIdentities",
+            )
+        })
+        .transpose()?;
+    let key_vault = args
+        .key_vault
+        .clone()
+        .or(file.key_vault)
+        .map(|id| resource_id(&id, "--key-vault", "Microsoft.KeyVault/vaults"))
+        .transpose()?;
+    let identity_name_template = config::validate_template(
+        &args
+            .identity_name
+            .clone()
+            .or(file.names.identity)
+            .unwrap_or_else(|| naming::DEFAULT_IDENTITY_TEMPLATE.to_string()),
+        TemplateKind::Identity,
+    )
+    .map_err(|e| anyhow!("--identity-name: {e}"))?;
+    let vault_name_template = config::validate_template(
+        &args
+            .vault_name
+            .clone()
+            .or(file.names.vault)
+            .unwrap_or_else(|| naming::DEFAULT_VAULT_TEMPLATE.to_string()),
+        TemplateKind::Vault,
+    )
+    .map_err(|e| anyhow!("--vault-name: {e}"))?;
+    let mut tags = file.tags;
+    for tag in &args.tags {
+        let (k, v) = tag
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--tag '{tag}': write it as KEY=VALUE"))?;
+        tags.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    for (k, v) in &tags {
+        config::validate_tag(k, v).map_err(|e| anyhow!("tag '{k}': {e}"))?;
+    }
+    let parallelism = scope
+        .parallelism
+        .or(file.parallelism)
+        .unwrap_or(DEFAULT_PARALLELISM);
+    Ok((
+        PlanSettings {
+            key_name,
+            key_size,
+            key_expiry_days,
+            key_rotation_days,
+            permission_model: args
+                .permission_model
+                .or(file.permission_model)
+                .unwrap_or(PermissionModel::Rbac),
+            identity,
+            key_vault,
+            identity_name_template,
+            vault_name_template,
+            tags,
+        },
+        usize::from(parallelism.max(1)),
+    ))
+}

@@ -1,0 +1,133 @@
+//! Reads everything an account's plan depends on, for plan (to decide the
+//! changes) and for apply (to refuse an account that changed since). Both
+//! reduce the reads to the same [`Observed`], whose fingerprint they compare.
+
+use super::model::{Observed, ObservedAccount, ObservedIdentity, ObservedVault, Targets};
+use crate::audit::classify::{policy_gap, rbac_grants};
+use crate::azure::id::{ResourceId, StorageAccountId};
+use crate::azure::keyvault::{self, KeyVault, VaultKey};
+use crate::azure::msi::{self, Identity};
+use crate::azure::storage::{self, StorageAccount};
+use crate::azure::{authorization, Arm, AzureError};
+
+/// `Targets::identity_id` when the account's system-assigned identity is used.
+pub const SYSTEM_ASSIGNED: &str = "SystemAssigned";
+
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub account: StorageAccount,
+    /// The user-assigned identity, when it exists.
+    pub identity: Option<Identity>,
+    pub vault: Option<KeyVault>,
+    pub key: Option<VaultKey>,
+    /// The principal holds get/wrapKey/unwrapKey on the key already.
+    pub grant_exists: bool,
+}
+
+impl Observation {
+    /// The principal that will use the key, when it exists already.
+    pub fn principal(&self, targets: &Targets) -> Option<String> {
+        if targets.identity_id == SYSTEM_ASSIGNED {
+            self.account.system_principal_id.clone()
+        } else {
+            self.identity.as_ref().and_then(|i| i.principal_id.clone())
+        }
+    }
+
+    pub fn observed(&self, targets: &Targets) -> Observed {
+        let a = &self.account;
+        let mut user_assigned: Vec<String> = a
+            .user_assigned
+            .iter()
+            .map(|u| u.id.to_ascii_lowercase())
+            .collect();
+        user_assigned.sort();
+        Observed {
+            account: ObservedAccount {
+                location: a.location.to_ascii_lowercase(),
+                key_source: a.key_source.to_ascii_lowercase(),
+                key_vault_uri: a.key_vault_uri.clone(),
+                key_name: a.key_name.clone(),
+                key_version: a.key_version.clone(),
+                encryption_identity: a
+                    .encryption_identity
+                    .as_ref()
+                    .map(|i| i.to_ascii_lowercase()),
+                identity_type: a.identity_type.clone(),
+                user_assigned_identities: user_assigned,
+                system_principal_id: a.system_principal_id.clone(),
+            },
+            identity: self
+                .principal(targets)
+                .map(|principal_id| ObservedIdentity {
+                    id: targets.identity_id.to_ascii_lowercase(),
+                    principal_id,
+                }),
+            vault: self.vault.as_ref().map(|v| ObservedVault {
+                id: v.id.key(),
+                vault_uri: v.vault_uri.clone().unwrap_or_default(),
+                rbac_authorization: v.rbac_authorization,
+                soft_delete: v.soft_delete,
+                purge_protection: v.purge_protection,
+            }),
+            key_exists: self.key.is_some(),
+            grant_exists: self.grant_exists,
+        }
+    }
+}
+
+/// `Ok(None)` for 404.
+async fn optional<T>(
+    read: impl std::future::Future<Output = Result<T, AzureError>>,
+) -> Result<Option<T>, AzureError> {
+    match read.await {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn observe(
+    arm: &Arm,
+    account_id: &StorageAccountId,
+    targets: &Targets,
+) -> Result<Observation, AzureError> {
+    let vault_id = ResourceId::parse(&targets.vault_id)?;
+    let identity_id = match targets.identity_id.as_str() {
+        SYSTEM_ASSIGNED => None,
+        id => Some(ResourceId::parse(id)?),
+    };
+    let (account, identity, vault) = tokio::join!(
+        storage::get(arm, account_id),
+        async {
+            match &identity_id {
+                Some(id) => optional(msi::get_identity(arm, id)).await,
+                None => Ok(None),
+            }
+        },
+        optional(keyvault::get_vault(arm, &vault_id)),
+    );
+    let (account, identity, vault) = (account?, identity?, vault?);
+    let key = match &vault {
+        Some(v) => optional(keyvault::get_key(arm, &v.id, &targets.key_name, None)).await?,
+        None => None,
+    };
+    let mut observation = Observation {
+        account,
+        identity,
+        vault,
+        key,
+        grant_exists: false,
+    };
+    if let (Some(vault), Some(principal)) = (&observation.vault, observation.principal(targets)) {
+        observation.grant_exists = if vault.rbac_authorization {
+            let assignments =
+                authorization::assignments_for_principal(arm, vault.id.as_str(), &principal)
+                    .await?;
+            rbac_grants(vault, &targets.key_name, &principal, &assignments)
+        } else {
+            policy_gap(vault, &principal).is_none()
+        };
+    }
+    Ok(observation)
+}

@@ -1,0 +1,387 @@
+//! The plan as a Terraform-style diff for a terminal: per account a `#`
+//! header, then one block per resource change in apply's order (`+` create,
+//! `~` update), one line per attribute, irreversible changes marked; then the
+//! skipped destinations and the `Plan: N to add, ...` line. Nothing here reads
+//! the clock, so the same plan always gives the same text (tests/golden/plan.txt).
+//!
+//! Values are JSON (strings quoted, lists and maps compact) except
+//! [`KNOWN_AFTER_APPLY`], which stays bare as in Terraform. Names, ids and
+//! messages come from Azure: control characters in them are replaced (in
+//! values, JSON escapes them) so that they cannot drive the terminal.
+
+use super::plural;
+use crate::plan::{AccountPlan, Action, Plan, ResourceChange, KNOWN_AFTER_APPLY};
+use serde_json::Value;
+use std::fmt::Write as _;
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Renders the plan for a terminal; `color` adds ANSI colours: green `+`,
+/// yellow `~`, bold headers and summary, bold yellow irreversible marks.
+pub fn plan_text(plan: &Plan, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Plan for tenant {} through {}\n",
+        clean(&plan.tenant_id),
+        clean(&plan.arm_endpoint)
+    );
+
+    if plan.has_changes() {
+        legend(&mut out, plan, color);
+        out.push_str("actlog-cmk will perform the following actions:\n\n");
+        for account in &plan.accounts {
+            let header = format!("# {}", account_heading(account));
+            let _ = writeln!(out, "{}", paint(&header, BOLD, color));
+            if account.changes.is_empty() {
+                out.push_str("  (no changes)\n");
+            }
+            for (i, change) in account.changes.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                for line in change_lines(change, color) {
+                    out.push_str(&line);
+                    out.push('\n');
+                }
+            }
+            out.push('\n');
+        }
+    }
+
+    if !plan.skipped.is_empty() {
+        out.push_str("Skipped:\n");
+        for skipped in &plan.skipped {
+            let _ = writeln!(
+                out,
+                "  - {} ({}): {}",
+                clean(&skipped.storage_account_id),
+                clean(&skipped.status),
+                clean(&skipped.reason)
+            );
+        }
+        out.push('\n');
+    }
+
+    let summary = match outcome(plan) {
+        Outcome::NotAllCompliant(_) => format!("{} See Skipped above.", summary_line(plan)),
+        _ => summary_line(plan),
+    };
+    let _ = writeln!(out, "{}", paint(&summary, BOLD, color));
+    out
+}
+
+/// The symbols the plan uses, as Terraform lists them.
+fn legend(out: &mut String, plan: &Plan, color: bool) {
+    let used = |action: Action| {
+        plan.accounts
+            .iter()
+            .flat_map(|a| &a.changes)
+            .any(|c| c.action == action)
+    };
+    out.push_str("Resource actions are indicated with the following symbols:\n");
+    for (action, word) in [
+        (Action::Create, "create"),
+        (Action::Update, "update in-place"),
+    ] {
+        if used(action) {
+            let _ = writeln!(out, "  {} {word}", symbol(action, color));
+        }
+    }
+    out.push('\n');
+}
+
+/// `<account id> (<status>)`, cleaned.
+fn account_heading(account: &AccountPlan) -> String {
+    format!(
+        "{} ({})",
+        clean(&account.storage_account_id),
+        clean(&account.status)
+    )
+}
+
+/// One resource block: `  + address "id" {`, the irreversible mark, one line
+/// per attribute (names aligned; `+ name = after` in a create, `~ name =
+/// before -> after` in an update), `    }`. Without colour, every line that
+/// carries a change starts with spaces, its symbol and a space.
+pub(super) fn change_lines(change: &ResourceChange, color: bool) -> Vec<String> {
+    let mut lines = vec![format!(
+        "  {} {} {} {{",
+        symbol(change.action, color),
+        clean(&change.address),
+        quoted(&change.id)
+    )];
+    if let Some(why) = &change.irreversible {
+        let mark = format!("# irreversible: {}", clean(why));
+        let mark = if color {
+            format!("{BOLD}{YELLOW}{mark}{RESET}")
+        } else {
+            mark
+        };
+        lines.push(format!("      {mark}"));
+    }
+    let names: Vec<String> = change.attributes.iter().map(|a| clean(&a.name)).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (attribute, name) in change.attributes.iter().zip(&names) {
+        let padding = " ".repeat(width - name.chars().count());
+        let after = value(&attribute.after);
+        // By the action, not by `before`: a `null` before reads back from
+        // JSON as absent, and a saved plan must show as it did when made.
+        let line = match change.action {
+            Action::Create => format!(
+                "{} {name}{padding} = {after}",
+                symbol(Action::Create, color)
+            ),
+            Action::Update => format!(
+                "{} {name}{padding} = {} -> {after}",
+                symbol(Action::Update, color),
+                value(attribute.before.as_ref().unwrap_or(&Value::Null))
+            ),
+        };
+        lines.push(format!("      {line}"));
+    }
+    lines.push("    }".to_string());
+    lines
+}
+
+/// How a plan ends.
+pub(super) enum Outcome {
+    Changes,
+    /// No changes, and every skipped destination is compliant.
+    AllCompliant,
+    /// No changes, but this many skipped destinations are not known to be
+    /// compliant (broken, missing, unreadable).
+    NotAllCompliant(usize),
+}
+
+pub(super) fn outcome(plan: &Plan) -> Outcome {
+    if plan.has_changes() {
+        return Outcome::Changes;
+    }
+    match plan
+        .skipped
+        .iter()
+        .filter(|s| s.status != "compliant")
+        .count()
+    {
+        0 => Outcome::AllCompliant,
+        n => Outcome::NotAllCompliant(n),
+    }
+}
+
+/// The last line: `Plan: 2 to add, 1 to change, 0 to destroy.` or why there
+/// is nothing to do.
+pub(super) fn summary_line(plan: &Plan) -> String {
+    match outcome(plan) {
+        Outcome::Changes => format!(
+            "Plan: {} to add, {} to change, {} to destroy.",
+            plan.summary.add, plan.summary.change, plan.summary.destroy
+        ),
+        Outcome::AllCompliant => {
+            "No changes. Every activity-log destination in scope is compliant.".to_string()
+        }
+        Outcome::NotAllCompliant(n) => format!(
+            "No changes can be planned, but {} not known to be compliant.",
+            if n == 1 {
+                "1 destination is".to_string()
+            } else {
+                format!("{} are", plural(n, "destination"))
+            }
+        ),
+    }
+}
+
+fn symbol(action: Action, color: bool) -> String {
+    let code = match action {
+        Action::Create => GREEN,
+        Action::Update => YELLOW,
+    };
+    paint(&action.symbol().to_string(), code, color)
+}
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("{code}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A value as compact JSON; `(known after apply)` bare.
+pub(super) fn value(v: &Value) -> String {
+    match v {
+        Value::String(s) if s == KNOWN_AFTER_APPLY => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// A JSON string: quoted, with quotes and control characters escaped.
+fn quoted(text: &str) -> String {
+    Value::String(text.to_string()).to_string()
+}
+
+/// Replaces control characters (escape sequences, newlines) with U+FFFD.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::plan_fixtures::*;
+    use serde_json::json;
+
+    #[test]
+    fn headers_blocks_and_summary() {
+        let text = plan_text(&two_accounts(), false);
+        assert!(text.starts_with(
+            "Plan for tenant aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa through https://management.azure.com\n\n\
+             Resource actions are indicated with the following symbols:\n  + create\n  ~ update in-place\n\n\
+             actlog-cmk will perform the following actions:\n\n"
+        ));
+        let logs1 = account_id(SUB1, "rg-logs", "logs1");
+        assert!(text.contains(&format!("\n# {logs1} (non_compliant)\n  + identity \"/subscriptions/{SUB1}/resourceGroups/rg-logs/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-actlog-logs1\" {{\n")));
+        assert!(text.contains(
+            "      + name         = \"id-actlog-logs1\"\n      + location     = \"westeurope\"\n      + principal_id = (known after apply)\n      + tags         = {\"managed-by\":\"actlog-cmk\",\"owner\":\"platform-team\"}\n    }\n\n  + key_vault \""
+        ));
+        assert!(text.contains(&format!("\n  ~ storage_account \"{logs1}\" {{\n")));
+        assert!(text.contains(
+            "      ~ identity_type            = \"SystemAssigned\" -> \"SystemAssigned,UserAssigned\"\n"
+        ));
+        assert!(text.contains("      ~ key_name                 = null -> \"cmk-actlog\"\n"));
+        assert!(text.contains("      + key_permissions = [\"get\",\"unwrapKey\",\"wrapKey\"]\n"));
+        assert!(text.contains(&format!(
+            "\n# {} (cmk_broken)\n",
+            account_id(SUB2, "rg-audit", "logs2")
+        )));
+        assert!(text.contains(
+            "      ~ key_version              = \"0123456789abcdef0123456789abcdef\" -> null\n"
+        ));
+        assert!(text.ends_with("\nPlan: 7 to add, 3 to change, 0 to destroy.\n"));
+        assert!(!text.contains('\x1b'), "no colour unless asked");
+    }
+
+    #[test]
+    fn irreversible_changes_are_marked_inside_their_block() {
+        let text = plan_text(&two_accounts(), false);
+        assert!(text.contains(
+            "/vaults/kv-shared\" {\n      # irreversible: purge protection cannot be turned off again; deleted keys stay until their retention period ends\n      ~ enable_purge_protection = false -> true\n    }\n"
+        ));
+        assert_eq!(text.matches("# irreversible:").count(), 1);
+        let colored = plan_text(&two_accounts(), true);
+        assert!(colored.contains(
+            "      \x1b[1m\x1b[33m# irreversible: purge protection cannot be turned off again"
+        ));
+    }
+
+    #[test]
+    fn skipped_destinations_are_listed() {
+        let text = plan_text(&two_accounts(), false);
+        assert!(text.contains(&format!(
+            "\nSkipped:\n  - {} (compliant): already encrypted with key 'cmk-logs' in https://kv-logs.vault.azure.net/\n  - {} (unreadable): reading the account was denied (403): grant Reader on it\n\nPlan:",
+            account_id(SUB1, "rg-logs", "good"),
+            account_id(SUB2, "rg-audit", "secret")
+        )));
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let text = plan_text(&two_accounts(), true);
+        assert!(text.contains("  \x1b[32m+\x1b[0m identity \""));
+        assert!(text.contains("  \x1b[33m~\x1b[0m storage_account \""));
+        assert!(text.contains("      \x1b[32m+\x1b[0m name "));
+        assert!(text.contains("      \x1b[33m~\x1b[0m identity_type "));
+        assert!(text.contains("\x1b[1m# /subscriptions/"));
+        assert!(text.ends_with("\x1b[1mPlan: 7 to add, 3 to change, 0 to destroy.\x1b[0m\n"));
+        // Without the codes, the same text.
+        let stripped = text
+            .replace(GREEN, "")
+            .replace(YELLOW, "")
+            .replace(BOLD, "")
+            .replace(RESET, "");
+        assert_eq!(stripped, plan_text(&two_accounts(), false));
+    }
+
+    #[test]
+    fn no_changes() {
+        let text = plan_text(&all_compliant(), false);
+        assert!(!text.contains("Resource actions"));
+        assert!(!text.contains("following actions"));
+        assert!(text.ends_with(
+            " (compliant): already encrypted with key 'cmk-logs' in https://kv-logs.vault.azure.net/\n\n\
+             No changes. Every activity-log destination in scope is compliant.\n"
+        ));
+        let text = plan_text(&plan(vec![], vec![]), false);
+        assert_eq!(
+            text,
+            "Plan for tenant aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa through https://management.azure.com\n\n\
+             No changes. Every activity-log destination in scope is compliant.\n"
+        );
+    }
+
+    #[test]
+    fn nothing_can_be_planned() {
+        let text = plan_text(&nothing_plannable(), false);
+        assert!(text.ends_with(
+            "(unreadable): reading the account was denied (403): grant Reader on it\n\n\
+             No changes can be planned, but 1 destination is not known to be compliant. See Skipped above.\n"
+        ));
+        let mut plan = nothing_plannable();
+        plan.skipped[0].status = "cmk_broken".to_string();
+        assert!(summary_line(&plan).contains("but 2 destinations are not known"));
+    }
+
+    #[test]
+    fn only_used_symbols_are_in_the_legend() {
+        let mut plan = two_accounts();
+        for account in &mut plan.accounts {
+            account.changes.retain(|c| c.action == Action::Create);
+        }
+        let text = plan_text(&plan, false);
+        assert!(text.contains("symbols:\n  + create\n\n"));
+    }
+
+    #[test]
+    fn values_are_json_but_known_after_apply() {
+        assert_eq!(value(&json!(KNOWN_AFTER_APPLY)), "(known after apply)");
+        assert_eq!(value(&json!("a\"b")), "\"a\\\"b\"");
+        assert_eq!(value(&json!(null)), "null");
+        assert_eq!(value(&json!(3072)), "3072");
+        assert_eq!(value(&json!(["x", 1])), "[\"x\",1]");
+        assert_eq!(value(&json!({"k": "v"})), "{\"k\":\"v\"}");
+    }
+
+    #[test]
+    fn control_characters_cannot_drive_the_terminal() {
+        let mut plan = two_accounts();
+        plan.accounts[0].storage_account_id = "evil\x1b[2J\n".to_string();
+        let change = &mut plan.accounts[0].changes[0];
+        change.id = "id\x1b[31m".to_string();
+        change.address = "addr\x07".to_string();
+        change.attributes[0].name = "na\x1bme".to_string();
+        change.attributes[0].after = json!("v\x1b[0m");
+        change.irreversible = Some("why\r".to_string());
+        plan.skipped[0].reason = "bad\x1b]0;title\x07".to_string();
+        let text = plan_text(&plan, false);
+        assert!(!text.contains('\x1b'));
+        assert!(!text.contains('\x07'));
+        assert!(text.contains("# evil\u{fffd}[2J\u{fffd} (non_compliant)\n"));
+        assert!(text.contains("  + addr\u{fffd} \"id\\u001b[31m\" {\n"));
+        assert!(text.contains("# irreversible: why\u{fffd}\n"));
+        assert!(text.contains("+ na\u{fffd}me "));
+        assert!(text.contains(" = \"v\\u001b[0m\"\n"));
+    }
+
+    #[test]
+    fn an_account_without_changes_says_so() {
+        let mut plan = two_accounts();
+        plan.accounts[1].changes.clear();
+        let text = plan_text(&plan, false);
+        assert!(text.contains(" (cmk_broken)\n  (no changes)\n\n"));
+    }
+}

@@ -1,0 +1,506 @@
+//! `actlog-cmk apply`, the real binary against the emulator: plan and apply
+//! for RBAC and access-policy vaults and accounts with identities (kept);
+//! saved plans (stale, damaged, foreign refused); dry runs and declined
+//! confirmations write nothing; taken names; slow grants; throttling and
+//! server errors; a killed apply rerun to convergence; ARM calls per account.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::cli::Run;
+use support::estate::*;
+use support::*;
+
+fn writes(requests: &[Value]) -> Vec<&Value> {
+    requests
+        .iter()
+        .filter(|r| r["method"] != "GET" && r["operation"] != "Vaults_CheckNameAvailability")
+        .collect()
+}
+
+async fn audit_json(env: &Env) -> Value {
+    let run = env.tool().run(&["audit", "-o", "json"]).await;
+    assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
+    run.json()
+}
+
+fn assert_all_compliant(report: &Value) {
+    for d in report["destinations"].as_array().unwrap() {
+        assert_eq!(d["status"], "compliant", "{d:#}");
+    }
+}
+
+/// Two subscriptions; an account with a system-assigned identity and
+/// another user-assigned identity, and a plain one.
+async fn estate(env: &Env) -> (String, String, String) {
+    env.add_subscription(SUB1, "prod").await;
+    env.add_subscription(SUB2, "dev").await;
+    let plain = env.storage_account(SUB1, "rg-app", "stplain").await;
+    env.diagnostic_setting(SUB1, "to-plain", &plain, true).await;
+    let held = env.storage_account(SUB2, "rg-held", "stheld").await;
+    let (other, _) = env.identity(SUB2, "rg-held", "id-other").await;
+    let a = env
+        .arm(
+            Method::PATCH,
+            &format!("{held}?{STORAGE_API}"),
+            Some(json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {other.clone(): {}}}})),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+    env.diagnostic_setting(SUB2, "to-held", &held, true).await;
+    (plain, held, other)
+}
+
+async fn identities_of(env: &Env, account: &str) -> Value {
+    env.arm(Method::GET, &format!("{account}?{STORAGE_API}"), None)
+        .await
+        .body["identity"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_yes_makes_every_destination_compliant_and_keeps_identities() {
+    let env = Env::start().await;
+    let (plain, held, other) = estate(&env).await;
+    let before = identities_of(&env, &held).await;
+    env.clear_requests().await;
+
+    let run = env.tool().run(&["apply", "--yes", "-o", "json"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["done"], 2, "{report:#}");
+
+    // Five writes per account: identity, vault, key, role assignment, storage.
+    let requests = env.arm_requests().await;
+    let written = writes(&requests);
+    assert_eq!(written.len(), 10, "{written:#?}");
+    for op in [
+        "UserAssignedIdentities_CreateOrUpdate",
+        "Vaults_CreateOrUpdate",
+        "Keys_CreateIfNotExist",
+        "RoleAssignments_Create",
+        "StorageAccounts_Update",
+    ] {
+        assert_eq!(
+            written.iter().filter(|r| r["operation"] == op).count(),
+            2,
+            "{op}: {written:#?}"
+        );
+    }
+
+    assert_all_compliant(&audit_json(&env).await);
+    // The held account kept its system-assigned identity and its other identity.
+    let after = identities_of(&env, &held).await;
+    assert_eq!(after["type"], "SystemAssigned,UserAssigned");
+    assert_eq!(after["principalId"], before["principalId"]);
+    let ids: Vec<String> = after["userAssignedIdentities"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.to_lowercase())
+        .collect();
+    assert!(ids.contains(&other.to_lowercase()), "{after:#}");
+    assert_eq!(ids.len(), 2);
+    assert!(identities_of(&env, &plain).await["type"] == "UserAssigned");
+
+    // A rerun finds nothing to do and writes nothing.
+    env.clear_requests().await;
+    let again = env.tool().run(&["apply", "--yes"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(writes(&env.arm_requests().await).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_with_access_policies_is_applied_exactly() {
+    let env = Env::start().await;
+    let (_, _, _) = estate(&env).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let tool = env.tool();
+    let plan = tool
+        .run(&[
+            "plan",
+            "--permission-model",
+            "access-policy",
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    env.clear_requests().await;
+    let run = tool.run(&["apply", file.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("2 done"), "{}", run.stdout);
+    let written = env.arm_requests().await;
+    let written = writes(&written);
+    assert_eq!(
+        written
+            .iter()
+            .filter(|r| r["operation"] == "Vaults_UpdateAccessPolicy")
+            .count(),
+        2
+    );
+    assert_eq!(
+        written
+            .iter()
+            .filter(|r| r["operation"] == "RoleAssignments_Create")
+            .count(),
+        0
+    );
+    assert_all_compliant(&audit_json(&env).await);
+
+    // The same file again: every account changed since (it is compliant now).
+    let stale = tool.run(&["apply", file.to_str().unwrap()]).await;
+    assert_eq!(stale.code, 3, "{}", stale.stdout);
+    assert!(
+        stale.stdout.contains("changed since the plan was made"),
+        "{}",
+        stale.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_account_is_refused_and_the_others_applied() {
+    let env = Env::start().await;
+    let (plain, held, _) = estate(&env).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let tool = env.tool();
+    assert_eq!(
+        tool.run(&["plan", "--out", file.to_str().unwrap()])
+            .await
+            .code,
+        0
+    );
+    // Someone changes the plain account after the plan was made.
+    let a = env
+        .arm(
+            Method::PATCH,
+            &format!("{plain}?{STORAGE_API}"),
+            Some(json!({"identity": {"type": "SystemAssigned"}})),
+        )
+        .await;
+    assert!(a.status.is_success());
+    env.clear_requests().await;
+    let run = tool
+        .run(&["apply", file.to_str().unwrap(), "-o", "json"])
+        .await;
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let outcome = |id: &str| {
+        report["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["storage_account_id"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(id)
+            })
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(outcome(&plain)["outcome"], "refused");
+    assert!(outcome(&plain)["next_step"]
+        .as_str()
+        .unwrap()
+        .contains("plan again"));
+    assert_eq!(outcome(&held)["outcome"], "done");
+    let requests = env.arm_requests().await;
+    assert!(
+        writes(&requests).iter().all(|r| !r["path"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("/rg-app/")),
+        "the refused account's resources were touched: {:#?}",
+        writes(&requests)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_and_foreign_plan_files_are_refused_as_a_whole() {
+    let env = Env::start().await;
+    estate(&env).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let tool = env.tool();
+    assert_eq!(
+        tool.run(&["plan", "--out", file.to_str().unwrap()])
+            .await
+            .code,
+        0
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let plan = actlog_cmk::plan::file::load(&file).unwrap();
+    env.clear_requests().await;
+
+    let cases = [
+        // Edited by hand: the checksum no longer matches.
+        (
+            "edited",
+            text.replacen("activity-log-cmk", "another-key", 1),
+            "changed after it was written",
+        ),
+        (
+            "truncated",
+            text[..text.len() / 2].to_string(),
+            "is truncated",
+        ),
+    ];
+    for (name, content, wanted) in &cases {
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, content).unwrap();
+        let run = tool.run(&["apply", path.to_str().unwrap(), "--yes"]).await;
+        assert_eq!(run.code, 1, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(path.to_str().unwrap()),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+    // Another endpoint, another tenant (well-formed files).
+    let mut foreign = plan.clone();
+    foreign.arm_endpoint = "https://management.azure.com/".into();
+    let path = dir.path().join("endpoint.json");
+    actlog_cmk::plan::file::save(&foreign, &path).unwrap();
+    let run = tool.run(&["apply", path.to_str().unwrap()]).await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("https://management.azure.com"),
+        "{}",
+        run.stderr
+    );
+    let mut foreign = plan.clone();
+    foreign.tenant_id = "00000000-0000-0000-0000-00000000beef".into();
+    let path = dir.path().join("tenant.json");
+    actlog_cmk::plan::file::save(&foreign, &path).unwrap();
+    let run = tool.run(&["apply", path.to_str().unwrap()]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("tenant"), "{}", run.stderr);
+    assert!(writes(&env.arm_requests().await).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
+    let env = Env::start().await;
+    estate(&env).await;
+    let tool = env.tool();
+    env.clear_requests().await;
+
+    let dry = tool.run(&["apply", "--dry-run"]).await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("would make these calls"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("PATCH /subscriptions/"),
+        "{}",
+        dry.stdout
+    );
+
+    // No terminal, no --yes: refused.
+    let no_tty = tool.run(&["apply"]).await;
+    assert_eq!(no_tty.code, 1);
+    assert!(no_tty.stderr.contains("--yes"), "{}", no_tty.stderr);
+
+    // A terminal where the operator answers "no".
+    let cmd = tool.command(&["apply"]);
+    let declined = on_a_terminal(cmd, "no\n").await;
+    assert_eq!(declined.code, 1, "{}", declined.stdout);
+    assert!(
+        declined.stdout.contains("Only 'yes' will be accepted"),
+        "{}",
+        declined.stdout
+    );
+    assert!(declined.stdout.contains("cancelled"), "{}", declined.stdout);
+
+    assert!(writes(&env.arm_requests().await).is_empty());
+}
+
+/// Runs `cmd` under a pseudo-terminal (util-linux `script`), typing `input`.
+async fn on_a_terminal(cmd: std::process::Command, input: &str) -> Run {
+    let program = cmd.get_program().to_string_lossy().to_string();
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect();
+    let mut script = std::process::Command::new("script");
+    script.args([
+        "-qec",
+        &format!("{program} {}", args.join(" ")),
+        "/dev/null",
+    ]);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    let input = input.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = script
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script(1) runs");
+        // Give the prompt time to appear before typing.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_name_taken_after_the_plan_fails_that_account_with_the_next_step() {
+    let env = Env::start().await;
+    let (plain, held, _) = estate(&env).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let tool = env.tool();
+    assert_eq!(
+        tool.run(&["plan", "--out", file.to_str().unwrap()])
+            .await
+            .code,
+        0
+    );
+    let plan = actlog_cmk::plan::file::load(&file).unwrap();
+    let target = plan
+        .accounts
+        .iter()
+        .find(|a| a.storage_account_id.eq_ignore_ascii_case(&plain))
+        .unwrap();
+    let vault_name = target
+        .targets
+        .vault_id
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    env.add_subscription(SUB3, "elsewhere").await;
+    env.vault(SUB3, "rg-theirs", &vault_name, json!({})).await;
+
+    let run = tool
+        .run(&["apply", file.to_str().unwrap(), "-o", "json"])
+        .await;
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let find = |id: &str| {
+        report["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["storage_account_id"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(id)
+            })
+            .unwrap()
+            .clone()
+    };
+    let failed = find(&plain);
+    assert_eq!(failed["outcome"], "failed", "{failed:#}");
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("VaultAlreadyExists"),
+        "{failed:#}"
+    );
+    assert!(
+        failed["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("run plan again"),
+        "{failed:#}"
+    );
+    assert_eq!(find(&held)["outcome"], "done");
+
+    // Planning again picks a free name, and apply finishes the job.
+    let fixed = tool.run(&["apply", "--yes"]).await;
+    assert_eq!(fixed.code, 0, "{}\n{}", fixed.stdout, fixed.stderr);
+    assert_all_compliant(&audit_json(&env).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_grant_is_waited_for() {
+    let mut settings = fast_settings();
+    settings.grant_propagation_ms = 3000;
+    let env = Env::start_with(settings).await;
+    env.add_subscription(SUB1, "prod").await;
+    let account = env.storage_account(SUB1, "rg-app", "stslow").await;
+    env.diagnostic_setting(SUB1, "to-slow", &account, true)
+        .await;
+    env.clear_requests().await;
+    let run = env.tool().run(&["apply", "--yes"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let requests = env.arm_requests().await;
+    let attempts: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["operation"] == "StorageAccounts_Update")
+        .collect();
+    assert!(
+        attempts.len() >= 3,
+        "the grant should outlast several attempts: {attempts:#?}"
+    );
+    assert!(attempts[..attempts.len() - 1]
+        .iter()
+        .all(|r| r["errorCode"] == "KeyVaultAuthenticationFailure"));
+    assert_eq!(attempts.last().unwrap()["status"], 200);
+    assert_all_compliant(&audit_json(&env).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_storms_and_server_error_bursts_are_ridden_out() {
+    let env = Env::start().await;
+    estate(&env).await;
+    // Small buckets (the real ones are 250 reads and 200 writes per
+    // subscription) and one call in seven answered 500/503.
+    env.patch_settings(json!({
+        "throttling": {"enabled": true,
+            "reads": {"capacity": 6.0, "refillPerSec": 20.0},
+            "writes": {"capacity": 2.0, "refillPerSec": 4.0}},
+        "faults": {"errorRate": 0.15, "seed": 7}
+    }))
+    .await;
+    env.clear_requests().await;
+    let run = env
+        .tool()
+        .run(&["apply", "--yes", "--parallelism", "8"])
+        .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let requests = env.arm_requests().await;
+    assert!(
+        requests.iter().any(|r| r["status"] == 429),
+        "no throttling happened"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["status"] == 500 || r["status"] == 503),
+        "no server error happened"
+    );
+    env.patch_settings(json!({"faults": {"errorRate": 0.0}, "throttling": {"enabled": false}}))
+        .await;
+    assert_all_compliant(&audit_json(&env).await);
+}

@@ -1,0 +1,355 @@
+//! `actlog-cmk plan`, the real binary against the emulator: what it plans for
+//! each kind of account, stable names, fallbacks for taken vault names, the
+//! plan file, and that it never writes.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::estate::*;
+use support::*;
+
+fn account<'a>(plan: &'a Value, id: &str) -> &'a Value {
+    plan["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["storage_account_id"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case(id)
+        })
+        .unwrap_or_else(|| panic!("no plan for {id} in {plan:#}"))
+}
+
+fn change<'a>(account: &'a Value, address: &str) -> Option<&'a Value> {
+    account["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == address)
+}
+
+fn addresses(account: &Value) -> Vec<String> {
+    account["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}{}",
+                if c["action"] == "create" { "+" } else { "~" },
+                c["address"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+async fn assert_no_writes(env: &Env) {
+    let requests = env.arm_requests().await;
+    let writes: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["method"] != "GET" && r["operation"] != "Vaults_CheckNameAvailability")
+        .collect();
+    assert!(writes.is_empty(), "plan wrote: {writes:#?}");
+    assert!(!requests.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_covers_several_subscriptions_keeps_identities_and_writes_nothing() {
+    let env = Env::start().await;
+    for (sub, name) in [(SUB1, "prod"), (SUB2, "dev"), (SUB3, "logging")] {
+        env.add_subscription(sub, name).await;
+    }
+    let central = env.storage_account(SUB3, "rg-logs", "stcentral").await;
+    env.diagnostic_setting(SUB1, "to-central", &central, true)
+        .await;
+    env.diagnostic_setting(SUB2, "to-central", &central, true)
+        .await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    // An account with a system-assigned identity and another user-assigned one.
+    let sys = env.storage_account(SUB2, "rg-sys", "stsys").await;
+    let (other, _) = env.identity(SUB2, "rg-sys", "id-other").await;
+    let a = env
+        .arm(
+            Method::PATCH,
+            &format!("{sys}?{STORAGE_API}"),
+            Some(json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {other.clone(): {}}}})),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+    env.log_profile(SUB2, "default", &sys).await;
+    let good = env
+        .cmk_account(SUB1, "rg-good", "stgood", "kv-plan-good", false)
+        .await;
+    env.diagnostic_setting(SUB1, "to-good", &good.account_id, true)
+        .await;
+    env.clear_requests().await;
+
+    let tool = env.tool();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let run = tool
+        .run(&[
+            "plan",
+            "-o",
+            "json",
+            "--detailed-exitcode",
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_no_writes(&env).await;
+    let plan = run.json();
+    assert_eq!(plan["accounts"].as_array().unwrap().len(), 3, "{plan:#}");
+    assert_eq!(plan["tenant_id"], env.emu.connection.tenant_id);
+    for id in [&central, &app, &sys] {
+        let a = account(&plan, id);
+        assert_eq!(
+            addresses(a),
+            vec![
+                "+identity",
+                "+key_vault",
+                "+key",
+                "+role_assignment",
+                "~storage_account"
+            ],
+            "{a:#}"
+        );
+        let vault = change(a, "key_vault").unwrap();
+        assert!(vault["irreversible"].is_string(), "{vault:#}");
+        assert_eq!(vault["desired"]["rbac_authorization"], true);
+        let storage = &change(a, "storage_account").unwrap()["desired"];
+        assert_eq!(storage["key_name"], "activity-log-cmk");
+        assert!(storage.get("key_version").is_none());
+    }
+    // The account keeps its system-assigned identity and its other identity.
+    let storage = &change(account(&plan, &sys), "storage_account").unwrap()["desired"];
+    assert_eq!(storage["identity_type"], "SystemAssigned,UserAssigned");
+    let kept: Vec<String> = storage["user_assigned_identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(kept.contains(&other.to_lowercase()), "{storage:#}");
+    assert_eq!(kept.len(), 2);
+    // New identities live beside their account; their principal is not known yet.
+    let identity = change(account(&plan, &app), "identity").unwrap();
+    assert!(
+        identity["id"]
+            .as_str()
+            .unwrap()
+            .contains("/resourceGroups/rg-app/"),
+        "{identity:#}"
+    );
+    let grant = change(account(&plan, &app), "role_assignment").unwrap();
+    assert_eq!(
+        grant["desired"]["principal"]["of_identity"]["identity_id"],
+        identity["id"]
+    );
+    // The compliant account is left alone.
+    let skipped = plan["skipped"].as_array().unwrap();
+    assert!(
+        skipped.iter().any(|s| s["storage_account_id"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case(&good.account_id)
+            && s["status"] == "compliant"),
+        "{skipped:#?}"
+    );
+
+    // The plan file holds the same plan.
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["format"], "actlog-cmk-plan");
+    assert_eq!(saved["plan"]["accounts"], plan["accounts"]);
+
+    // Names are stable from run to run.
+    let again = tool.run(&["plan", "-o", "json"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let again = again.json();
+    for id in [&central, &app, &sys] {
+        assert_eq!(
+            account(&again, id)["targets"],
+            account(&plan, id)["targets"]
+        );
+        assert_eq!(
+            account(&again, id)["fingerprint"],
+            account(&plan, id)["fingerprint"]
+        );
+    }
+
+    // The text diff.
+    let text = tool.run(&["plan"]).await;
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("Plan: 12 to add, 3 to change, 0 to destroy."),
+        "{}",
+        text.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_vaults_get_the_grant_their_permission_model_needs() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    let rbac = env
+        .vault(
+            SUB1,
+            "rg-kv",
+            "kv-shared-rbac",
+            json!({"enableRbacAuthorization": true}),
+        )
+        .await;
+    let policies = env
+        .vault(
+            SUB1,
+            "rg-kv",
+            "kv-shared-ap",
+            json!({"enableRbacAuthorization": false}),
+        )
+        .await;
+    // A vault without purge protection (as from before it was required).
+    let old = env.vault(SUB1, "rg-kv", "kv-shared-old", json!({})).await;
+    env.edit_state(|state| {
+        for v in state["keyvault"]["vaults"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+        {
+            if v["name"] == "kv-shared-old" {
+                v["enablePurgeProtection"] = json!(false);
+            }
+        }
+    })
+    .await;
+    let tool = env.tool();
+
+    let with_rbac = tool
+        .run(&["plan", "-o", "json", "--key-vault", &rbac])
+        .await;
+    assert_eq!(with_rbac.code, 0, "{}", with_rbac.stderr);
+    let a = with_rbac.json();
+    let a = account(&a, &app);
+    assert_eq!(
+        addresses(a),
+        vec!["+identity", "+key", "+role_assignment", "~storage_account"]
+    );
+    let grant = change(a, "role_assignment").unwrap();
+    assert!(grant["desired"]["role_definition_id"]
+        .as_str()
+        .unwrap()
+        .ends_with("e147488a-f6f5-4113-8e2d-b22465e65bf6"));
+    assert!(grant["desired"]["scope"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .starts_with(&rbac.to_lowercase()));
+
+    let with_policies = tool
+        .run(&[
+            "plan",
+            "-o",
+            "json",
+            "--key-vault",
+            &policies,
+            "--key-name",
+            "logs-key",
+        ])
+        .await;
+    assert_eq!(with_policies.code, 0, "{}", with_policies.stderr);
+    let p = with_policies.json();
+    let p = account(&p, &app);
+    assert_eq!(
+        addresses(p),
+        vec!["+identity", "+key", "+access_policy", "~storage_account"]
+    );
+    assert_eq!(change(p, "key").unwrap()["desired"]["name"], "logs-key");
+
+    let with_old = tool.run(&["plan", "-o", "json", "--key-vault", &old]).await;
+    assert_eq!(with_old.code, 0, "{}", with_old.stderr);
+    let o = with_old.json();
+    let o = account(&o, &app);
+    let vault = change(o, "key_vault").unwrap();
+    assert_eq!(vault["action"], "update");
+    assert!(
+        vault["irreversible"].as_str().unwrap().contains("never"),
+        "{vault:#}"
+    );
+    assert_eq!(vault["desired"]["kind"], "enable_purge_protection");
+    let text = tool.run(&["plan", "--key-vault", &old]).await;
+    assert!(text.stdout.contains("irreversible"), "{}", text.stdout);
+
+    // An identity given with --identity that does not exist is an error.
+    let missing = tool
+        .run(&[
+            "plan",
+            "--identity",
+            &format!(
+                "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nope",
+                rg_id(SUB1, "rg-app")
+            ),
+        ])
+        .await;
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("does not exist"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_vault_name_gets_a_fallback_also_when_a_deleted_vault_holds_it() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    env.add_subscription(SUB2, "other-team").await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    let tool = env.tool();
+    let vault_name = |plan: &Value| {
+        account(plan, &app)["targets"]["vault_id"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let first = vault_name(&tool.run(&["plan", "-o", "json"]).await.json());
+    // Another team takes that name in another subscription.
+    env.vault(SUB2, "rg-theirs", &first, json!({})).await;
+    let second = vault_name(&tool.run(&["plan", "-o", "json"]).await.json());
+    assert_ne!(first, second);
+    // A soft-deleted vault keeps its name taken too.
+    let theirs = env.vault(SUB2, "rg-theirs", &second, json!({})).await;
+    let deleted = env
+        .arm(Method::DELETE, &format!("{theirs}?{VAULT_API}"), None)
+        .await;
+    assert!(deleted.status.is_success());
+    let third = vault_name(&tool.run(&["plan", "-o", "json"]).await.json());
+    assert!(
+        third != first && third != second,
+        "{first} {second} {third}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compliant_estate_has_nothing_to_plan() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let good = env
+        .cmk_account(SUB1, "rg", "stgood", "kv-plan-none", true)
+        .await;
+    env.diagnostic_setting(SUB1, "to-good", &good.account_id, true)
+        .await;
+    let run = env.tool().run(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("No changes"), "{}", run.stdout);
+}
