@@ -4,9 +4,9 @@
 //! anything; `file.rs` stores it so apply can carry out exactly what was
 //! reviewed; `naming.rs` makes the names of what the tool creates.
 
+pub mod build;
 pub mod config;
 pub mod file;
-pub mod build;
 pub mod model;
 pub mod naming;
 pub mod observe;
