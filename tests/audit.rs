@@ -8,6 +8,7 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::estate::*;
+use support::schemas::{assert_matches_project_schema, assert_valid, sarif_validator};
 use support::*;
 
 const SUB4: &str = "44444444-4444-4444-4444-444444444444";
@@ -116,6 +117,7 @@ async fn an_estate_across_subscriptions_is_audited_and_each_account_is_read_once
     let run = tool.run(&["audit", "--output", "json"]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     let report = run.json();
+    assert_matches_project_schema("audit.schema.json", &report, "audit -o json");
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["summary"]["subscriptions"], 4);
     assert_eq!(report["summary"]["destinations"], 4);
@@ -231,6 +233,7 @@ async fn an_estate_across_subscriptions_is_audited_and_each_account_is_read_once
         .await;
     assert_eq!(sarif.code, 2, "{}", sarif.stderr);
     let sarif = sarif.json();
+    assert_valid(&sarif_validator(), &sarif, "audit -o sarif");
     assert_eq!(sarif["version"], "2.1.0");
     // SUB1 and SUB2 send to stcentral and stlegacy (findings) and stgood (not).
     assert_eq!(
@@ -437,6 +440,7 @@ async fn unreadable_and_missing_accounts_and_unlistable_subscriptions_are_report
     let run = env.tool().run(&["audit", "-o", "json"]).await;
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
+    assert_matches_project_schema("audit.schema.json", &report, "an incomplete audit");
     assert_eq!(report["summary"]["incomplete"], true);
     let h = destination(&report, &hidden);
     assert_eq!(h["status"], "unreadable");

@@ -7,6 +7,7 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::estate::*;
+use support::schemas::assert_matches_project_schema;
 use support::*;
 
 fn account<'a>(plan: &'a Value, id: &str) -> &'a Value {
@@ -162,9 +163,16 @@ async fn a_plan_covers_several_subscriptions_keeps_identities_and_writes_nothing
         "{skipped:#?}"
     );
 
-    // The plan file holds the same plan.
+    // The JSON plan and the plan file match their documented schemas, and
+    // the file holds the same plan.
+    assert_matches_project_schema("plan.schema.json", &plan, "plan -o json");
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert_eq!(saved["format"], "actlog-cmk-plan");
+    assert_matches_project_schema("planfile.schema.json", &saved, "the plan file");
+    assert_matches_project_schema(
+        "plan.schema.json",
+        &saved["plan"],
+        "the plan in the plan file",
+    );
     assert_eq!(saved["plan"]["accounts"], plan["accounts"]);
 
     // Names are stable from run to run.
@@ -352,4 +360,90 @@ async fn a_compliant_estate_has_nothing_to_plan() {
     let run = env.tool().run(&["plan", "--detailed-exitcode"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("No changes"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_come_from_flags_then_the_environment_then_the_config_file() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("actlog-cmk.toml");
+    std::fs::write(
+        &config,
+        "key_name = \"from-file\"\nkey_size = 4096\npermission_model = \"access-policy\"\n\n[names]\nvault = \"kvlogs-{hash}\"\nidentity = \"uami-{account}\"\n\n[tags]\nowner = \"secops\"\n",
+    )
+    .unwrap();
+    let tool = env.tool();
+    let config = config.to_str().unwrap();
+
+    let run = tool.run(&["plan", "-o", "json", "--config", config]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = run.json();
+    let a = account(&plan, &app);
+    let key = &change(a, "key").unwrap()["desired"];
+    assert_eq!(key["name"], "from-file");
+    assert_eq!(key["key_size"], 4096);
+    assert_eq!(key["tags"]["owner"], "secops");
+    assert_eq!(key["tags"]["managed-by"], "actlog-cmk");
+    assert!(a["targets"]["vault_id"]
+        .as_str()
+        .unwrap()
+        .contains("/vaults/kvlogs-"));
+    assert!(a["targets"]["identity_id"]
+        .as_str()
+        .unwrap()
+        .ends_with("/uami-stapp"));
+    assert!(change(a, "access_policy").is_some());
+
+    // The environment beats the file, and a flag beats the environment.
+    let mut cmd = tool.command(&["plan", "-o", "json", "--config", config]);
+    cmd.env("ACTLOG_CMK_KEY_NAME", "from-env");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        change(account(&plan, &app), "key").unwrap()["desired"]["name"],
+        "from-env"
+    );
+    let mut cmd = tool.command(&[
+        "plan",
+        "-o",
+        "json",
+        "--config",
+        config,
+        "--key-name",
+        "from-flag",
+    ]);
+    cmd.env("ACTLOG_CMK_KEY_NAME", "from-env");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        change(account(&plan, &app), "key").unwrap()["desired"]["name"],
+        "from-flag"
+    );
+
+    // A bad file is named, with its problem, and nothing is read from Azure.
+    std::fs::write(dir.path().join("bad.toml"), "key_size = 1024\n").unwrap();
+    env.clear_requests().await;
+    let bad = tool
+        .run(&[
+            "plan",
+            "--config",
+            dir.path().join("bad.toml").to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("bad.toml") && bad.stderr.contains("1024"),
+        "{}",
+        bad.stderr
+    );
+    assert!(env.arm_requests().await.is_empty());
 }

@@ -18,6 +18,10 @@
 //!
 //! The validators are proven live: broken documents must fail.
 
+mod support;
+
+use support::schemas::*;
+
 use actlog_cmk::audit::report::{
     AuditReport, Destination, Encryption, Reason, ReasonCode, Source, SourceKind, Status,
     SubscriptionAudit, Summary, Warning, SCHEMA_VERSION,
@@ -25,8 +29,7 @@ use actlog_cmk::audit::report::{
 use actlog_cmk::render::{audit_json, audit_sarif};
 use chrono::Utc;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 const SUB1: &str = "11111111-1111-1111-1111-111111111111";
 const SUB2: &str = "22222222-2222-2222-2222-222222222222";
@@ -288,44 +291,6 @@ fn empty_report() -> AuditReport {
     }
 }
 
-fn read_json(path: &Path) -> Value {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
-}
-
-/// A validator for `schema` that also checks `format`s.
-fn validator(schema: &Value) -> jsonschema::Validator {
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .unwrap_or_else(|e| panic!("cannot build a validator: {e}"))
-}
-
-fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
-}
-
-fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
-    let errors = errors(validator, instance);
-    assert!(
-        errors.is_empty(),
-        "{what} does not match its schema:\n{}\n\n{}",
-        errors.join("\n"),
-        serde_json::to_string_pretty(instance).unwrap()
-    );
-}
-
-fn assert_invalid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
-    assert!(
-        !errors(validator, instance).is_empty(),
-        "the schema accepts {what}"
-    );
-}
-
 fn audit_schema() -> Value {
     read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schemas/audit.schema.json"))
 }
@@ -502,105 +467,6 @@ fn audit_schema_rejects_what_serde_never_writes() {
     broken("a finding without a reason", &|v| {
         v["destinations"][1]["reasons"] = json!([])
     });
-}
-
-/// The official SARIF 2.1.0 schema shipped by the `serde-sarif` crate.
-fn official_sarif_schema() -> Value {
-    if let Some(path) = std::env::var_os("ACTLOG_CMK_SARIF_SCHEMA") {
-        return read_json(Path::new(&path));
-    }
-    read_json(&serde_sarif_dir().join("src/schema.json"))
-}
-
-/// Where Cargo unpacked the `serde-sarif` crate, as `cargo metadata` says.
-fn serde_sarif_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["metadata", "--format-version", "1", "--manifest-path"])
-        .arg(&manifest);
-    // Only this platform's packages: those are downloaded already (the build
-    // needed them), so no network is used; without the filter Cargo would fetch
-    // every platform's crates.
-    if let Some(host) = host_triple() {
-        command.args(["--filter-platform", &host]);
-    }
-    let output = command.output().expect("running cargo metadata");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
-    let package = metadata["packages"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .find(|p| p["name"] == "serde-sarif")
-        .expect("serde-sarif is a dev-dependency (it ships the SARIF schema)");
-    let manifest_path = PathBuf::from(package["manifest_path"].as_str().expect("manifest_path"));
-    manifest_path
-        .parent()
-        .expect("the crate's directory")
-        .to_path_buf()
-}
-
-fn host_triple() -> Option<String> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = Command::new(rustc).arg("-vV").output().ok()?;
-    String::from_utf8(output.stdout)
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(|h| h.trim().to_string())
-}
-
-/// The `language` pattern of the official schema (on `run` and
-/// `toolComponent`) has an unescaped `]`: a literal `]` under ECMA-262's
-/// legacy Annex B grammar, a syntax error in a strict regex, so the validator
-/// refuses the whole schema. Escaping it keeps the meaning exactly; nothing
-/// else is touched, and an upstream change to the pattern fails here.
-const LANGUAGE_PATTERN: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
-const LANGUAGE_PATTERN_ESCAPED: &str = r"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\]?$";
-
-fn escape_language_pattern(value: &mut Value) -> usize {
-    match value {
-        Value::Object(map) => {
-            let mut count = 0;
-            for (key, v) in map.iter_mut() {
-                if key == "pattern" && v == LANGUAGE_PATTERN {
-                    *v = json!(LANGUAGE_PATTERN_ESCAPED);
-                    count += 1;
-                } else {
-                    count += escape_language_pattern(v);
-                }
-            }
-            count
-        }
-        Value::Array(items) => items.iter_mut().map(escape_language_pattern).sum(),
-        _ => 0,
-    }
-}
-
-fn sarif_validator() -> jsonschema::Validator {
-    let mut schema = official_sarif_schema();
-    assert_eq!(
-        escape_language_pattern(&mut schema),
-        2,
-        "the official schema's two `language` patterns"
-    );
-    // The OASIS schema itself, not a look-alike.
-    assert_eq!(
-        schema["$id"],
-        "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
-    );
-    assert_eq!(
-        schema["title"],
-        "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
-    );
-    assert_eq!(schema["properties"]["version"]["enum"], json!(["2.1.0"]));
-    validator(&schema)
 }
 
 fn rendered_sarif(report: &AuditReport) -> Value {

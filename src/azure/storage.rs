@@ -52,6 +52,14 @@ pub async fn get(arm: &Arm, id: &StorageAccountId) -> Result<StorageAccount, Azu
         .get_properties(id.resource_group(), id.name(), id.subscription_id())
         .await
         .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
+    Ok(from_model(id, &account))
+}
+
+/// Reduces the generated model to what the tool needs.
+fn from_model(
+    id: &StorageAccountId,
+    account: &azure_mgmt_storage::models::StorageAccount,
+) -> StorageAccount {
     let encryption = account
         .properties
         .as_ref()
@@ -86,7 +94,7 @@ pub async fn get(arm: &Arm, id: &StorageAccountId) -> Result<StorageAccount, Azu
                 .collect()
         })
         .unwrap_or_default();
-    Ok(StorageAccount {
+    StorageAccount {
         id: id.clone(),
         location: account.tracked_resource.location.clone(),
         key_source: encryption
@@ -117,5 +125,58 @@ pub async fn get(arm: &Arm, id: &StorageAccountId) -> Result<StorageAccount, Azu
         system_principal_id: identity.and_then(|i| i.principal_id.clone()),
         user_assigned,
         tags,
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ID: &str = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+
+    fn read(body: serde_json::Value) -> StorageAccount {
+        let model: azure_mgmt_storage::models::StorageAccount =
+            serde_json::from_value(body).unwrap();
+        from_model(&StorageAccountId::parse(ID).unwrap(), &model)
+    }
+
+    #[test]
+    fn key_vault_counts_in_any_casing() {
+        for spelling in [
+            "Microsoft.Keyvault",
+            "Microsoft.KeyVault",
+            "microsoft.keyvault",
+        ] {
+            let account = read(json!({
+                "location": "westeurope",
+                "properties": {"encryption": {"keySource": spelling,
+                    "keyvaultproperties": {"keyvaulturi": "https://kv.vault.azure.net/", "keyname": "k"}}}
+            }));
+            assert!(account.uses_key_vault(), "{spelling}");
+            assert_eq!(account.key_source, spelling);
+            assert_eq!(account.key_name.as_deref(), Some("k"));
+        }
+        let plain = read(json!({"location": "westeurope",
+            "properties": {"encryption": {"keySource": "Microsoft.Storage"}}}));
+        assert!(!plain.uses_key_vault());
+    }
+
+    #[test]
+    fn identities_and_the_recorded_orphan_are_read() {
+        // As recorded: CMK left on after its system-assigned identity was removed.
+        let orphan = read(
+            json!({"location": "eastus2euap", "identity": {"type": "None"},
+            "properties": {"encryption": {"keySource": "Microsoft.Keyvault",
+                "keyvaultproperties": {"keyvaulturi": "https://clitest000002.vault.azure.net/", "keyname": "testkey"}}}}),
+        );
+        assert_eq!(orphan.identity_type, "None");
+        assert_eq!(orphan.encryption_identity, None);
+        let both = read(json!({"location": "westeurope",
+            "identity": {"type": "SystemAssigned,UserAssigned", "principalId": "p",
+                "userAssignedIdentities": {"/subscriptions/x/id1": {"principalId": "p1"}}}}));
+        assert_eq!(both.identity_type, "SystemAssigned,UserAssigned");
+        assert_eq!(both.system_principal_id.as_deref(), Some("p"));
+        assert_eq!(both.user_assigned[0].principal_id.as_deref(), Some("p1"));
+    }
 }

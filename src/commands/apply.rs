@@ -19,7 +19,12 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
         let plan = plan::file::load(path)?;
         let arm = super::azure_args::connect(&args.azure)?;
         check_plan_belongs_here(&arm, &plan, path).await?;
-        return execute(&args, &arm, plan, true).await;
+        let parallelism = usize::from(
+            args.scope
+                .parallelism
+                .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
+        );
+        return execute(&args, &arm, plan, true, parallelism).await;
     }
     let subscriptions = super::remediation::subscriptions(&args.scope)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
@@ -40,7 +45,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
             failed.reason
         );
     }
-    execute(&args, &arm, plan, false).await
+    execute(&args, &arm, plan, false, parallelism).await
 }
 
 /// A plan for another tenant or endpoint is refused as a whole.
@@ -79,7 +84,13 @@ async fn check_plan_belongs_here(
     Ok(())
 }
 
-async fn execute(args: &ApplyArgs, arm: &Arm, plan: Plan, from_file: bool) -> anyhow::Result<u8> {
+async fn execute(
+    args: &ApplyArgs,
+    arm: &Arm,
+    plan: Plan,
+    from_file: bool,
+    parallelism: usize,
+) -> anyhow::Result<u8> {
     let json = args.output == ApplyFormat::Json;
     let color = std::io::stderr().is_terminal() && super::color_allowed();
     // The diff goes to standard error when standard output carries JSON.
@@ -95,7 +106,7 @@ async fn execute(args: &ApplyArgs, arm: &Arm, plan: Plan, from_file: bool) -> an
         let report = apply::apply(
             arm,
             &plan,
-            &options(args, from_file),
+            &options(args, from_file, parallelism),
             &progress::Lines { quiet: true },
         )
         .await;
@@ -110,18 +121,20 @@ async fn execute(args: &ApplyArgs, arm: &Arm, plan: Plan, from_file: bool) -> an
     } else {
         Box::new(progress::Lines { quiet: args.quiet })
     };
-    let report = apply::apply(arm, &plan, &options(args, from_file), progress.as_ref()).await;
+    let report = apply::apply(
+        arm,
+        &plan,
+        &options(args, from_file, parallelism),
+        progress.as_ref(),
+    )
+    .await;
     finish(args, &report)?;
     Ok(report.exit_code())
 }
 
-fn options(args: &ApplyArgs, from_file: bool) -> ApplyOptions {
+fn options(args: &ApplyArgs, from_file: bool, parallelism: usize) -> ApplyOptions {
     ApplyOptions {
-        parallelism: usize::from(
-            args.scope
-                .parallelism
-                .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
-        ),
+        parallelism,
         propagation_timeout: Duration::from_secs(args.propagation_timeout),
         dry_run: args.dry_run,
         check_fingerprints: from_file,

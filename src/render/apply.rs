@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn the_summary_names_failures_and_their_next_step() {
         let text = apply_text(&report(false));
-        assert!(text.contains("/s/a  done"), "{text}");
+        assert!(text.contains("/s/a     done"), "{text}");
         assert!(
             text.contains("/s/b failed: storage_account: denied\n  next step: grant it"),
             "{text}"

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod estate;
+pub mod schemas;
 
 use actlog_cmk::emulator::{self, settings::Settings, Options, RunningEmulator};
 use reqwest::{Method, StatusCode};
