@@ -308,12 +308,22 @@ impl Arm {
             }
             None => request.set_body(azure_core::EMPTY_BODY),
         }
+        // The path names the resource; the token never reaches a log.
+        tracing::debug!(method = %request.method(), path = path_and_query, "ARM request");
         let response = self
             .pipeline
             .send(&azure_core::Context::default(), &mut request)
             .await
-            .map_err(|e| AzureError::from_core(e, resource, endpoint))?;
+            .map_err(|e| {
+                tracing::debug!(path = path_and_query, "ARM request failed");
+                AzureError::from_core(e, resource, endpoint)
+            })?;
         let (status, headers, body) = response.deconstruct();
+        tracing::debug!(
+            status = u16::from(status),
+            path = path_and_query,
+            "ARM answer"
+        );
         let bytes = body
             .collect()
             .await
