@@ -27,8 +27,26 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the changes: from a saved plan file, or plan now and ask for confirmation.
     Apply(ApplyArgs),
+    /// Undo a remediation: back to Microsoft-managed keys, the tool's identity taken off; keys and vaults stay.
+    Rollback(RollbackArgs),
     /// Run the local ARM emulator (HTTPS on loopback) for tests and offline rehearsals.
     Emulator(EmulatorArgs),
+    /// Run audit, plan, apply and audit again on a sample estate in the built-in emulator (offline).
+    Demo(DemoArgs),
+    /// Print least-privilege custom role definitions (JSON for `az role definition create`).
+    Permissions(PermissionsArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand with --out-dir.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Leave the emulator running afterwards and print the environment
+    /// variables that point actlog-cmk at it; Ctrl-C stops it.
+    #[arg(long)]
+    pub keep_running: bool,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +252,77 @@ pub struct ApplyArgs {
     /// Seconds to keep retrying while a new grant or identity propagates.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub propagation_timeout: u64,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleChoice {
+    /// Reads only: audit, plan, and the dry runs of apply and rollback.
+    Audit,
+    /// The reads and the writes of apply.
+    Apply,
+    /// The reads and what undoing an apply takes.
+    Rollback,
+    /// All three, as a JSON array.
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// Which role; one role prints one object, ready for `az role definition create --role-definition`.
+    #[arg(long, value_enum, default_value_t = RoleChoice::All)]
+    pub role: RoleChoice,
+    /// Assignable scope (repeatable): /subscriptions/<id>, a resource group, or one
+    /// management group [default: the placeholder /subscriptions/<subscription-id>].
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write actlog-cmk.1 and one page per subcommand (actlog-cmk-audit.1, ...) into this folder
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Storage account to roll back (resource id; repeatable) [default: every
+    /// activity-log destination in scope that actlog-cmk remediated, found by its tags].
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Also remove the access policy permissions or role assignments actlog-cmk
+    /// gave its identity on the key.
+    #[arg(long)]
+    pub remove_grants: bool,
+    /// Roll back an account named with --account even though actlog-cmk did not
+    /// remediate it: only its key source changes; identities and grants the
+    /// tool did not create are never touched.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation (for scripts).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the calls rollback would make; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the result.
+    #[arg(long, short = 'o', value_enum, default_value_t = ApplyFormat::Text)]
+    pub output: ApplyFormat,
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -7,21 +7,16 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let filter = match cli.verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+    // Bad flags exit 1 like every other error (clap's own default is 2, which
+    // would read as "findings" to a pipeline); --help and --version exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ACTLOG_CMK_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(format!("actlog_cmk={filter},warn"))
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    actlog_cmk::logging::init(cli.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -34,7 +29,12 @@ fn main() -> ExitCode {
             Command::Audit(args) => commands::audit::run(args).await,
             Command::Plan(args) => commands::plan::run(args).await,
             Command::Apply(args) => commands::apply::run(args).await,
+            Command::Rollback(args) => commands::rollback::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await.map(|()| 0),
+            Command::Demo(args) => commands::demo::run(args).await,
+            Command::Permissions(args) => commands::permissions::run(args),
+            Command::Completions(args) => commands::completions::completions(args),
+            Command::Man(args) => commands::completions::man(args),
         }
     });
     match result {

@@ -478,8 +478,8 @@ async fn throttling_storms_and_server_error_bursts_are_ridden_out() {
     // subscription) and one call in seven answered 500/503.
     env.patch_settings(json!({
         "throttling": {"enabled": true,
-            "reads": {"capacity": 6.0, "refillPerSec": 20.0},
-            "writes": {"capacity": 2.0, "refillPerSec": 4.0}},
+            "reads": {"capacity": 3.0, "refillPerSec": 10.0},
+            "writes": {"capacity": 1.0, "refillPerSec": 1.0}},
         "faults": {"errorRate": 0.15, "seed": 7}
     }))
     .await;

@@ -8,21 +8,6 @@ use serde_json::json;
 use support::estate::*;
 use support::*;
 
-async fn count(env: &Env, resource_type: &str) -> usize {
-    let filter = format!("resourceType eq '{resource_type}'");
-    let query =
-        serde_urlencoded::to_string([("$filter", filter.as_str()), ("api-version", "2024-03-01")])
-            .unwrap();
-    let a = env
-        .arm(
-            Method::GET,
-            &format!("/subscriptions/{SUB1}/resources?{query}"),
-            None,
-        )
-        .await;
-    a.body["value"].as_array().unwrap().len()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_applies_at_once_create_one_set_of_resources() {
     let env = Env::start().await;
@@ -52,10 +37,17 @@ async fn two_applies_at_once_create_one_set_of_resources() {
         }
     }
     assert_eq!(
-        count(&env, "Microsoft.ManagedIdentity/userAssignedIdentities").await,
+        env.resources_of_type(SUB1, "Microsoft.ManagedIdentity/userAssignedIdentities")
+            .await
+            .len(),
         3
     );
-    assert_eq!(count(&env, "Microsoft.KeyVault/vaults").await, 3);
+    assert_eq!(
+        env.resources_of_type(SUB1, "Microsoft.KeyVault/vaults")
+            .await
+            .len(),
+        3
+    );
     for id in &accounts {
         let account = env
             .arm(Method::GET, &format!("{id}?{STORAGE_API}"), None)

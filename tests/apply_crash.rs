@@ -15,27 +15,6 @@ const ACCOUNTS: [(&str, &str); 3] = [
     ("rg-c", "stcrashc"),
 ];
 
-async fn resources(env: &Env, resource_type: &str) -> Vec<String> {
-    let filter = format!("resourceType eq '{resource_type}'");
-    let query =
-        serde_urlencoded::to_string([("$filter", filter.as_str()), ("api-version", "2024-03-01")])
-            .unwrap();
-    let a = env
-        .arm(
-            Method::GET,
-            &format!("/subscriptions/{SUB1}/resources?{query}"),
-            None,
-        )
-        .await;
-    assert!(a.status.is_success(), "{:?}", a.body);
-    a.body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_lowercase())
-        .collect()
-}
-
 fn successful_writes(requests: &[Value]) -> usize {
     requests
         .iter()
@@ -101,8 +80,12 @@ async fn kill_and_rerun(kill_after: usize) {
     );
 
     // One identity and one vault per account, nothing twice.
-    let identities = resources(&env, "Microsoft.ManagedIdentity/userAssignedIdentities").await;
-    let vaults = resources(&env, "Microsoft.KeyVault/vaults").await;
+    let identities = env
+        .resources_of_type(SUB1, "Microsoft.ManagedIdentity/userAssignedIdentities")
+        .await;
+    let vaults = env
+        .resources_of_type(SUB1, "Microsoft.KeyVault/vaults")
+        .await;
     assert_eq!(identities.len(), ACCOUNTS.len(), "{identities:#?}");
     assert_eq!(vaults.len(), ACCOUNTS.len(), "{vaults:#?}");
     for vault in &vaults {

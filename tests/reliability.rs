@@ -99,28 +99,6 @@ fn user_assigned(identity: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-async fn resources_of_type(env: &Env, sub: &str, resource_type: &str) -> Vec<String> {
-    let filter = format!("resourceType eq '{resource_type}'");
-    let query =
-        serde_urlencoded::to_string([("$filter", filter.as_str()), ("api-version", "2024-03-01")])
-            .unwrap();
-    let a = env
-        .arm(
-            Method::GET,
-            &format!("/subscriptions/{sub}/resources?{query}"),
-            None,
-        )
-        .await;
-    a.body["value"]
-        .as_array()
-        .map(|v| {
-            v.iter()
-                .map(|r| r["id"].as_str().unwrap_or_default().to_lowercase())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Turns the fault on (after the estate is built, so only the tool meets it).
 async fn inject(env: &Env, fault: Fault) {
     let patch = match fault {
@@ -280,7 +258,7 @@ async fn run_scenario(fault: Fault) -> Row {
     for (id, before) in estate.ids.iter().zip(&estate.before) {
         let after = identity_of(&env, id).await;
         assert!(
-            user_assigned(&before).is_subset(&user_assigned(&after)),
+            user_assigned(before).is_subset(&user_assigned(&after)),
             "{fault:?}: {id} lost an identity: {before} -> {after}"
         );
         if before["type"]
@@ -300,26 +278,17 @@ async fn run_scenario(fault: Fault) -> Row {
         assert_ne!(d["status"], "cmk_broken", "{fault:?}: {d:#}");
     }
     // Invariant 4: nothing twice.
-    let identities = resources_of_type(
-        &env,
-        SUB1,
-        "Microsoft.ManagedIdentity/userAssignedIdentities",
-    )
-    .await
-    .len()
-        + resources_of_type(
-            &env,
-            SUB2,
-            "Microsoft.ManagedIdentity/userAssignedIdentities",
-        )
-        .await
-        .len();
+    const IDENTITY: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+    let identities = env.resources_of_type(SUB1, IDENTITY).await.len()
+        + env.resources_of_type(SUB2, IDENTITY).await.len();
     assert!(
         identities <= ACCOUNTS.len() + 1,
         "{fault:?}: {identities} identities"
     );
     for sub in [SUB1, SUB2] {
-        let vaults = resources_of_type(&env, sub, "Microsoft.KeyVault/vaults").await;
+        let vaults = env
+            .resources_of_type(sub, "Microsoft.KeyVault/vaults")
+            .await;
         let accounts_here = ACCOUNTS.iter().filter(|(s, _, _)| *s == sub).count();
         assert!(vaults.len() <= accounts_here, "{fault:?}: {vaults:?}");
         for vault in vaults {

@@ -60,6 +60,23 @@ async fn no_command_prints_a_secret_or_a_token_at_any_verbosity() {
             },
         ));
     }
+    // Every crate's trace logs, the HTTP and Azure SDK crates included.
+    for args in [vec!["audit"], vec!["apply", "--dry-run"]] {
+        let mut all = tool.command(&args);
+        all.env("ACTLOG_CMK_LOG", "trace");
+        let out = tokio::task::spawn_blocking(move || all.output())
+            .await
+            .unwrap()
+            .unwrap();
+        outputs.push((
+            format!("ACTLOG_CMK_LOG=trace {}", args.join(" ")),
+            support::cli::Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+        ));
+    }
     // A 403 in the middle of an apply, at the highest verbosity.
     env.deny(&[&hidden]).await;
     outputs.push((

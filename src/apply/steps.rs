@@ -9,10 +9,9 @@ use super::{verify, ApplyOptions, Progress};
 use crate::audit::classify::{key_reasons, policy_gap};
 use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::{keyvault, msi, storage, write, Arm, AzureError};
+use crate::azure::{authorization, keyvault, msi, storage, write, Arm, AzureError};
 use crate::plan::build::{with_user_assigned, TAG_ACCOUNT};
 use crate::plan::{AccountPlan, Desired, Plan, Principal};
-use serde_json::Value;
 use std::time::Duration;
 
 /// Why an account stopped, and what the operator should do.
@@ -425,14 +424,9 @@ impl<'a> Runner<'a> {
             } => {
                 let step = "role_assignment";
                 let principal = self.principal_id(principal, step).await?;
-                let path = format!("{id}?api-version={}", write::ROLE_ASSIGNMENTS_API);
-                match self
-                    .arm
-                    .get_json::<Value>(&path, &format!("role assignment {id}"))
-                    .await
-                {
-                    Ok(_) => return Ok(record(step, id, StepStatus::AlreadyDone, None)),
-                    Err(e) if e.is_not_found() => {}
+                match authorization::assignment_exists(self.arm, id).await {
+                    Ok(true) => return Ok(record(step, id, StepStatus::AlreadyDone, None)),
+                    Ok(false) => {}
                     Err(e) => return Err(fail(step, e)),
                 }
                 // A just-created identity may not be in the directory yet: PrincipalNotFound.

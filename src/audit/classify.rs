@@ -382,6 +382,7 @@ mod tests {
             enabled: true,
             not_before: None,
             expires: Some(NOW + 3600),
+            tags: Default::default(),
         }
     }
 

@@ -113,3 +113,16 @@ pub async fn assignments_for_principal(
         }
     }
 }
+
+/// Whether the role assignment with this id exists.
+pub async fn assignment_exists(arm: &Arm, id: &str) -> Result<bool, AzureError> {
+    let path = format!("{id}?api-version={ROLE_ASSIGNMENTS_API}");
+    match arm
+        .get_json::<serde_json::Value>(&path, &format!("role assignment {id}"))
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
+    }
+}

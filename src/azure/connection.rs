@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub const PUBLIC_CLOUD: &str = "https://management.azure.com";
@@ -76,6 +76,11 @@ pub struct Arm {
     transport: TransportOptions,
     retry: RetryOptions,
     scopes: Vec<String>,
+    // The generated clients, built once: building one costs a fresh default
+    // HTTP client inside the crate (tens of milliseconds), per call otherwise.
+    storage_client: OnceLock<azure_mgmt_storage::Client>,
+    keyvault_client: OnceLock<azure_mgmt_keyvault::package_preview_2022_02::Client>,
+    msi_client: OnceLock<azure_mgmt_msi::Client>,
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -185,7 +190,22 @@ impl Arm {
             pipeline,
             transport,
             retry,
+            storage_client: OnceLock::new(),
+            keyvault_client: OnceLock::new(),
+            msi_client: OnceLock::new(),
         })
+    }
+
+    /// The cached client, built on first use.
+    fn cached<C: Clone>(
+        cell: &OnceLock<C>,
+        build: impl FnOnce() -> Result<C, AzureError>,
+    ) -> Result<C, AzureError> {
+        if let Some(client) = cell.get() {
+            return Ok(client.clone());
+        }
+        let client = build()?;
+        Ok(cell.get_or_init(|| client).clone())
     }
 
     fn make_credential(
@@ -237,13 +257,15 @@ impl Arm {
 
     /// The generated storage management client, on this connection.
     pub fn storage(&self) -> Result<azure_mgmt_storage::Client, AzureError> {
-        azure_mgmt_storage::Client::builder(self.credential())
-            .endpoint(self.endpoint.clone())
-            .scopes(&self.scopes())
-            .transport(self.transport.clone())
-            .retry(self.retry.clone())
-            .build()
-            .map_err(|e| AzureError::Config(format!("cannot set up the storage client: {e}")))
+        Self::cached(&self.storage_client, || {
+            azure_mgmt_storage::Client::builder(self.credential())
+                .endpoint(self.endpoint.clone())
+                .scopes(&self.scopes())
+                .transport(self.transport.clone())
+                .retry(self.retry.clone())
+                .build()
+                .map_err(|e| AzureError::Config(format!("cannot set up the storage client: {e}")))
+        })
     }
 
     /// The generated key vault management client (keys need a preview tag's models;
@@ -253,28 +275,32 @@ impl Arm {
     ) -> Result<azure_mgmt_keyvault::package_preview_2022_02::Client, AzureError> {
         // The crate's compiling tag defaults to 2022-02-01-preview but keeps an
         // api-version already on the endpoint: pin the stable one there.
-        let mut endpoint = self.endpoint.clone();
-        endpoint
-            .query_pairs_mut()
-            .append_pair("api-version", KEYVAULT_API);
-        azure_mgmt_keyvault::package_preview_2022_02::Client::builder(self.credential())
-            .endpoint(endpoint)
-            .scopes(&self.scopes())
-            .transport(self.transport.clone())
-            .retry(self.retry.clone())
-            .build()
-            .map_err(|e| AzureError::Config(format!("cannot set up the key vault client: {e}")))
+        Self::cached(&self.keyvault_client, || {
+            let mut endpoint = self.endpoint.clone();
+            endpoint
+                .query_pairs_mut()
+                .append_pair("api-version", KEYVAULT_API);
+            azure_mgmt_keyvault::package_preview_2022_02::Client::builder(self.credential())
+                .endpoint(endpoint)
+                .scopes(&self.scopes())
+                .transport(self.transport.clone())
+                .retry(self.retry.clone())
+                .build()
+                .map_err(|e| AzureError::Config(format!("cannot set up the key vault client: {e}")))
+        })
     }
 
     /// The generated managed-identity client.
     pub fn msi(&self) -> Result<azure_mgmt_msi::Client, AzureError> {
-        azure_mgmt_msi::Client::builder(self.credential())
-            .endpoint(self.endpoint.clone())
-            .scopes(&self.scopes())
-            .transport(self.transport.clone())
-            .retry(self.retry.clone())
-            .build()
-            .map_err(|e| AzureError::Config(format!("cannot set up the identity client: {e}")))
+        Self::cached(&self.msi_client, || {
+            azure_mgmt_msi::Client::builder(self.credential())
+                .endpoint(self.endpoint.clone())
+                .scopes(&self.scopes())
+                .transport(self.transport.clone())
+                .retry(self.retry.clone())
+                .build()
+                .map_err(|e| AzureError::Config(format!("cannot set up the identity client: {e}")))
+        })
     }
 
     /// Sends one ARM request through the shared pipeline (retries included).

@@ -2,6 +2,7 @@
 //! `package-preview-2022-02` models pinned to api-version 2023-07-01 (see
 //! `Arm::keyvault`), reduced to what a customer-managed key depends on.
 
+use super::generated::{enum_text as text, tags};
 use super::id::ResourceId;
 use super::{Arm, AzureError};
 use azure_mgmt_keyvault::package_preview_2022_02::models;
@@ -53,13 +54,7 @@ pub struct VaultKey {
     /// Not before / expires, Unix seconds.
     pub not_before: Option<i64>,
     pub expires: Option<i64>,
-}
-
-fn text<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
+    pub tags: BTreeMap<String, String>,
 }
 
 pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureError> {
@@ -70,16 +65,7 @@ pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureErro
         .get(&id.resource_group, id.name(), &id.subscription_id)
         .await
         .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
-    let tags = vault
-        .tags
-        .as_ref()
-        .and_then(|t| t.as_object())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = tags(vault.tags.as_ref());
     let location = vault.location.clone().unwrap_or_default();
     let p = vault.properties;
     let acls = p.network_acls.as_ref();
@@ -180,6 +166,7 @@ pub async fn get_key(
         None => client.get(sub, rg, vault_name, name).await,
     }
     .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
+    let tags = tags(key.resource.tags.as_ref());
     let p = key.properties;
     let attributes = p.attributes.unwrap_or_default();
     Ok(VaultKey {
@@ -189,6 +176,7 @@ pub async fn get_key(
         enabled: attributes.enabled.unwrap_or(true),
         not_before: attributes.nbf,
         expires: attributes.exp,
+        tags,
     })
 }
 

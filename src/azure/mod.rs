@@ -9,6 +9,7 @@
 pub mod authorization;
 pub mod connection;
 pub mod error;
+mod generated;
 pub mod id;
 pub mod keyvault;
 pub mod monitor;

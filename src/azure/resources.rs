@@ -4,6 +4,7 @@
 use super::id::ResourceId;
 use super::{Arm, AzureError};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 pub const API: &str = "2024-03-01";
 
@@ -48,4 +49,53 @@ pub async fn find_by_name(
             })
         })
         .transpose()
+}
+
+/// A resource as ARM's index lists it: its id and tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedResource {
+    pub id: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaggedPage {
+    #[serde(default)]
+    value: Vec<TaggedItem>,
+    next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TaggedItem {
+    id: String,
+    #[serde(default)]
+    tags: Option<serde_json::Value>,
+}
+
+/// Every resource in a resource group, with its tags (all pages).
+pub async fn list_in_resource_group(
+    arm: &Arm,
+    subscription_id: &str,
+    resource_group: &str,
+) -> Result<Vec<TaggedResource>, AzureError> {
+    let filter = format!("resourceGroup eq '{}'", resource_group.replace('\'', "''"));
+    let query = serde_urlencoded::to_string([("$filter", filter.as_str()), ("api-version", API)])
+        .unwrap_or_default();
+    let resource = format!(
+        "the resources of resource group {resource_group} in subscription {subscription_id}"
+    );
+    let mut path = format!("/subscriptions/{subscription_id}/resources?{query}");
+    let mut found = Vec::new();
+    loop {
+        let page: TaggedPage = arm.get_json(&path, &resource).await?;
+        found.extend(page.value.into_iter().map(|item| TaggedResource {
+            id: item.id,
+            tags: super::generated::tags(item.tags.as_ref()),
+        }));
+        match page.next_link {
+            Some(next) => path = arm.same_host_path(&next, &resource)?,
+            None => return Ok(found),
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! what the audit and the plan need. Key source and identity type are kept as
 //! strings: the crate matches enums case-sensitively, Azure does not.
 
+use super::generated::{enum_text, tags};
 use super::id::StorageAccountId;
 use super::{Arm, AzureError};
 use std::collections::BTreeMap;
@@ -34,13 +35,6 @@ impl StorageAccount {
     /// `Microsoft.Keyvault` in any casing.
     pub fn uses_key_vault(&self) -> bool {
         self.key_source.eq_ignore_ascii_case("Microsoft.Keyvault")
-    }
-}
-
-fn enum_text<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
     }
 }
 
@@ -83,17 +77,7 @@ fn from_model(
                 .collect()
         })
         .unwrap_or_default();
-    let tags = account
-        .tracked_resource
-        .tags
-        .as_ref()
-        .and_then(|t| t.as_object())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = tags(account.tracked_resource.tags.as_ref());
     StorageAccount {
         id: id.clone(),
         location: account.tracked_resource.location.clone(),

@@ -211,3 +211,87 @@ pub async fn switch_storage_to_key(
     )
     .await
 }
+
+/// PATCH the account back to Microsoft-managed keys (`keySource`
+/// `Microsoft.Storage`) and clear the encryption identity, as azure-cli
+/// sends it (recording `storage_patch_cmk_to_microsoft_storage_empty_uai_200`):
+/// Azure drops `keyvaultproperties`. Identities are left as they are.
+pub async fn switch_storage_to_microsoft_keys(
+    arm: &Arm,
+    account_id: &str,
+) -> Result<Value, AzureError> {
+    write(
+        arm,
+        Method::Patch,
+        &format!("{account_id}?api-version={STORAGE_API}"),
+        &json!({"properties": {"encryption": {
+            "keySource": "Microsoft.Storage",
+            "identity": {"userAssignedIdentity": ""}
+        }}}),
+        &format!("storage account {account_id}"),
+    )
+    .await
+}
+
+/// PATCH user-assigned identities off the account, keeping every other one.
+/// `identity_type` is the type the account has afterwards: while it still
+/// includes `UserAssigned`, each removed identity is sent as `null` (ARM's
+/// way to take one off); otherwise the type alone (`SystemAssigned` or
+/// `None`) drops them (recording
+/// `storage_patch_identity_systemassigned_drops_uai_still_referenced_200`).
+pub async fn detach_user_assigned_identities(
+    arm: &Arm,
+    account_id: &str,
+    identity_type: &str,
+    remove: &[String],
+) -> Result<Value, AzureError> {
+    let identity = if identity_type.to_ascii_lowercase().contains("userassigned") {
+        let removed: serde_json::Map<String, Value> =
+            remove.iter().map(|id| (id.clone(), Value::Null)).collect();
+        json!({"type": identity_type, "userAssignedIdentities": removed})
+    } else {
+        json!({"type": identity_type})
+    };
+    write(
+        arm,
+        Method::Patch,
+        &format!("{account_id}?api-version={STORAGE_API}"),
+        &json!({ "identity": identity }),
+        &format!("storage account {account_id}"),
+    )
+    .await
+}
+
+/// Takes get/wrapKey/unwrapKey away from `object_id` in the vault's access
+/// policies (`remove`; other permissions of the entry, and other entries, stay).
+pub async fn remove_key_access_policy(
+    arm: &Arm,
+    vault_id: &str,
+    tenant_id: &str,
+    object_id: &str,
+) -> Result<Value, AzureError> {
+    write(
+        arm,
+        Method::Put,
+        &format!("{vault_id}/accessPolicies/remove?api-version={VAULT_API}"),
+        &json!({"properties": {"accessPolicies": [{
+            "tenantId": tenant_id,
+            "objectId": object_id,
+            "permissions": {"keys": ["get", "wrapKey", "unwrapKey"]}
+        }]}}),
+        &format!("the access policies of key vault {vault_id}"),
+    )
+    .await
+}
+
+/// DELETE one role assignment (200 with it, or 204 when it was already gone).
+pub async fn delete_role_assignment(arm: &Arm, id: &str) -> Result<(), AzureError> {
+    arm.send(
+        Method::Delete,
+        &format!("{id}?api-version={ROLE_ASSIGNMENTS_API}"),
+        None,
+        &format!("role assignment {id}"),
+    )
+    .await
+    .map(|_| ())
+}

@@ -99,7 +99,7 @@ async fn execute(
         if json {
             eprint!("{diff}");
         } else {
-            print!("{diff}");
+            println!("{diff}");
         }
     }
     if !plan.has_changes() {

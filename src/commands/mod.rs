@@ -3,9 +3,13 @@
 pub mod apply;
 pub mod audit;
 mod azure_args;
+pub mod completions;
+pub mod demo;
 pub mod emulator;
+pub mod permissions;
 pub mod plan;
 mod remediation;
+pub mod rollback;
 
 use anyhow::Context;
 use std::io::Write;

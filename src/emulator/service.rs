@@ -555,9 +555,12 @@ fn no_route(path: &str) -> ArmError {
 /// The RBAC action a call needs, e.g. `Microsoft.Storage/storageAccounts/write`.
 fn action_name(path: &str, method: &Method) -> String {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let last = segments.last().copied().unwrap_or_default();
     let verb = match *method {
         Method::GET => "read",
         Method::DELETE => "delete",
+        // Name checks are reads in Azure's action catalogue.
+        Method::POST if last.eq_ignore_ascii_case("checkNameAvailability") => "read",
         Method::POST => "action",
         _ => "write",
     };
@@ -575,6 +578,9 @@ fn action_name(path: &str, method: &Method) -> String {
             .any(|s| s.eq_ignore_ascii_case("resourceGroups")) =>
         {
             format!("Microsoft.Resources/subscriptions/resourceGroups/{verb}")
+        }
+        None if segments.len() == 3 && last.eq_ignore_ascii_case("resources") => {
+            format!("Microsoft.Resources/subscriptions/resources/{verb}")
         }
         None => format!("Microsoft.Resources/subscriptions/{verb}"),
     }
@@ -649,6 +655,21 @@ mod tests {
         assert_eq!(
             action_name(kv, &Method::PUT),
             "Microsoft.KeyVault/vaults/accessPolicies/write"
+        );
+        assert_eq!(
+            action_name(
+                "/subscriptions/s/providers/Microsoft.KeyVault/checkNameAvailability",
+                &Method::POST
+            ),
+            "Microsoft.KeyVault/checkNameAvailability/read"
+        );
+        assert_eq!(
+            action_name("/subscriptions/s/resources", &Method::GET),
+            "Microsoft.Resources/subscriptions/resources/read"
+        );
+        assert_eq!(
+            action_name("/subscriptions/s", &Method::GET),
+            "Microsoft.Resources/subscriptions/read"
         );
         assert_eq!(
             operation_template(&Method::GET, p),

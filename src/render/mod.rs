@@ -20,6 +20,7 @@ mod plan_json;
 mod plan_markdown;
 mod plan_text;
 mod reasons;
+mod rollback;
 #[cfg(test)]
 mod test_support;
 
@@ -31,6 +32,7 @@ pub use audit_text::audit_text;
 pub use plan_json::plan_json;
 pub use plan_markdown::plan_markdown;
 pub use plan_text::plan_text;
+pub use rollback::{rollback_json, rollback_plan_text, rollback_text};
 
 use crate::audit::report::{Source, SourceKind, Status};
 

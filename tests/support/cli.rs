@@ -9,6 +9,7 @@ pub struct Tool {
     pub ca_file: PathBuf,
     _dir: tempfile::TempDir,
     vars: Vec<(String, String)>,
+    secret: String,
 }
 
 impl Env {
@@ -33,6 +34,7 @@ impl Env {
             ca_file,
             _dir: dir,
             vars,
+            secret: c.client_secret.clone(),
         }
     }
 }
@@ -46,6 +48,23 @@ pub struct Run {
 }
 
 impl Run {
+    /// Every run in the suite passes through here: no output may carry the
+    /// client secret or anything shaped like a token (a JWT starts `eyJ`).
+    pub fn assert_no_secrets(&self, secret: &str, args: &[&str]) {
+        for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            assert!(
+                !text.contains(secret),
+                "`{}`: the client secret is in {stream}",
+                args.join(" ")
+            );
+            assert!(
+                !text.contains("eyJ"),
+                "`{}`: something shaped like a token is in {stream}",
+                args.join(" ")
+            );
+        }
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
@@ -81,10 +100,12 @@ impl Tool {
             .await
             .unwrap()
             .expect("the binary runs");
-        Run {
+        let run = Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        };
+        run.assert_no_secrets(&self.secret, args);
+        run
     }
 }

@@ -267,6 +267,30 @@ impl Env {
             .collect()
     }
 
+    /// Ids (lower case) of the subscription's resources of one type (Resources_List).
+    pub async fn resources_of_type(&self, sub: &str, resource_type: &str) -> Vec<String> {
+        let filter = format!("resourceType eq '{resource_type}'");
+        let query = serde_urlencoded::to_string([
+            ("$filter", filter.as_str()),
+            ("api-version", "2024-03-01"),
+        ])
+        .unwrap();
+        let a = self
+            .arm(
+                Method::GET,
+                &format!("/subscriptions/{sub}/resources?{query}"),
+                None,
+            )
+            .await;
+        assert!(a.status.is_success(), "{:?}", a.body);
+        a.body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_lowercase())
+            .collect()
+    }
+
     /// Forget the request log, so a test sees only what the tool does next.
     pub async fn clear_requests(&self) {
         let a = self.admin(Method::DELETE, "/requests", None).await;

@@ -1,0 +1,128 @@
+//! `actlog-cmk rollback`: plan the reverse of a remediation for the named
+//! accounts (or every activity-log destination the tool remediated), show it,
+//! ask (or `--yes`), carry it out and verify. Exit codes as apply's:
+//! docs/output.md.
+
+use crate::apply::{progress, Progress};
+use crate::audit::{self, AuditOptions, Status};
+use crate::azure::id::StorageAccountId;
+use crate::cli::{ApplyFormat, RollbackArgs};
+use crate::render;
+use crate::rollback::{self, BuildOptions, RollbackOptions};
+use anyhow::{anyhow, bail, Context};
+use std::io::IsTerminal;
+
+pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
+    let named = accounts(&args)?;
+    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    if !named.is_empty() && !subscriptions.is_empty() {
+        bail!("--account and --subscription do not go together: name the accounts, or let rollback find them in the subscriptions; nothing was changed");
+    }
+    if args.force && named.is_empty() {
+        bail!("--force applies only to accounts named with --account: rollback never switches off a key it did not set up for every account at once; nothing was changed");
+    }
+    let parallelism = usize::from(
+        args.scope
+            .parallelism
+            .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
+    );
+    let arm = super::azure_args::connect(&args.azure)?;
+    let targets = if named.is_empty() {
+        // The tool's work is found through the activity-log destinations.
+        let report = audit::run(
+            &arm,
+            &AuditOptions {
+                subscriptions,
+                parallelism,
+            },
+        )
+        .await?;
+        report
+            .destinations
+            .iter()
+            .filter(|d| !matches!(d.status, Status::Missing | Status::Unreadable))
+            .map(|d| StorageAccountId::parse(&d.storage_account_id))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        named.clone()
+    };
+    let plan = rollback::build(
+        &arm,
+        &targets,
+        &BuildOptions {
+            named: !named.is_empty(),
+            force: args.force,
+            remove_grants: args.remove_grants,
+            parallelism,
+        },
+    )
+    .await
+    .map_err(|e| {
+        if named.is_empty() {
+            anyhow!("{e}; nothing was changed (to roll back other accounts without this one, name them with --account)")
+        } else {
+            anyhow!("{e}; nothing was changed")
+        }
+    })?;
+
+    let json = args.output == ApplyFormat::Json;
+    let color = std::io::stderr().is_terminal() && super::color_allowed();
+    // The diff goes to standard error when standard output carries JSON.
+    let diff = render::rollback_plan_text(&plan, color);
+    if !args.quiet {
+        if json {
+            eprint!("{diff}");
+        } else {
+            print!("{diff}");
+        }
+    }
+    let options = RollbackOptions {
+        parallelism,
+        dry_run: args.dry_run,
+    };
+    if plan.has_changes() && !args.yes && !args.dry_run {
+        confirm()?;
+    }
+    let progress: Box<dyn Progress> =
+        if plan.has_changes() && std::io::stderr().is_terminal() && !args.quiet {
+            Box::new(progress::Bars::new())
+        } else {
+            Box::new(progress::Lines {
+                quiet: args.quiet || !plan.has_changes(),
+            })
+        };
+    let report = rollback::rollback(&arm, &plan, &options, progress.as_ref()).await;
+    let text = match args.output {
+        ApplyFormat::Text => render::rollback_text(&report),
+        ApplyFormat::Json => render::rollback_json(&report),
+    };
+    super::write_output(None, &text)?;
+    Ok(report.exit_code())
+}
+
+/// `--account` ids, validated before any call.
+fn accounts(args: &RollbackArgs) -> anyhow::Result<Vec<StorageAccountId>> {
+    args.accounts
+        .iter()
+        .map(|a| {
+            StorageAccountId::parse(a.trim())
+                .with_context(|| "--account takes a storage account's resource id".to_string())
+        })
+        .collect()
+}
+
+/// Only `yes` proceeds; without a terminal there is no one to ask.
+fn confirm() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to roll back without confirmation: standard input is not a terminal. Review the plan above (or run with --dry-run), then pass --yes; nothing was changed");
+    }
+    let answer: String = dialoguer::Input::new()
+        .with_prompt("Do you want to roll back these accounts? Only 'yes' will be accepted")
+        .allow_empty(true)
+        .interact_text()
+        .context("cannot read the confirmation")?;
+    if answer.trim() != "yes" {
+        bail!("rollback cancelled; nothing was changed");
+    }
+    Ok(())
+}

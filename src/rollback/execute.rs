@@ -1,0 +1,265 @@
+//! One account's rollback. Each step reads the current state first and
+//! writes only what is still to undo, so a rerun after a failure or a crash
+//! (even between the key-source PATCH and the identity PATCH) converges, and
+//! a rerun of a finished rollback writes nothing. The key source goes back
+//! first: the identity comes off only once no customer-managed key depends
+//! on it (Azure would accept it earlier and leave the data unreadable).
+//! Nothing here deletes or disables a key or a vault.
+
+use super::build::{granted_permissions, identity_type_after};
+use super::model::{AccountRollback, RollbackChange, Undo};
+use super::report::{AccountResult, StepResult, StepStatus};
+use super::verify;
+use crate::apply::{Outcome, Progress};
+use crate::azure::authorization;
+use crate::azure::connection::KEYVAULT_API;
+use crate::azure::id::{ResourceId, StorageAccountId};
+use crate::azure::{keyvault, storage, write, Arm, AzureError};
+
+/// Why an account stopped, and what the operator should do.
+pub struct Failure {
+    step: String,
+    reason: String,
+    next_step: String,
+}
+
+fn next_step_for(error: &AzureError) -> String {
+    match (error.status(), error.code()) {
+        (Some(403), _) => "grant the tool's identity the permission Azure names above (see docs/permissions.md), then run rollback again".into(),
+        (_, Some("ScopeLocked")) => "a lock forbids the change: remove the lock or ask its owner, then run rollback again".into(),
+        _ => "run rollback again: it continues where it stopped".into(),
+    }
+}
+
+fn fail(step: &str, error: AzureError) -> Failure {
+    Failure {
+        step: step.into(),
+        next_step: next_step_for(&error),
+        reason: error.to_string(),
+    }
+}
+
+fn stop(step: &str, reason: impl Into<String>, next_step: impl Into<String>) -> Failure {
+    Failure {
+        step: step.into(),
+        reason: reason.into(),
+        next_step: next_step.into(),
+    }
+}
+
+fn record(change: &RollbackChange, status: StepStatus, call: Option<String>) -> StepResult {
+    StepResult {
+        address: change.address.clone(),
+        id: change.id.clone(),
+        status,
+        call,
+    }
+}
+
+/// The call a change turns into (what `--dry-run` shows).
+pub fn call_for(undo: &Undo) -> String {
+    match undo {
+        Undo::MicrosoftManagedKeys { account_id } => format!(
+            "PATCH {account_id}?api-version={} (keySource: Microsoft.Storage)",
+            write::STORAGE_API
+        ),
+        Undo::DetachIdentities {
+            account_id,
+            identity_ids,
+        } => format!(
+            "PATCH {account_id}?api-version={} (identity without {})",
+            write::STORAGE_API,
+            identity_ids.join(", ")
+        ),
+        Undo::RemoveAccessPolicy { vault_id, .. } => {
+            format!("PUT {vault_id}/accessPolicies/remove?api-version={KEYVAULT_API}")
+        }
+        Undo::DeleteRoleAssignment { id } => {
+            format!("DELETE {id}?api-version={}", write::ROLE_ASSIGNMENTS_API)
+        }
+    }
+}
+
+pub fn dry_run(account: &AccountRollback) -> AccountResult {
+    AccountResult {
+        storage_account_id: account.storage_account_id.clone(),
+        outcome: Outcome::Skipped,
+        reason: Some("dry run: nothing was written".into()),
+        next_step: None,
+        steps: account
+            .changes
+            .iter()
+            .map(|c| record(c, StepStatus::WouldCall, Some(call_for(&c.undo))))
+            .collect(),
+    }
+}
+
+pub async fn run(arm: &Arm, account: &AccountRollback, progress: &dyn Progress) -> AccountResult {
+    let mut steps = Vec::new();
+    let result = execute(arm, account, progress, &mut steps).await;
+    let (outcome, reason, next_step) = match result {
+        Ok(()) => (Outcome::Done, None, None),
+        Err(f) => {
+            steps.push(StepResult {
+                address: f.step.clone(),
+                id: String::new(),
+                status: StepStatus::Failed,
+                call: None,
+            });
+            (
+                Outcome::Failed,
+                Some(format!("{}: {}", f.step, f.reason)),
+                Some(f.next_step),
+            )
+        }
+    };
+    AccountResult {
+        storage_account_id: account.storage_account_id.clone(),
+        outcome,
+        reason,
+        next_step,
+        steps,
+    }
+}
+
+async fn execute(
+    arm: &Arm,
+    account: &AccountRollback,
+    progress: &dyn Progress,
+    steps: &mut Vec<StepResult>,
+) -> Result<(), Failure> {
+    let id = &account.storage_account_id;
+    for change in &account.changes {
+        progress.step(id, &change.address);
+        let status = match &change.undo {
+            Undo::MicrosoftManagedKeys { account_id } => {
+                microsoft_managed_keys(arm, &change.address, account_id).await?
+            }
+            Undo::DetachIdentities {
+                account_id,
+                identity_ids,
+            } => detach(arm, &change.address, account_id, identity_ids).await?,
+            Undo::RemoveAccessPolicy {
+                vault_id,
+                tenant_id,
+                principal_id,
+            } => {
+                remove_access_policy(arm, &change.address, vault_id, tenant_id, principal_id)
+                    .await?
+            }
+            Undo::DeleteRoleAssignment { id } => {
+                delete_role_assignment(arm, &change.address, id).await?
+            }
+        };
+        let call = (status != StepStatus::AlreadyDone).then(|| call_for(&change.undo));
+        steps.push(record(change, status, call));
+    }
+    progress.step(id, "verify");
+    verify::verify(arm, account).await.map_err(|problem| {
+        stop(
+            "verify",
+            format!("the account does not read back as rolled back: {problem}"),
+            "run audit to see the account's state, then run rollback again",
+        )
+    })?;
+    steps.push(StepResult {
+        address: "verify".into(),
+        id: id.clone(),
+        status: StepStatus::Verified,
+        call: None,
+    });
+    Ok(())
+}
+
+fn account_id(step: &str, id: &str) -> Result<StorageAccountId, Failure> {
+    StorageAccountId::parse(id).map_err(|e| stop(step, e.to_string(), "check the account id"))
+}
+
+async fn microsoft_managed_keys(arm: &Arm, step: &str, id: &str) -> Result<StepStatus, Failure> {
+    let current = storage::get(arm, &account_id(step, id)?)
+        .await
+        .map_err(|e| fail(step, e))?;
+    if !current.uses_key_vault() && current.encryption_identity.is_none() {
+        return Ok(StepStatus::AlreadyDone);
+    }
+    write::switch_storage_to_microsoft_keys(arm, id)
+        .await
+        .map_err(|e| fail(step, e))?;
+    Ok(StepStatus::Updated)
+}
+
+async fn detach(
+    arm: &Arm,
+    step: &str,
+    id: &str,
+    identity_ids: &[String],
+) -> Result<StepStatus, Failure> {
+    let current = storage::get(arm, &account_id(step, id)?)
+        .await
+        .map_err(|e| fail(step, e))?;
+    let ours = |u: &str| identity_ids.iter().any(|i| i.eq_ignore_ascii_case(u));
+    let (present, remaining): (Vec<String>, Vec<String>) = current
+        .user_assigned
+        .iter()
+        .map(|u| u.id.clone())
+        .partition(|u| ours(u));
+    if present.is_empty() {
+        return Ok(StepStatus::AlreadyDone);
+    }
+    // Never take off an identity a customer-managed key uses: the data would
+    // become unreadable (and Azure would not stop it).
+    if let Some(used) = current
+        .encryption_identity
+        .as_deref()
+        .filter(|e| current.uses_key_vault() && ours(e))
+    {
+        return Err(stop(
+            step,
+            format!("{id} is on a customer-managed key through {used} again"),
+            "run rollback again: it plans afresh from what the account looks like now",
+        ));
+    }
+    let identity_type = identity_type_after(&current.identity_type, !remaining.is_empty());
+    write::detach_user_assigned_identities(arm, id, &identity_type, &present)
+        .await
+        .map_err(|e| fail(step, e))?;
+    Ok(StepStatus::Updated)
+}
+
+async fn remove_access_policy(
+    arm: &Arm,
+    step: &str,
+    vault_id: &str,
+    tenant_id: &str,
+    principal_id: &str,
+) -> Result<StepStatus, Failure> {
+    let rid =
+        ResourceId::parse(vault_id).map_err(|e| stop(step, e.to_string(), "run rollback again"))?;
+    let vault = keyvault::get_vault(arm, &rid)
+        .await
+        .map_err(|e| fail(step, e))?;
+    let held = vault
+        .access_policies
+        .iter()
+        .filter(|p| p.object_id.eq_ignore_ascii_case(principal_id))
+        .any(|p| !granted_permissions(&p.key_permissions).is_empty());
+    if !held {
+        return Ok(StepStatus::AlreadyDone);
+    }
+    write::remove_key_access_policy(arm, vault_id, tenant_id, principal_id)
+        .await
+        .map_err(|e| fail(step, e))?;
+    Ok(StepStatus::Removed)
+}
+
+async fn delete_role_assignment(arm: &Arm, step: &str, id: &str) -> Result<StepStatus, Failure> {
+    match authorization::assignment_exists(arm, id).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(StepStatus::AlreadyDone),
+        Err(e) => return Err(fail(step, e)),
+    }
+    write::delete_role_assignment(arm, id)
+        .await
+        .map_err(|e| fail(step, e))?;
+    Ok(StepStatus::Removed)
+}
