@@ -15,6 +15,9 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Less output: no progress, no diff before apply or rollback, errors only in the log.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -252,8 +255,8 @@ pub struct ApplyArgs {
     /// Seconds to keep retrying while a new grant or identity propagates.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub propagation_timeout: u64,
-    /// No progress output.
-    #[arg(long, short = 'q')]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     pub quiet: bool,
 }
 
@@ -323,7 +326,7 @@ pub struct RollbackArgs {
     /// Output format of the result.
     #[arg(long, short = 'o', value_enum, default_value_t = ApplyFormat::Text)]
     pub output: ApplyFormat,
-    /// No progress output.
-    #[arg(long, short = 'q')]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     pub quiet: bool,
 }

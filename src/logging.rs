@@ -1,5 +1,6 @@
-//! Log lines on standard error: `-v` (info), `-vv` (debug), `-vvv` (trace) for
-//! actlog-cmk itself, or any filter in `ACTLOG_CMK_LOG`. Whatever the filter,
+//! Log lines on standard error: `-q` (errors only), `-v` (info), `-vv`
+//! (debug), `-vvv` (trace) for actlog-cmk itself, or any filter in
+//! `ACTLOG_CMK_LOG`. Whatever the filter,
 //! the HTTP and Azure SDK crates never log below `info`: their debug output
 //! prints whole requests, `Authorization` header included.
 
@@ -26,8 +27,9 @@ pub fn allowed(metadata: &Metadata<'_>) -> bool {
     !(capped && *metadata.level() > Level::INFO)
 }
 
-pub fn init(verbose: u8) {
+pub fn init(verbose: u8, quiet: bool) {
     let level = match verbose {
+        _ if quiet => "error",
         0 => "warn",
         1 => "info",
         2 => "debug",

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
-    actlog_cmk::logging::init(cli.verbose);
+    actlog_cmk::logging::init(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -28,8 +28,14 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Audit(args) => commands::audit::run(args).await,
             Command::Plan(args) => commands::plan::run(args).await,
-            Command::Apply(args) => commands::apply::run(args).await,
-            Command::Rollback(args) => commands::rollback::run(args).await,
+            Command::Apply(mut args) => {
+                args.quiet = cli.quiet;
+                commands::apply::run(args).await
+            }
+            Command::Rollback(mut args) => {
+                args.quiet = cli.quiet;
+                commands::rollback::run(args).await
+            }
             Command::Emulator(args) => commands::emulator::run(args).await.map(|()| 0),
             Command::Demo(args) => commands::demo::run(args).await,
             Command::Permissions(args) => commands::permissions::run(args),

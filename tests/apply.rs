@@ -304,6 +304,17 @@ async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
         dry.stdout
     );
 
+    // --quiet: no diff, no progress; the result only.
+    let quiet = tool.run(&["apply", "--dry-run", "--quiet"]).await;
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(!quiet.stdout.contains("Plan:"), "{}", quiet.stdout);
+    assert!(
+        quiet.stdout.contains("would make these calls"),
+        "{}",
+        quiet.stdout
+    );
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+
     // No terminal, no --yes: refused.
     let no_tty = tool.run(&["apply"]).await;
     assert_eq!(no_tty.code, 1);
