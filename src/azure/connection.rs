@@ -68,6 +68,86 @@ impl Default for ConnectionOptions {
     }
 }
 
+/// How long one request may keep being retried (throttling included).
+const RETRY_WINDOW: Duration = Duration::from_secs(300);
+
+/// The transport: sends a request and waits out throttling. A 429 is sent
+/// again after its `Retry-After` (plus up to 25 % jitter, so parallel requests
+/// spread out) until `patience` has passed; only then does the exponential
+/// retry policy above see it. azure_core's policy alone waits the longer of
+/// `Retry-After` and its own backoff (up to 30 s) and gives up after
+/// `--max-retries` (8) attempts: with a hundred or more accounts in one
+/// subscription (benches/scale.rs, docs/benchmarks.md) accounts failed with
+/// 429 while Azure only asked for a second's wait, and the bucket stood idle
+/// while requests slept. Server errors and dropped connections still go to
+/// that policy and its `--max-retries`.
+#[derive(Debug)]
+struct WaitOutThrottling {
+    http: Arc<dyn HttpClient>,
+    patience: Duration,
+}
+
+impl WaitOutThrottling {
+    /// `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After` (seconds); 1 s without one.
+    fn retry_after(headers: &azure_core::headers::Headers) -> Duration {
+        use azure_core::headers::{RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS};
+        let number = |name: &azure_core::headers::HeaderName| {
+            headers
+                .get_optional_str(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        number(&RETRY_AFTER_MS)
+            .or_else(|| number(&X_MS_RETRY_AFTER_MS))
+            .map(Duration::from_millis)
+            .or_else(|| number(&RETRY_AFTER).map(Duration::from_secs))
+            .unwrap_or(Duration::from_secs(1))
+    }
+
+    async fn send(
+        &self,
+        request: &azure_core::Request,
+    ) -> azure_core::Result<azure_core::Response> {
+        let start = std::time::Instant::now();
+        loop {
+            let response = self.http.execute_request(request).await?;
+            // A streamed body cannot be sent twice from here.
+            if response.status() != azure_core::StatusCode::TooManyRequests
+                || matches!(request.body(), azure_core::Body::SeekableStream(_))
+            {
+                return Ok(response);
+            }
+            let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 1.0..1.25);
+            let wait = Self::retry_after(response.headers()).mul_f64(jitter);
+            if start.elapsed() + wait > self.patience {
+                return Ok(response);
+            }
+            // Read the answer to the end so its connection can be reused.
+            let _ = response.into_body().collect().await;
+            tracing::debug!(path = %request.url().path(), wait_ms = wait.as_millis() as u64, "throttled (429): waiting as Azure asks");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+impl azure_core::Policy for WaitOutThrottling {
+    // What `#[async_trait]` expands the trait's method to.
+    fn send<'s, 'c, 'r, 'n, 'f>(
+        &'s self,
+        _ctx: &'c azure_core::Context,
+        request: &'r mut azure_core::Request,
+        _next: &'n [Arc<dyn azure_core::Policy>],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = azure_core::PolicyResult> + Send + 'f>>
+    where
+        's: 'f,
+        'c: 'f,
+        'r: 'f,
+        'n: 'f,
+        Self: 'f,
+    {
+        Box::pin(WaitOutThrottling::send(self, request))
+    }
+}
+
 /// A connection to ARM: endpoint, credential and the shared pipeline.
 pub struct Arm {
     endpoint: Url,
@@ -166,11 +246,14 @@ impl Arm {
         }
         let credential =
             Self::make_credential(options.auth, token_options, is_loopback(&endpoint))?;
-        let transport = TransportOptions::new(http);
+        let transport = TransportOptions::new_custom_policy(Arc::new(WaitOutThrottling {
+            http,
+            patience: RETRY_WINDOW,
+        }));
         let retry = RetryOptions::exponential(
             ExponentialRetryOptions::default()
                 .max_retries(options.max_retries)
-                .max_total_elapsed(Duration::from_secs(300)),
+                .max_total_elapsed(RETRY_WINDOW),
         );
         let client_options = ClientOptions::new(transport.clone()).retry(retry.clone());
         let pipeline = Pipeline::new(
@@ -401,6 +484,25 @@ impl Arm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throttled_requests_wait_as_long_as_azure_asks() {
+        use azure_core::headers::{Headers, RETRY_AFTER, RETRY_AFTER_MS};
+        let wait = |pairs: &[(azure_core::headers::HeaderName, &'static str)]| {
+            let mut headers = Headers::new();
+            for (k, v) in pairs {
+                headers.insert(k.clone(), *v);
+            }
+            WaitOutThrottling::retry_after(&headers)
+        };
+        assert_eq!(wait(&[(RETRY_AFTER, "3")]), Duration::from_secs(3));
+        assert_eq!(
+            wait(&[(RETRY_AFTER, "3"), (RETRY_AFTER_MS, "1500")]),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(wait(&[]), Duration::from_secs(1));
+        assert_eq!(wait(&[(RETRY_AFTER, "soon")]), Duration::from_secs(1));
+    }
 
     #[test]
     fn tokens_never_travel_over_plain_http_to_other_hosts() {
