@@ -168,23 +168,12 @@ fn critical_path(s: &Settings) -> Vec<Hop> {
             ms: l("StorageAccounts_GetProperties"),
         },
         Hop {
-            what: "plan: read the subscription (its tenant)",
-            ms: l("Subscriptions_Get"),
+            what: "plan: identities of the account's resource group (one list per group)",
+            ms: l("Resources_List"),
         },
         Hop {
-            what: "plan: read the account",
-            ms: l("StorageAccounts_GetProperties"),
-        },
-        Hop {
-            what: "plan: vault name (GET 404, then checkNameAvailability)",
-            ms: l("Vaults_Get") + l("Vaults_CheckNameAvailability"),
-        },
-        Hop {
-            what: "plan: observe account ‖ identity ‖ vault",
-            ms: max(
-                l("StorageAccounts_GetProperties"),
-                max(l("UserAssignedIdentities_Get"), l("Vaults_Get")),
-            ),
+            what: "plan: vault name (checkNameAvailability; the tenant came with the subscription list)",
+            ms: l("Vaults_CheckNameAvailability"),
         },
         Hop {
             what: "apply: identity (GET, PUT) ‖ vault (GET, PUT, DNS registration, GET)",
@@ -197,28 +186,23 @@ fn critical_path(s: &Settings) -> Vec<Hop> {
             ),
         },
         Hop {
-            what: "apply: key (GET 404, PUT)",
-            ms: l("Keys_Get") + l("Keys_CreateIfNotExist"),
+            what: "apply: key (PUT, create if not exist)",
+            ms: l("Keys_CreateIfNotExist"),
         },
         Hop {
-            what: "apply: grant (identity GET, role assignment GET 404, PUT)",
-            ms: l("UserAssignedIdentities_Get")
-                + l("RoleAssignments_Get")
-                + l("RoleAssignments_Create"),
+            what: "apply: grant (role assignment PUT)",
+            ms: l("RoleAssignments_Create"),
         },
         Hop {
             what: "apply: account (GET, PATCH once the grant has propagated)",
             ms: max(
                 l("StorageAccounts_GetProperties") + l("StorageAccounts_Update"),
-                s.grant_propagation_ms,
+                s.grant_propagation_ms + l("StorageAccounts_Update"),
             ),
         },
         Hop {
-            what: "verify: account, vault, key ‖ identity, role assignments",
-            ms: l("StorageAccounts_GetProperties")
-                + l("Vaults_Get")
-                + max(l("Keys_Get"), l("UserAssignedIdentities_Get"))
-                + l("RoleAssignments_ListForScope"),
+            what: "verify: read the account (vault, key, identity and grant as the steps' answers showed them)",
+            ms: l("StorageAccounts_GetProperties"),
         },
     ]
 }
@@ -756,7 +740,7 @@ struct Breakdown {
     tenant_reads: usize,
     tenant_span: Option<f64>,
     /// Mean seconds between a vault's DNS registration ending and the tool
-    /// noticing it (its first key read), beyond the next call's latency.
+    /// noticing it (its key create), beyond the next call's latency.
     vault_wait_beyond: Option<f64>,
     /// Mean seconds between a grant taking effect and the account switch
     /// succeeding.
@@ -831,9 +815,10 @@ fn breakdown(run: &Run, requests: &[Value], s: &Settings) -> Breakdown {
     let mut grant_waits = Vec::new();
     for calls in by_account.values() {
         if let Some(put) = first(calls, "Vaults_CreateOrUpdate", false, None) {
-            // The key step's read (404) follows the poll that saw the vault ready.
-            if let Some(key) = first(calls, "Keys_Get", true, Some(put)) {
-                let due = (s.vault_provisioning_ms + latency(s, "Keys_Get")) as f64 / 1000.0;
+            // The key step's create follows the poll that saw the vault ready.
+            if let Some(key) = first(calls, "Keys_CreateIfNotExist", true, Some(put)) {
+                let due =
+                    (s.vault_provisioning_ms + latency(s, "Keys_CreateIfNotExist")) as f64 / 1000.0;
                 vault_waits.push((seconds(key - put) - due).max(0.0));
             }
         }
@@ -1379,7 +1364,7 @@ impl Report<'_> {
             md,
             "**One account's critical path** (`apply --yes` on one subscription with one Microsoft-managed destination): \
              the calls that must follow one another, at the profile's latencies. Calls the tool makes at the same \
-             time (‖) count once, as the longest. No tool that reads before it writes and verifies after can be faster.\n"
+             time (‖) count once, as the longest. No tool that reads before it creates and reads the result back can be faster.\n"
         );
         let _ = writeln!(md, "| step | ms |\n|---|---:|");
         for hop in critical_path(s) {
@@ -1391,8 +1376,8 @@ impl Report<'_> {
             "**Throttling floor** for N accounts in one subscription: requests beyond a bucket's burst arrive at \
              its refill rate, so `floor = (requests − burst) / refill`. The writes are fixed by the work: {WRITES_PER_ACCOUNT} per \
              account (identity, vault, key, role assignment, account), so the write floor is \
-             `({WRITES_PER_ACCOUNT}N − {}) / {}` s. The reads are the tool's own (it reads before every write and verifies \
-             after), counted in the run's request log; the floor is the larger of the two, and never less than the \
+             `({WRITES_PER_ACCOUNT}N − {}) / {}` s. The reads are the tool's own (it reads before it creates, polls new \
+             vaults and reads each account before and after its switch), counted in the run's request log; the floor is the larger of the two, and never less than the \
              critical path.\n",
             s.throttling.writes.capacity, s.throttling.writes.refill_per_sec
         );
@@ -1516,9 +1501,9 @@ impl Report<'_> {
         let _ = writeln!(
             md,
             "Where the parallel runs' time went, from the request log (the emulator logs each call when it \
-             answers it): audit and plan up to the first write; plan's subscription reads (one per subscription, \
-             for its tenant) from the first answer to the last; and, averaged over the accounts, how long after \
-             the vault's DNS registration ended ({} ms after its create) the tool read the key, less one call, and \
+             answers it): audit and plan up to the first write; plan's subscription reads (for a tenant the \
+             subscription list did not give) from the first answer to the last; and, averaged over the accounts, how long after \
+             the vault's DNS registration ended ({} ms after its create) the tool created the key, less one call, and \
              how long after the role assignment took effect ({} ms after its create) the account switch succeeded.\n",
             s.vault_provisioning_ms, s.grant_propagation_ms
         );
@@ -1695,8 +1680,8 @@ impl Report<'_> {
                     format!(
                         "one account alone takes {} against its critical path of {}: the tool notices a vault's DNS \
                          registration {} late and a grant's propagation {} late (its polls and retries back off: \
-                         src/apply/wait.rs). A hundred add {} before the first write, of which {} are plan reading the \
-                         {} subscriptions one after another (src/plan/build.rs)",
+                         src/apply/wait.rs). A hundred add {} before the first write; plan's subscription reads span {} \
+                         ({} reads)",
                         one.map_or("-".into(), |o| secs(o.par.wall)),
                         ms_secs(cp),
                         opt_secs(one.and_then(|o| o.breakdown.vault_wait_beyond)),
@@ -1731,8 +1716,7 @@ impl Report<'_> {
                     format!(
                         "the read bucket binds first: {} reads in that subscription at {} per s after a burst of {} \
                          need {read_floor:.1} s; wall / max(floors) = {:.2}. Within 1.2x of the write floor the tool \
-                         could make at most {:.1} reads per account there, not {:.1}: it reads before each write and \
-                         verifies after",
+                         could make at most {:.1} reads per account there, not {:.1}",
                         c.taken_reads,
                         s.throttling.reads.refill_per_sec,
                         s.throttling.reads.capacity,

@@ -89,6 +89,41 @@ async fn apply_yes_makes_every_destination_compliant_and_keeps_identities() {
         );
     }
 
+    // Reads per account: the audit's, plan's name check, apply's read before
+    // each create, the vault's DNS polls, the account before and after its
+    // switch. The verification judges vault, key, identity and grant as the
+    // steps' answers showed them; the tenant came with the subscription list;
+    // identities are listed once per resource group.
+    let reads = |op: &str| {
+        requests
+            .iter()
+            .filter(|r| r["method"] == "GET" && r["operation"] == op)
+            .count()
+    };
+    assert_eq!(reads("StorageAccounts_GetProperties"), 2 * 3);
+    assert_eq!(reads("UserAssignedIdentities_Get"), 2);
+    assert_eq!(reads("Resources_List"), 2, "one per resource group");
+    assert!(
+        (2 * 2..=2 * 4).contains(&reads("Vaults_Get")),
+        "one read before the create and one to three DNS polls each: {}",
+        reads("Vaults_Get")
+    );
+    for op in [
+        "Subscriptions_Get",
+        "Keys_Get",
+        "RoleAssignments_Get",
+        "RoleAssignments_ListForScope",
+    ] {
+        assert_eq!(reads(op), 0, "{op}");
+    }
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r["operation"] == "Vaults_CheckNameAvailability")
+            .count(),
+        2
+    );
+
     assert_all_compliant(&audit_json(&env).await);
     // The held account kept its system-assigned identity and its other identity.
     let after = identities_of(&env, &held).await;

@@ -155,6 +155,7 @@ fn full_report() -> AuditReport {
                 source(SUB2, SourceKind::LogProfile, "default", &[]),
             ],
             encryption: Some(keyvault(true)),
+            account: None,
         },
         Destination {
             storage_account_id: account("microsoftkeys"),
@@ -174,6 +175,7 @@ fn full_report() -> AuditReport {
                 key_version: None,
                 identity: None,
             }),
+            account: None,
         },
         Destination {
             storage_account_id: account("novaultproperties"),
@@ -193,6 +195,7 @@ fn full_report() -> AuditReport {
                 key_version: None,
                 identity: None,
             }),
+            account: None,
         },
         Destination {
             storage_account_id: account("broken"),
@@ -206,6 +209,7 @@ fn full_report() -> AuditReport {
                 &["Administrative"],
             )],
             encryption: Some(keyvault(false)),
+            account: None,
         },
         Destination {
             storage_account_id: account("denied"),
@@ -213,6 +217,7 @@ fn full_report() -> AuditReport {
             reasons: codes(14..15),
             sources: vec![source(SUB2, SourceKind::LogProfile, "default", &[])],
             encryption: None,
+            account: None,
         },
         Destination {
             storage_account_id: account("failed"),
@@ -225,6 +230,7 @@ fn full_report() -> AuditReport {
                 &["Security"],
             )],
             encryption: None,
+            account: None,
         },
         Destination {
             storage_account_id: account("gone"),
@@ -232,6 +238,7 @@ fn full_report() -> AuditReport {
             reasons: codes(15..16),
             sources: vec![source(SUB1, SourceKind::LogProfile, "old", &[])],
             encryption: None,
+            account: None,
         },
     ];
     let subscriptions = vec![
@@ -270,6 +277,7 @@ fn full_report() -> AuditReport {
                 message: "a warning about no subscription in particular".to_string(),
             },
         ],
+        tenants: Default::default(),
     }
 }
 
@@ -288,6 +296,7 @@ fn empty_report() -> AuditReport {
         subscriptions,
         destinations: vec![],
         warnings: vec![],
+        tenants: Default::default(),
     }
 }
 

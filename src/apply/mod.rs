@@ -39,8 +39,9 @@ pub async fn apply(
     options: &ApplyOptions,
     progress: &dyn Progress,
 ) -> ApplyReport {
+    let propagation = wait::Propagation::default();
     let accounts: Vec<AccountResult> = stream::iter(&plan.accounts)
-        .map(|account| apply_account(arm, plan, account, options, progress))
+        .map(|account| apply_account(arm, account, options, progress, &propagation))
         .buffer_unordered(options.parallelism.max(1))
         .collect()
         .await;
@@ -57,10 +58,10 @@ pub async fn apply(
 
 async fn apply_account(
     arm: &Arm,
-    plan: &Plan,
     account: &AccountPlan,
     options: &ApplyOptions,
     progress: &dyn Progress,
+    propagation: &wait::Propagation,
 ) -> AccountResult {
     let id = &account.storage_account_id;
     progress.started(id, account.changes.len() + 1);
@@ -68,7 +69,7 @@ async fn apply_account(
         Some(refused) => refused,
         None if options.dry_run => steps::dry_run(account),
         None => {
-            steps::Runner::new(arm, plan, account, options, progress)
+            steps::Runner::new(arm, account, options, progress, propagation)
                 .run()
                 .await
         }

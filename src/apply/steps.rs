@@ -4,15 +4,18 @@
 //! disables or removes anything.
 
 use super::report::{AccountResult, Outcome, StepResult, StepStatus};
-use super::wait::{self, Waited};
+use super::wait::{self, Propagation, Waited};
 use super::{verify, ApplyOptions, Progress};
 use crate::audit::classify::{key_reasons, policy_gap};
+use crate::azure::authorization::RoleAssignment;
 use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::{authorization, keyvault, msi, storage, write, Arm, AzureError};
+use crate::azure::keyvault::{KeyVault, VaultKey};
+use crate::azure::msi::Identity;
+use crate::azure::{keyvault, msi, storage, write, Arm, AzureError};
 use crate::plan::build::{with_user_assigned, TAG_ACCOUNT};
-use crate::plan::{AccountPlan, Desired, Plan, Principal};
-use std::time::Duration;
+use crate::plan::{AccountPlan, Desired, Principal};
+use std::time::{Duration, Instant};
 
 /// Why an account stopped, and what the operator should do.
 pub struct Failure {
@@ -106,23 +109,39 @@ pub struct Runner<'a> {
     account: &'a AccountPlan,
     options: &'a ApplyOptions,
     progress: &'a dyn Progress,
+    propagation: &'a Propagation,
     steps: Vec<StepResult>,
+    /// What Azure answered the steps, for the verification.
+    seen: Seen,
+}
+
+/// The resources as the steps left them.
+#[derive(Default)]
+struct Seen {
+    identity: Option<Identity>,
+    vault: Option<KeyVault>,
+    key: Option<VaultKey>,
+    role_assignment: Option<RoleAssignment>,
+    /// When this run created the grant.
+    granted: Option<Instant>,
 }
 
 impl<'a> Runner<'a> {
     pub fn new(
         arm: &'a Arm,
-        _plan: &'a Plan,
         account: &'a AccountPlan,
         options: &'a ApplyOptions,
         progress: &'a dyn Progress,
+        propagation: &'a Propagation,
     ) -> Self {
         Runner {
             arm,
             account,
             options,
             progress,
+            propagation,
             steps: Vec::new(),
+            seen: Seen::default(),
         }
     }
 
@@ -181,13 +200,20 @@ impl<'a> Runner<'a> {
                 }
             }
         );
-        self.steps.extend(identity?);
-        self.steps.extend(vault?);
+        if let Some((step, identity)) = identity? {
+            self.steps.push(step);
+            self.seen.identity = Some(identity);
+        }
+        if let Some((step, vault)) = vault? {
+            self.steps.push(step);
+            self.seen.vault = vault;
+        }
 
         if let Some(d) = self.find(|d| matches!(d, Desired::Key { .. })) {
             self.progress.step(&id, "key");
-            let step = self.ensure_key(d).await?;
+            let (step, key) = self.ensure_key(d).await?;
             self.steps.push(step);
+            self.seen.key = Some(key);
         }
         if let Some(d) = self.find(|d| {
             matches!(
@@ -214,15 +240,28 @@ impl<'a> Runner<'a> {
         self.progress.step(&id, "verify");
         let account_id = StorageAccountId::parse(&id)
             .map_err(|e| stop("verify", e.to_string(), "run plan again"))?;
-        verify::verify(self.arm, &account_id, &self.account.targets, key_vault_uri)
-            .await
-            .map_err(|problem| {
-                stop(
-                    "verify",
-                    format!("the account does not show a working customer-managed key: {problem}"),
-                    "run audit to see the account's state, then run apply again",
-                )
-            })?;
+        let seen = std::mem::take(&mut self.seen);
+        let known = verify::Known {
+            vault: seen.vault,
+            key: seen.key,
+            identity: seen.identity,
+            role_assignment: seen.role_assignment,
+        };
+        verify::verify(
+            self.arm,
+            &account_id,
+            &self.account.targets,
+            key_vault_uri,
+            known,
+        )
+        .await
+        .map_err(|problem| {
+            stop(
+                "verify",
+                format!("the account does not show a working customer-managed key: {problem}"),
+                "run audit to see the account's state, then run apply again",
+            )
+        })?;
         self.steps
             .push(record("verify", &id, StepStatus::Verified, None));
         Ok(())
@@ -232,30 +271,37 @@ impl<'a> Runner<'a> {
         self.options.propagation_timeout
     }
 
-    async fn ensure_identity(&self, desired: &Desired) -> Result<StepResult, Failure> {
+    /// The identity, read first and created only if missing.
+    async fn ensure_identity(&self, desired: &Desired) -> Result<(StepResult, Identity), Failure> {
         let Desired::Identity { id, location, tags } = desired else {
             unreachable!("called for identities only")
         };
         let rid =
             ResourceId::parse(id).map_err(|e| stop("identity", e.to_string(), "run plan again"))?;
         match msi::get_identity(self.arm, &rid).await {
-            Ok(_) => Ok(record("identity", id, StepStatus::AlreadyDone, None)),
+            Ok(identity) => Ok((
+                record("identity", id, StepStatus::AlreadyDone, None),
+                identity,
+            )),
             Err(e) if e.is_not_found() => {
-                write::create_identity(self.arm, id, location, tags)
+                let created = write::create_identity(self.arm, id, location, tags)
                     .await
+                    .and_then(|body| msi::identity_from_json(&rid, body))
                     .map_err(|e| fail("identity", e))?;
-                Ok(record(
-                    "identity",
-                    id,
-                    StepStatus::Created,
-                    Some(call_for(desired)),
-                ))
+                let step = record("identity", id, StepStatus::Created, Some(call_for(desired)));
+                Ok((step, created))
             }
             Err(e) => Err(fail("identity", e)),
         }
     }
 
-    async fn ensure_vault(&self, desired: &Desired) -> Result<StepResult, Failure> {
+    /// The vault (read first, created only if missing, then waited for), or
+    /// purge protection turned on. With the vault as last seen, when that
+    /// still holds after the step.
+    async fn ensure_vault(
+        &self,
+        desired: &Desired,
+    ) -> Result<(StepResult, Option<KeyVault>), Failure> {
         match desired {
             Desired::KeyVault {
                 id,
@@ -266,7 +312,7 @@ impl<'a> Runner<'a> {
             } => {
                 let rid = ResourceId::parse(id)
                     .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
-                let status = match keyvault::get_vault(self.arm, &rid).await {
+                let (status, seen) = match keyvault::get_vault(self.arm, &rid).await {
                     Ok(existing) => {
                         let ours = existing.tags.get(TAG_ACCOUNT).is_some_and(|a| {
                             tags.get(TAG_ACCOUNT)
@@ -279,10 +325,10 @@ impl<'a> Runner<'a> {
                                 "run plan again (it picks a free name)",
                             ));
                         }
-                        StepStatus::AlreadyDone
+                        (StepStatus::AlreadyDone, existing)
                     }
                     Err(e) if e.is_not_found() => {
-                        write::create_vault(
+                        let created = write::create_vault(
                             self.arm,
                             id,
                             location,
@@ -291,14 +337,16 @@ impl<'a> Runner<'a> {
                             tags,
                         )
                         .await
+                        .and_then(|body| keyvault::vault_from_json(&rid, body))
                         .map_err(|e| fail("key_vault", e))?;
-                        StepStatus::Created
+                        (StepStatus::Created, created)
                     }
                     Err(e) => return Err(fail("key_vault", e)),
                 };
-                let vault = wait::vault_provisioned(self.arm, &rid, self.propagation_timeout())
-                    .await
-                    .map_err(|e| fail("key_vault", e))?;
+                let vault =
+                    wait::vault_provisioned(self.arm, &rid, seen, self.propagation_timeout())
+                        .await
+                        .map_err(|e| fail("key_vault", e))?;
                 if !vault.provisioned {
                     return Err(stop(
                         "key_vault",
@@ -307,7 +355,7 @@ impl<'a> Runner<'a> {
                     ));
                 }
                 let call = (status == StepStatus::Created).then(|| call_for(desired));
-                Ok(record("key_vault", id, status, call))
+                Ok((record("key_vault", id, status, call), Some(vault)))
             }
             Desired::EnablePurgeProtection { id } => {
                 let rid = ResourceId::parse(id)
@@ -316,23 +364,27 @@ impl<'a> Runner<'a> {
                     .await
                     .map_err(|e| fail("key_vault", e))?;
                 if vault.purge_protection && vault.soft_delete {
-                    return Ok(record("key_vault", id, StepStatus::AlreadyDone, None));
+                    let step = record("key_vault", id, StepStatus::AlreadyDone, None);
+                    return Ok((step, Some(vault)));
                 }
                 write::enable_purge_protection(self.arm, id)
                     .await
                     .map_err(|e| fail("key_vault", e))?;
-                Ok(record(
+                let step = record(
                     "key_vault",
                     id,
                     StepStatus::Updated,
                     Some(call_for(desired)),
-                ))
+                );
+                Ok((step, None))
             }
             _ => unreachable!("called for vaults only"),
         }
     }
 
-    async fn ensure_key(&self, desired: &Desired) -> Result<StepResult, Failure> {
+    /// The key: created if it does not exist. Azure answers an existing key
+    /// unchanged instead, so the answer is checked like a key found.
+    async fn ensure_key(&self, desired: &Desired) -> Result<(StepResult, VaultKey), Failure> {
         let Desired::Key {
             vault_id,
             name,
@@ -345,33 +397,43 @@ impl<'a> Runner<'a> {
             unreachable!("called for keys only")
         };
         let id = format!("{vault_id}/keys/{name}");
-        let vault = ResourceId::parse(vault_id)
-            .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
-        match keyvault::get_key(self.arm, &vault, name, None).await {
-            Ok(key) => match key_reasons(&key, vault_id, chrono::Utc::now().timestamp()).first() {
-                None => Ok(record("key", &id, StepStatus::AlreadyDone, None)),
-                Some(problem) => Err(stop(
-                    "key",
-                    problem.message.clone(),
-                    "the tool never changes an existing key: choose another --key-name and run plan again",
-                )),
-            },
-            Err(e) if e.is_not_found() => {
-                write::create_key(self.arm, vault_id, name, *key_size, *expiry_days, *rotation_days, tags)
-                    .await
-                    .map_err(|e| fail("key", e))?;
-                Ok(record("key", &id, StepStatus::Created, Some(call_for(desired))))
-            }
-            Err(e) => Err(fail("key", e)),
+        let key = write::create_key(
+            self.arm,
+            vault_id,
+            name,
+            *key_size,
+            *expiry_days,
+            *rotation_days,
+            tags,
+        )
+        .await
+        .and_then(|body| keyvault::key_from_json(name, body))
+        .map_err(|e| fail("key", e))?;
+        match key_reasons(&key, vault_id, chrono::Utc::now().timestamp()).first() {
+            None => Ok((record("key", &id, StepStatus::Created, Some(call_for(desired))), key)),
+            Some(problem) => Err(stop(
+                "key",
+                problem.message.clone(),
+                "the tool never changes an existing key: choose another --key-name and run plan again",
+            )),
         }
     }
 
-    /// The principal id of a grant: known in the plan, or read from the
-    /// identity created a moment ago.
+    /// The principal id of a grant: known in the plan, or of the identity
+    /// the identity step saw (read only when that step did not run).
     async fn principal_id(&self, principal: &Principal, step: &str) -> Result<String, Failure> {
         match principal {
             Principal::Known { principal_id } => Ok(principal_id.clone()),
             Principal::OfIdentity { identity_id } => {
+                if let Some(principal_id) = self
+                    .seen
+                    .identity
+                    .as_ref()
+                    .filter(|i| i.id.as_str().eq_ignore_ascii_case(identity_id))
+                    .and_then(|i| i.principal_id.clone())
+                {
+                    return Ok(principal_id);
+                }
                 let rid = ResourceId::parse(identity_id)
                     .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
                 let identity = msi::get_identity(self.arm, &rid)
@@ -388,7 +450,10 @@ impl<'a> Runner<'a> {
         }
     }
 
-    async fn ensure_grant(&self, desired: &Desired) -> Result<StepResult, Failure> {
+    /// The grant. A role assignment is written without reading it first:
+    /// the plan found none, and writing it again under its name changes
+    /// nothing (ARM answers 200 instead of 201).
+    async fn ensure_grant(&mut self, desired: &Desired) -> Result<StepResult, Failure> {
         match desired {
             Desired::AccessPolicy {
                 vault_id,
@@ -403,12 +468,15 @@ impl<'a> Runner<'a> {
                 let vault = keyvault::get_vault(self.arm, &rid)
                     .await
                     .map_err(|e| fail(step, e))?;
+                // The verification reads the vault again, with the policy.
+                self.seen.vault = None;
                 if policy_gap(&vault, &principal).is_none() {
                     return Ok(record(step, &id, StepStatus::AlreadyDone, None));
                 }
                 write::add_key_access_policy(self.arm, vault_id, tenant_id, &principal)
                     .await
                     .map_err(|e| fail(step, e))?;
+                self.seen.granted = Some(Instant::now());
                 Ok(record(
                     step,
                     &id,
@@ -424,18 +492,31 @@ impl<'a> Runner<'a> {
             } => {
                 let step = "role_assignment";
                 let principal = self.principal_id(principal, step).await?;
-                match authorization::assignment_exists(self.arm, id).await {
-                    Ok(true) => return Ok(record(step, id, StepStatus::AlreadyDone, None)),
-                    Ok(false) => {}
-                    Err(e) => return Err(fail(step, e)),
-                }
+                let scope = id
+                    .split("/providers/Microsoft.Authorization/")
+                    .next()
+                    .unwrap_or_default();
+                let assignment = RoleAssignment {
+                    id: id.clone(),
+                    scope: scope.to_string(),
+                    role_definition_id: role_definition_id.clone(),
+                    principal_id: principal.clone(),
+                };
                 // A just-created identity may not be in the directory yet: PrincipalNotFound.
                 let created = wait::retry_propagation(self.propagation_timeout(), || {
                     write::create_role_assignment(self.arm, id, role_definition_id, &principal)
                 })
                 .await;
                 match created {
-                    Waited::Done(_) => Ok(record(step, id, StepStatus::Created, Some(call_for(desired)))),
+                    Waited::Done(true) => {
+                        self.seen.granted = Some(Instant::now());
+                        self.seen.role_assignment = Some(assignment);
+                        Ok(record(step, id, StepStatus::Created, Some(call_for(desired))))
+                    }
+                    Waited::Done(false) => {
+                        self.seen.role_assignment = Some(assignment);
+                        Ok(record(step, id, StepStatus::AlreadyDone, None))
+                    }
                     // The same grant under another name: already there.
                     Waited::Failed(e) if e.code() == Some("RoleAssignmentExists") => {
                         Ok(record(step, id, StepStatus::AlreadyDone, None))
@@ -467,6 +548,14 @@ impl<'a> Runner<'a> {
         let step = "storage_account";
         let sid = StorageAccountId::parse(account_id)
             .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
+        // A grant made a moment ago: an attempt before grants in this run
+        // have been seen to take effect would only spend a write. (Waiting
+        // before the read keeps the read close to the write.)
+        let granted = self.seen.granted;
+        let propagation = self.propagation;
+        if let Some(granted) = granted {
+            propagation.wait_for(granted).await;
+        }
         let current = storage::get(self.arm, &sid)
             .await
             .map_err(|e| fail(step, e))?;
@@ -498,15 +587,31 @@ impl<'a> Runner<'a> {
         }
         let identity_type = with_user_assigned(&current.identity_type);
         let switched = wait::retry_propagation(self.propagation_timeout(), || {
-            write::switch_storage_to_key(
-                self.arm,
-                account_id,
-                &identity_type,
-                &identities,
-                identity_id,
-                key_vault_uri,
-                key_name,
-            )
+            let identities = &identities;
+            let identity_type = &identity_type;
+            async move {
+                if let Some(granted) = granted {
+                    propagation.wait_for(granted).await;
+                }
+                let result = write::switch_storage_to_key(
+                    self.arm,
+                    account_id,
+                    identity_type,
+                    identities,
+                    identity_id,
+                    key_vault_uri,
+                    key_name,
+                )
+                .await;
+                if let Some(granted) = granted {
+                    match &result {
+                        Ok(_) => propagation.usable(granted),
+                        Err(e) if wait::is_propagation(e) => propagation.refused(granted),
+                        Err(_) => {}
+                    }
+                }
+                result
+            }
         })
         .await;
         match switched {

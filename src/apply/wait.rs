@@ -2,20 +2,52 @@
 //! that fails only because a grant or a new identity has not propagated yet
 //! (retried with backoff and jitter until the propagation timeout).
 //! Throttling (429) and server errors are retried below, by the pipeline.
+//!
+//! Every poll and every retry costs a request from the subscription's ARM
+//! budget (a failed storage update takes a write token), so the waits start
+//! short (noticing readiness late lengthens every account's critical path)
+//! and grow (a grant that takes minutes should not cost hundreds of calls).
+//! Grants in one run reach Azure Storage after much the same time, so the
+//! first account to get through tells the others how long to wait before
+//! their first attempt ([`Propagation`]).
 
 use crate::azure::id::ResourceId;
 use crate::azure::keyvault::{self, KeyVault};
 use crate::azure::{Arm, AzureError};
 use rand::Rng;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const FIRST_WAIT: Duration = Duration::from_millis(500);
 const LONGEST_WAIT: Duration = Duration::from_secs(20);
 
-/// Backoff with ±25 % jitter, so parallel accounts do not retry in step.
+/// Retries of a write waiting for a grant: 250 ms, growing by a quarter.
+const PROPAGATION_SCHEDULE: Schedule = Schedule {
+    first: Duration::from_millis(250),
+    growth: 1.25,
+};
+
+/// Polls of a new vault: DNS registration takes a second or more.
+const VAULT_SCHEDULE: Schedule = Schedule {
+    first: Duration::from_millis(500),
+    growth: 1.5,
+};
+
+#[derive(Clone, Copy)]
+struct Schedule {
+    first: Duration,
+    growth: f64,
+}
+
+impl Schedule {
+    fn next(&self, wait: Duration) -> Duration {
+        wait.mul_f64(self.growth).min(LONGEST_WAIT)
+    }
+}
+
+/// ±20 % jitter, so parallel accounts do not retry in step.
 fn jittered(wait: Duration) -> Duration {
-    let factor = rand::thread_rng().gen_range(0.75..1.25);
+    let factor = rand::thread_rng().gen_range(0.8..1.2);
     wait.mul_f64(factor)
 }
 
@@ -25,6 +57,57 @@ pub fn is_propagation(error: &AzureError) -> bool {
         error.code(),
         Some("KeyVaultAuthenticationFailure" | "PrincipalNotFound" | "MissingMsiHeaders")
     )
+}
+
+/// How long new grants take to reach Azure Storage in this run, shared by
+/// the accounts of one apply: the shortest time from a grant's creation to a
+/// storage update that got through or, until one has, the longest time at
+/// which one was still refused.
+#[derive(Debug)]
+pub struct Propagation {
+    shortest_usable_ms: AtomicU64,
+    longest_refused_ms: AtomicU64,
+}
+
+impl Default for Propagation {
+    fn default() -> Self {
+        Propagation {
+            shortest_usable_ms: AtomicU64::new(u64::MAX),
+            longest_refused_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+fn age_ms(granted: Instant) -> u64 {
+    u64::try_from(granted.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Propagation {
+    /// A grant created at `granted` was usable by now.
+    pub fn usable(&self, granted: Instant) {
+        self.shortest_usable_ms
+            .fetch_min(age_ms(granted), Ordering::Relaxed);
+    }
+
+    /// A grant created at `granted` was still refused now.
+    pub fn refused(&self, granted: Instant) {
+        self.longest_refused_ms
+            .fetch_max(age_ms(granted), Ordering::Relaxed);
+    }
+
+    /// How old a grant should be before a storage update tries it.
+    pub fn expected(&self) -> Duration {
+        match self.shortest_usable_ms.load(Ordering::Relaxed) {
+            u64::MAX => Duration::from_millis(self.longest_refused_ms.load(Ordering::Relaxed)),
+            ms => Duration::from_millis(ms),
+        }
+    }
+
+    /// Waits until a grant created at `granted` is as old as grants have
+    /// needed to be in this run.
+    pub async fn wait_for(&self, granted: Instant) {
+        tokio::time::sleep_until((granted + self.expected()).into()).await;
+    }
 }
 
 pub enum Waited<T> {
@@ -41,7 +124,7 @@ where
     Fut: Future<Output = Result<T, AzureError>>,
 {
     let deadline = Instant::now() + timeout;
-    let mut wait = FIRST_WAIT;
+    let mut wait = PROPAGATION_SCHEDULE.first;
     loop {
         match attempt().await {
             Ok(value) => return Waited::Done(value),
@@ -54,27 +137,79 @@ where
                     "waiting for propagation"
                 );
                 tokio::time::sleep(jittered(wait)).await;
-                wait = (wait * 2).min(LONGEST_WAIT);
+                wait = PROPAGATION_SCHEDULE.next(wait);
             }
             Err(e) => return Waited::Failed(e),
         }
     }
 }
 
-/// Polls a vault until `provisioningState` is `Succeeded`.
+/// Polls a vault until `provisioningState` is `Succeeded`, starting from
+/// `seen` (the vault as the create answered it, or as last read).
 pub async fn vault_provisioned(
     arm: &Arm,
     id: &ResourceId,
+    seen: KeyVault,
     timeout: Duration,
 ) -> Result<KeyVault, AzureError> {
     let deadline = Instant::now() + timeout;
-    let mut wait = FIRST_WAIT;
-    loop {
-        let vault = keyvault::get_vault(arm, id).await?;
-        if vault.provisioned || Instant::now() + wait > deadline {
-            return Ok(vault);
-        }
+    let mut vault = seen;
+    let mut wait = VAULT_SCHEDULE.first;
+    while !vault.provisioned && Instant::now() + wait <= deadline {
         tokio::time::sleep(jittered(wait)).await;
-        wait = (wait * 2).min(Duration::from_secs(5));
+        vault = keyvault::get_vault(arm, id).await?;
+        wait = VAULT_SCHEDULE.next(wait);
+    }
+    Ok(vault)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn propagation_learns_from_refusals_until_a_grant_got_through() {
+        let p = Propagation::default();
+        assert_eq!(p.expected(), Duration::ZERO);
+        let now = Instant::now();
+        let ago = |s| {
+            now.checked_sub(Duration::from_secs(s))
+                .expect("a clock past boot")
+        };
+        p.refused(ago(1));
+        p.refused(ago(2));
+        let refused = p.expected();
+        assert!(
+            refused >= Duration::from_secs(2) && refused < Duration::from_secs(3),
+            "{refused:?}"
+        );
+        p.usable(ago(4));
+        let four = p.expected();
+        assert!(
+            four >= Duration::from_secs(4),
+            "a success replaces refusals: {four:?}"
+        );
+        p.usable(ago(3));
+        assert!(p.expected() < four, "the shorter time wins");
+        p.usable(ago(5));
+        assert!(p.expected() < four, "a longer one does not replace it");
+    }
+
+    #[test]
+    fn waits_grow_to_a_ceiling() {
+        let mut wait = PROPAGATION_SCHEDULE.first;
+        let mut total = Duration::ZERO;
+        for _ in 0..5 {
+            total += wait;
+            wait = PROPAGATION_SCHEDULE.next(wait);
+        }
+        assert!(
+            total < Duration::from_secs(3),
+            "five retries within 3 s: {total:?}"
+        );
+        for _ in 0..100 {
+            wait = PROPAGATION_SCHEDULE.next(wait);
+        }
+        assert_eq!(wait, LONGEST_WAIT);
     }
 }

@@ -5,8 +5,10 @@
 
 use super::classify::{encryption_principal, CmkObservation, Lookup};
 use super::sources::explain;
+use crate::azure::authorization::RoleAssignment;
 use crate::azure::id::ResourceId;
-use crate::azure::keyvault::{self, KeyVault};
+use crate::azure::keyvault::{self, KeyVault, VaultKey};
+use crate::azure::msi::Identity;
 use crate::azure::storage::StorageAccount;
 use crate::azure::{authorization, msi, resources, subscriptions, Arm, AzureError};
 use futures::stream::{self, StreamExt};
@@ -146,9 +148,30 @@ async fn search(arm: &Arm, name: &str, subscriptions: &[String]) -> Lookup<Resou
     gap.map(convert).unwrap_or(Lookup::NotFound)
 }
 
+/// Parts of an observation known already: as Azure answered the writes that
+/// made them a moment ago (apply's verification), so not read again.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// The key's current version (used only when the account pins none).
+    pub key: Option<VaultKey>,
+    pub identity: Option<Identity>,
+    /// Role assignments of the encryption identity that grant key access.
+    pub role_assignments: Option<Vec<RoleAssignment>>,
+}
+
 /// Reads the key, the encryption identity and (RBAC vaults) the role
 /// assignments an account on Key Vault depends on.
 pub async fn observe(arm: &Arm, account: &StorageAccount, vaults: &VaultIndex) -> CmkObservation {
+    observe_with(arm, account, vaults, Known::default()).await
+}
+
+/// [`observe`], reading only what `known` does not hold.
+pub async fn observe_with(
+    arm: &Arm,
+    account: &StorageAccount,
+    vaults: &VaultIndex,
+    known: Known,
+) -> CmkObservation {
     let vault = account
         .key_vault_uri
         .as_deref()
@@ -160,6 +183,12 @@ pub async fn observe(arm: &Arm, account: &StorageAccount, vaults: &VaultIndex) -
         let (Some(v), Some(key_name)) = (vault.found(), &account.key_name) else {
             return Lookup::NotChecked;
         };
+        if let Some(key) = known
+            .key
+            .filter(|k| k.name.eq_ignore_ascii_case(key_name) && account.key_version.is_none())
+        {
+            return Lookup::Found(key);
+        }
         let result = keyvault::get_key(arm, &v.id, key_name, account.key_version.as_deref()).await;
         lookup(
             result,
@@ -179,6 +208,12 @@ pub async fn observe(arm: &Arm, account: &StorageAccount, vaults: &VaultIndex) -
         {
             return Lookup::NotChecked;
         }
+        if let Some(identity) = known
+            .identity
+            .filter(|i| i.id.as_str().eq_ignore_ascii_case(wanted))
+        {
+            return Lookup::Found(identity);
+        }
         match ResourceId::parse(wanted) {
             Ok(id) => lookup(
                 msi::get_identity(arm, &id).await,
@@ -192,6 +227,9 @@ pub async fn observe(arm: &Arm, account: &StorageAccount, vaults: &VaultIndex) -
     let (key, identity) = tokio::join!(key, identity);
 
     let role_assignments = match (vault.found(), encryption_principal(account, &identity)) {
+        (Some(v), Ok(_)) if v.rbac_authorization && known.role_assignments.is_some() => {
+            Lookup::Found(known.role_assignments.unwrap_or_default())
+        }
         (Some(v), Ok(principal)) if v.rbac_authorization => lookup(
             authorization::assignments_for_principal(arm, v.id.as_str(), &principal).await,
             &format!(

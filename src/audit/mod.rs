@@ -38,10 +38,17 @@ struct Target {
 pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, AzureError> {
     let parallelism = options.parallelism.max(1);
     let everything = options.subscriptions.is_empty();
+    let mut tenants = BTreeMap::new();
     let scope: Vec<String> = if everything {
         let (subs, _pages) = subscriptions::list(arm).await?;
         subs.into_iter()
-            .map(|s| s.subscription_id.to_ascii_lowercase())
+            .map(|s| {
+                let id = s.subscription_id.to_ascii_lowercase();
+                if !s.tenant_id.is_empty() {
+                    tenants.insert(id.clone(), s.tenant_id);
+                }
+                id
+            })
             .collect()
     } else {
         options.subscriptions.clone()
@@ -135,6 +142,7 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
         subscriptions: audits,
         destinations,
         warnings,
+        tenants,
     })
 }
 
@@ -146,7 +154,7 @@ async fn judge(
     now: i64,
 ) -> Destination {
     let id = target.id.to_string();
-    let (status, reasons, encryption) = match account {
+    let (status, reasons, encryption) = match &account {
         Err(e) if e.is_not_found() => (
             Status::Missing,
             vec![reason(
@@ -162,7 +170,7 @@ async fn judge(
                 ReasonCode::ReadFailed
             };
             let message = sources::explain(
-                &e,
+                e,
                 &format!("storage account {id}"),
                 "Microsoft.Storage/storageAccounts/read",
                 &id,
@@ -179,11 +187,11 @@ async fn judge(
                 identity: account.encryption_identity.clone(),
             });
             if account.uses_key_vault() {
-                let observed: CmkObservation = health::observe(arm, &account, vaults).await;
+                let observed: CmkObservation = health::observe(arm, account, vaults).await;
                 if let (Some(e), Some(vault)) = (encryption.as_mut(), observed.vault.found()) {
                     e.key_vault_id = Some(vault.id.to_string());
                 }
-                let reasons = cmk_reasons(&account, &observed, now);
+                let reasons = cmk_reasons(account, &observed, now);
                 (cmk_status(&reasons), reasons, encryption)
             } else {
                 (
@@ -203,5 +211,6 @@ async fn judge(
         reasons,
         sources: target.sources,
         encryption,
+        account: account.ok(),
     }
 }

@@ -65,6 +65,26 @@ pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureErro
         .get(&id.resource_group, id.name(), &id.subscription_id)
         .await
         .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
+    Ok(vault_from_model(id, vault))
+}
+
+/// A vault as a write answered it (the same shape as a read's).
+pub fn vault_from_json(id: &ResourceId, body: serde_json::Value) -> Result<KeyVault, AzureError> {
+    let vault: models::Vault = from_json(body, &format!("key vault {id}"))?;
+    Ok(vault_from_model(id, vault))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    body: serde_json::Value,
+    resource: &str,
+) -> Result<T, AzureError> {
+    serde_json::from_value(body).map_err(|e| AzureError::Unexpected {
+        resource: resource.to_string(),
+        detail: format!("the answer does not read as one: {e}"),
+    })
+}
+
+fn vault_from_model(id: &ResourceId, vault: models::Vault) -> KeyVault {
     let tags = tags(vault.tags.as_ref());
     let location = vault.location.clone().unwrap_or_default();
     let p = vault.properties;
@@ -78,7 +98,7 @@ pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureErro
     let bypass = acls
         .and_then(|a| a.bypass.as_ref())
         .is_none_or(|b| text(b).eq_ignore_ascii_case("AzureServices"));
-    Ok(KeyVault {
+    KeyVault {
         id: id.clone(),
         tenant_id: p.tenant_id,
         vault_uri: p.vault_uri,
@@ -102,7 +122,7 @@ pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureErro
             .is_none_or(|s| text(s).eq_ignore_ascii_case("Succeeded")),
         location,
         tags,
-    })
+    }
 }
 
 /// Whether a vault name is free (vault names are global, soft-deleted ones included).
@@ -166,10 +186,20 @@ pub async fn get_key(
         None => client.get(sub, rg, vault_name, name).await,
     }
     .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
+    Ok(key_from_model(name, key))
+}
+
+/// A key as a write answered it (the same shape as a read's).
+pub fn key_from_json(name: &str, body: serde_json::Value) -> Result<VaultKey, AzureError> {
+    let key: models::Key = from_json(body, &format!("key {name}"))?;
+    Ok(key_from_model(name, key))
+}
+
+fn key_from_model(name: &str, key: models::Key) -> VaultKey {
     let tags = tags(key.resource.tags.as_ref());
     let p = key.properties;
     let attributes = p.attributes.unwrap_or_default();
-    Ok(VaultKey {
+    VaultKey {
         name: name.to_string(),
         key_type: p.kty.as_ref().map(text).unwrap_or_default(),
         key_size: p.key_size,
@@ -177,7 +207,7 @@ pub async fn get_key(
         not_before: attributes.nbf,
         expires: attributes.exp,
         tags,
-    })
+    }
 }
 
 /// The vault's name from a `keyvaulturi` such as `https://kv1.vault.azure.net/`

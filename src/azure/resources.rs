@@ -80,21 +80,47 @@ pub async fn list_in_resource_group(
     resource_group: &str,
 ) -> Result<Vec<TaggedResource>, AzureError> {
     let filter = format!("resourceGroup eq '{}'", resource_group.replace('\'', "''"));
-    let query = serde_urlencoded::to_string([("$filter", filter.as_str()), ("api-version", API)])
-        .unwrap_or_default();
     let resource = format!(
         "the resources of resource group {resource_group} in subscription {subscription_id}"
     );
+    list(arm, subscription_id, &filter, &resource).await
+}
+
+/// The resources of one type in a resource group, with their tags (all pages).
+pub async fn list_of_type_in_resource_group(
+    arm: &Arm,
+    subscription_id: &str,
+    resource_group: &str,
+    resource_type: &str,
+) -> Result<Vec<TaggedResource>, AzureError> {
+    let filter = format!(
+        "resourceType eq '{resource_type}' and resourceGroup eq '{}'",
+        resource_group.replace('\'', "''")
+    );
+    let resource = format!(
+        "the {resource_type} of resource group {resource_group} in subscription {subscription_id}"
+    );
+    list(arm, subscription_id, &filter, &resource).await
+}
+
+async fn list(
+    arm: &Arm,
+    subscription_id: &str,
+    filter: &str,
+    resource: &str,
+) -> Result<Vec<TaggedResource>, AzureError> {
+    let query = serde_urlencoded::to_string([("$filter", filter), ("api-version", API)])
+        .unwrap_or_default();
     let mut path = format!("/subscriptions/{subscription_id}/resources?{query}");
     let mut found = Vec::new();
     loop {
-        let page: TaggedPage = arm.get_json(&path, &resource).await?;
+        let page: TaggedPage = arm.get_json(&path, resource).await?;
         found.extend(page.value.into_iter().map(|item| TaggedResource {
             id: item.id,
             tags: super::generated::tags(item.tags.as_ref()),
         }));
         match page.next_link {
-            Some(next) => path = arm.same_host_path(&next, &resource)?,
+            Some(next) => path = arm.same_host_path(&next, resource)?,
             None => return Ok(found),
         }
     }

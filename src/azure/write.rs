@@ -22,14 +22,29 @@ async fn write(
     body: &Value,
     resource: &str,
 ) -> Result<Value, AzureError> {
-    let (_, _, bytes) = arm.send(method, path, Some(body), resource).await?;
+    Ok(write_with_status(arm, method, path, body, resource)
+        .await?
+        .1)
+}
+
+/// [`write`], with the HTTP status (201 Created tells a new resource from an
+/// existing one that was written again).
+async fn write_with_status(
+    arm: &Arm,
+    method: Method,
+    path: &str,
+    body: &Value,
+    resource: &str,
+) -> Result<(u16, Value), AzureError> {
+    let (status, _, bytes) = arm.send(method, path, Some(body), resource).await?;
     if bytes.is_empty() {
-        return Ok(Value::Null);
+        return Ok((status, Value::Null));
     }
-    serde_json::from_slice(&bytes).map_err(|e| AzureError::Unexpected {
+    let value = serde_json::from_slice(&bytes).map_err(|e| AzureError::Unexpected {
         resource: resource.to_string(),
         detail: format!("the answer is not JSON: {e}"),
-    })
+    })?;
+    Ok((status, value))
 }
 
 /// PUT a user-assigned identity (200/201 with its principal id).
@@ -158,14 +173,16 @@ pub async fn add_key_access_policy(
 }
 
 /// PUT a role assignment for a service principal (`principalType` skips
-/// the directory lookup that fails for a just-created identity).
+/// the directory lookup that fails for a just-created identity). `true` when
+/// Azure created it (201); `false` when it was there under this name (200:
+/// ARM writes the same assignment again, as a redeployed template does).
 pub async fn create_role_assignment(
     arm: &Arm,
     id: &str,
     role_definition_id: &str,
     principal_id: &str,
-) -> Result<Value, AzureError> {
-    write(
+) -> Result<bool, AzureError> {
+    let (status, _) = write_with_status(
         arm,
         Method::Put,
         &format!("{id}?api-version={ROLE_ASSIGNMENTS_API}"),
@@ -176,7 +193,8 @@ pub async fn create_role_assignment(
         }}),
         &format!("role assignment {id}"),
     )
-    .await
+    .await?;
+    Ok(status == 201)
 }
 
 /// PATCH the account onto its customer-managed key: the identities it will

@@ -9,15 +9,16 @@
 
 use super::model::*;
 use super::naming;
-use super::observe::{observe, Observation, SYSTEM_ASSIGNED};
+use super::observe::{observe, observe_with, Known, Observation, SYSTEM_ASSIGNED};
 use crate::audit::classify::key_reasons;
 use crate::audit::{AuditReport, Destination, ReasonCode, Status};
 use crate::azure::authorization::CRYPTO_SERVICE_ENCRYPTION_USER;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::{keyvault, storage, subscriptions, Arm, AzureError};
+use crate::azure::keyvault::{self, KeyVault};
+use crate::azure::{resources, storage, subscriptions, Arm, AzureError};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Tags on everything the tool creates: rollback finds its work by them.
 pub const TAG_MANAGED_BY: &str = "managed-by";
@@ -51,6 +52,16 @@ pub struct Builder<'a> {
     settings: &'a PlanSettings,
     /// Tenant per subscription id (lower case).
     tenants: BTreeMap<String, String>,
+    /// The user-assigned identities (lower-case ids) of each resource group
+    /// that will hold new ones, by `group_key`: one list per group instead of
+    /// a read per account. A group missing here is read account by account.
+    identities: BTreeMap<String, BTreeSet<String>>,
+}
+
+const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+
+fn group_key(account: &StorageAccountId) -> String {
+    format!("{}/{}", account.subscription_id(), account.resource_group()).to_ascii_lowercase()
 }
 
 pub async fn build(
@@ -59,21 +70,16 @@ pub async fn build(
     settings: &PlanSettings,
     parallelism: usize,
 ) -> Result<Plan, PlanError> {
-    let mut tenants = BTreeMap::new();
-    for d in report.destinations.iter().filter(|d| needs_plan(d.status)) {
-        let sub = StorageAccountId::parse(&d.storage_account_id)
-            .map_err(AzureError::from)?
-            .subscription_id()
-            .to_string();
-        if let std::collections::btree_map::Entry::Vacant(entry) = tenants.entry(sub) {
-            let tenant = subscriptions::get(arm, entry.key()).await?.tenant_id;
-            entry.insert(tenant);
-        }
-    }
+    let tenants = tenants(arm, report, parallelism).await?;
+    let identities = match settings.identity {
+        Some(_) => BTreeMap::new(),
+        None => identities_by_group(arm, report, parallelism).await,
+    };
     let builder = Builder {
         arm,
         settings,
         tenants,
+        identities,
     };
     let outcomes: Vec<Outcome> = stream::iter(&report.destinations)
         .map(|d| builder.plan_destination(d))
@@ -105,6 +111,94 @@ pub async fn build(
         accounts,
         skipped,
     })
+}
+
+/// The tenant of every subscription that holds an account to plan for (the
+/// vaults created there name it): from the audit's subscription list where it
+/// gave them, else read, all at once.
+async fn tenants(
+    arm: &Arm,
+    report: &AuditReport,
+    parallelism: usize,
+) -> Result<BTreeMap<String, String>, PlanError> {
+    let mut tenants = BTreeMap::new();
+    let mut unknown = BTreeSet::new();
+    for d in report.destinations.iter().filter(|d| needs_plan(d.status)) {
+        let sub = StorageAccountId::parse(&d.storage_account_id)
+            .map_err(AzureError::from)?
+            .subscription_id()
+            .to_ascii_lowercase();
+        match report.tenants.get(&sub) {
+            Some(tenant) => {
+                tenants.insert(sub, tenant.clone());
+            }
+            None => {
+                unknown.insert(sub);
+            }
+        }
+    }
+    let read: Vec<Result<(String, String), AzureError>> = stream::iter(unknown)
+        .map(|sub| async move {
+            let tenant = subscriptions::get(arm, &sub).await?.tenant_id;
+            Ok((sub, tenant))
+        })
+        .buffer_unordered(parallelism.max(1))
+        .collect()
+        .await;
+    for entry in read {
+        let (sub, tenant) = entry?;
+        tenants.insert(sub, tenant);
+    }
+    Ok(tenants)
+}
+
+/// The identities of every resource group where an identity may be created
+/// (the groups of the non-compliant accounts). ARM's resource list can lag a
+/// create by a moment: an identity it misses is planned as new, and apply,
+/// which reads before it writes, finds it and creates nothing. A group that
+/// cannot be listed is left out (its accounts read their identity one by one).
+async fn identities_by_group(
+    arm: &Arm,
+    report: &AuditReport,
+    parallelism: usize,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut groups = BTreeMap::new();
+    for d in report
+        .destinations
+        .iter()
+        .filter(|d| d.status == Status::NonCompliant)
+    {
+        if let Ok(id) = StorageAccountId::parse(&d.storage_account_id) {
+            groups.entry(group_key(&id)).or_insert(id);
+        }
+    }
+    stream::iter(groups)
+        .map(|(key, account)| async move {
+            let listed = resources::list_of_type_in_resource_group(
+                arm,
+                account.subscription_id(),
+                account.resource_group(),
+                IDENTITY_TYPE,
+            )
+            .await;
+            match listed {
+                Ok(found) => Some((
+                    key,
+                    found
+                        .into_iter()
+                        .map(|r| r.id.to_ascii_lowercase())
+                        .collect(),
+                )),
+                Err(e) => {
+                    tracing::debug!(error = %e, "identities read one by one");
+                    None
+                }
+            }
+        })
+        .buffer_unordered(parallelism.max(1))
+        .filter_map(|listed| async move { listed })
+        .collect()
+        .await
 }
 
 fn needs_plan(status: Status) -> bool {
@@ -158,19 +252,20 @@ impl Builder<'_> {
 
     fn tenant(&self, account: &StorageAccountId) -> String {
         self.tenants
-            .get(account.subscription_id())
+            .get(&account.subscription_id().to_ascii_lowercase())
             .cloned()
             .unwrap_or_default()
     }
 
     /// The vault the tool will create for `account`: the first candidate name
     /// that is either our own vault from an earlier run or free everywhere
-    /// (vault names are global, and soft-deleted vaults keep theirs).
+    /// (vault names are global, and soft-deleted vaults keep theirs). With
+    /// the vault when it exists already; a free name needs no read of it.
     async fn choose_vault(
         &self,
         account: &StorageAccountId,
         location: &str,
-    ) -> Result<ResourceId, PlanError> {
+    ) -> Result<(ResourceId, Option<KeyVault>), PlanError> {
         let mut taken = Vec::new();
         for attempt in 0..naming::VAULT_NAME_ATTEMPTS {
             let name = naming::vault_name(
@@ -186,27 +281,24 @@ impl Builder<'_> {
                 account.resource_group()
             ))
             .map_err(AzureError::from)?;
+            let check = keyvault::check_name(self.arm, account.subscription_id(), &name).await?;
+            if check.available {
+                return Ok((id, None));
+            }
+            // Taken: by this account's vault from an earlier run, or by another.
             match keyvault::get_vault(self.arm, &id).await {
-                Ok(vault) => {
-                    let ours = vault
+                Ok(vault)
+                    if vault
                         .tags
                         .get(TAG_ACCOUNT)
-                        .is_some_and(|a| a.eq_ignore_ascii_case(&account.id().key()));
-                    if ours {
-                        return Ok(id);
-                    }
-                    taken.push(format!(
-                        "{name} (an existing vault that is not this account's)"
-                    ));
+                        .is_some_and(|a| a.eq_ignore_ascii_case(&account.id().key())) =>
+                {
+                    return Ok((id, Some(vault)));
                 }
-                Err(e) if e.is_not_found() => {
-                    let check =
-                        keyvault::check_name(self.arm, account.subscription_id(), &name).await?;
-                    if check.available {
-                        return Ok(id);
-                    }
-                    taken.push(format!("{name} ({})", check.reason));
-                }
+                Ok(_) => taken.push(format!(
+                    "{name} (an existing vault that is not this account's)"
+                )),
+                Err(e) if e.is_not_found() => taken.push(format!("{name} ({})", check.reason)),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -219,7 +311,11 @@ impl Builder<'_> {
     async fn plan_remediation(&self, d: &Destination) -> Result<AccountPlan, PlanError> {
         let account_id =
             StorageAccountId::parse(&d.storage_account_id).map_err(AzureError::from)?;
-        let account = storage::get(self.arm, &account_id).await?;
+        // The audit read the account a moment ago.
+        let account = match &d.account {
+            Some(account) => account.clone(),
+            None => storage::get(self.arm, &account_id).await?,
+        };
         let location = account.location.clone();
         let identity_id = match &self.settings.identity {
             Some(id) => id.clone(),
@@ -231,16 +327,30 @@ impl Builder<'_> {
                     .map_err(PlanError::Invalid)?
             ),
         };
-        let vault_id = match &self.settings.key_vault {
-            Some(id) => ResourceId::parse(id).map_err(AzureError::from)?,
-            None => self.choose_vault(&account_id, &location).await?,
+        let (vault_id, vault) = match &self.settings.key_vault {
+            Some(id) => (ResourceId::parse(id).map_err(AzureError::from)?, None),
+            None => {
+                let (id, vault) = self.choose_vault(&account_id, &location).await?;
+                (id, Some(vault))
+            }
         };
         let targets = Targets {
             identity_id,
             vault_id: vault_id.to_string(),
             key_name: self.settings.key_name.clone(),
         };
-        let seen = observe(self.arm, &account_id, &targets).await?;
+        // An identity missing from its group's list is not read (it does not exist).
+        let identity = self
+            .identities
+            .get(&group_key(&account_id))
+            .filter(|listed| !listed.contains(&targets.identity_id.to_ascii_lowercase()))
+            .map(|_| None);
+        let known = Known {
+            account: Some(account),
+            identity,
+            vault,
+        };
+        let seen = observe_with(self.arm, &account_id, &targets, known).await?;
         if self.settings.identity.is_some() && seen.identity.is_none() {
             return Err(PlanError::Invalid(format!(
                 "the identity {} given with --identity does not exist",

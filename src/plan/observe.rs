@@ -87,10 +87,30 @@ async fn optional<T>(
     }
 }
 
+/// What the caller read a moment ago and need not be read again.
+#[derive(Debug, Default)]
+pub struct Known {
+    pub account: Option<StorageAccount>,
+    /// `Some(None)`: the identity is known not to exist.
+    pub identity: Option<Option<Identity>>,
+    /// `Some(None)`: the vault is known not to exist.
+    pub vault: Option<Option<KeyVault>>,
+}
+
 pub async fn observe(
     arm: &Arm,
     account_id: &StorageAccountId,
     targets: &Targets,
+) -> Result<Observation, AzureError> {
+    observe_with(arm, account_id, targets, Known::default()).await
+}
+
+/// [`observe`], reading only what `known` does not hold.
+pub async fn observe_with(
+    arm: &Arm,
+    account_id: &StorageAccountId,
+    targets: &Targets,
+    known: Known,
 ) -> Result<Observation, AzureError> {
     let vault_id = ResourceId::parse(&targets.vault_id)?;
     let identity_id = match targets.identity_id.as_str() {
@@ -98,14 +118,25 @@ pub async fn observe(
         id => Some(ResourceId::parse(id)?),
     };
     let (account, identity, vault) = tokio::join!(
-        storage::get(arm, account_id),
         async {
-            match &identity_id {
-                Some(id) => optional(msi::get_identity(arm, id)).await,
-                None => Ok(None),
+            match known.account {
+                Some(account) => Ok(account),
+                None => storage::get(arm, account_id).await,
             }
         },
-        optional(keyvault::get_vault(arm, &vault_id)),
+        async {
+            match (&identity_id, known.identity) {
+                (None, _) => Ok(None),
+                (Some(_), Some(identity)) => Ok(identity),
+                (Some(id), None) => optional(msi::get_identity(arm, id)).await,
+            }
+        },
+        async {
+            match known.vault {
+                Some(vault) => Ok(vault),
+                None => optional(keyvault::get_vault(arm, &vault_id)).await,
+            }
+        },
     );
     let (account, identity, vault) = (account?, identity?, vault?);
     let key = match &vault {

@@ -121,6 +121,7 @@ pub(crate) fn destination(
         reasons,
         sources,
         encryption,
+        account: None,
     }
 }
 
@@ -139,6 +140,7 @@ pub(crate) fn report(
         subscriptions,
         destinations,
         warnings,
+        tenants: Default::default(),
     }
 }
 
