@@ -1,7 +1,10 @@
-//! One account's steps. Each reads the current state first and writes only
-//! what is missing, so running it again after any failure or crash converges
-//! without a second identity, vault, key or grant. Nothing here deletes,
-//! disables or removes anything.
+//! One account's steps. Each writes only what is missing, so running it
+//! again after any failure or crash converges without a second identity,
+//! vault, key or grant: identity and vault are read before they are created,
+//! the key is created only if it does not exist, the role assignment's name
+//! is derived from the grant (writing it again changes nothing), and the
+//! account is read just before its update. Nothing here deletes, disables or
+//! removes anything. What Azure answered is kept for the verification.
 
 use super::report::{AccountResult, Outcome, StepResult, StepStatus};
 use super::wait::{self, Propagation, Waited};
@@ -202,7 +205,7 @@ impl<'a> Runner<'a> {
         );
         if let Some((step, identity)) = identity? {
             self.steps.push(step);
-            self.seen.identity = Some(identity);
+            self.seen.identity = identity;
         }
         if let Some((step, vault)) = vault? {
             self.steps.push(step);
@@ -272,7 +275,10 @@ impl<'a> Runner<'a> {
     }
 
     /// The identity, read first and created only if missing.
-    async fn ensure_identity(&self, desired: &Desired) -> Result<(StepResult, Identity), Failure> {
+    async fn ensure_identity(
+        &self,
+        desired: &Desired,
+    ) -> Result<(StepResult, Option<Identity>), Failure> {
         let Desired::Identity { id, location, tags } = desired else {
             unreachable!("called for identities only")
         };
@@ -281,13 +287,15 @@ impl<'a> Runner<'a> {
         match msi::get_identity(self.arm, &rid).await {
             Ok(identity) => Ok((
                 record("identity", id, StepStatus::AlreadyDone, None),
-                identity,
+                Some(identity),
             )),
             Err(e) if e.is_not_found() => {
-                let created = write::create_identity(self.arm, id, location, tags)
+                let answer = write::create_identity(self.arm, id, location, tags)
                     .await
-                    .and_then(|body| msi::identity_from_json(&rid, body))
                     .map_err(|e| fail("identity", e))?;
+                // It carries the principal id; an answer that does not read
+                // as an identity only means the grant step reads it.
+                let created = msi::identity_from_json(&rid, answer).ok();
                 let step = record("identity", id, StepStatus::Created, Some(call_for(desired)));
                 Ok((step, created))
             }
@@ -325,10 +333,10 @@ impl<'a> Runner<'a> {
                                 "run plan again (it picks a free name)",
                             ));
                         }
-                        (StepStatus::AlreadyDone, existing)
+                        (StepStatus::AlreadyDone, Some(existing))
                     }
                     Err(e) if e.is_not_found() => {
-                        let created = write::create_vault(
+                        let answer = write::create_vault(
                             self.arm,
                             id,
                             location,
@@ -337,9 +345,12 @@ impl<'a> Runner<'a> {
                             tags,
                         )
                         .await
-                        .and_then(|body| keyvault::vault_from_json(&rid, body))
                         .map_err(|e| fail("key_vault", e))?;
-                        (StepStatus::Created, created)
+                        // Unreadable as a vault: the wait reads it instead.
+                        (
+                            StepStatus::Created,
+                            keyvault::vault_from_json(&rid, answer).ok(),
+                        )
                     }
                     Err(e) => return Err(fail("key_vault", e)),
                 };
@@ -397,7 +408,7 @@ impl<'a> Runner<'a> {
             unreachable!("called for keys only")
         };
         let id = format!("{vault_id}/keys/{name}");
-        let key = write::create_key(
+        let answer = write::create_key(
             self.arm,
             vault_id,
             name,
@@ -407,8 +418,18 @@ impl<'a> Runner<'a> {
             tags,
         )
         .await
-        .and_then(|body| keyvault::key_from_json(name, body))
         .map_err(|e| fail("key", e))?;
+        let key = match keyvault::key_from_json(name, answer) {
+            Ok(key) => key,
+            // An answer that does not read as a key: read it.
+            Err(_) => {
+                let vault = ResourceId::parse(vault_id)
+                    .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
+                keyvault::get_key(self.arm, &vault, name, None)
+                    .await
+                    .map_err(|e| fail("key", e))?
+            }
+        };
         match key_reasons(&key, vault_id, chrono::Utc::now().timestamp()).first() {
             None => Ok((record("key", &id, StepStatus::Created, Some(call_for(desired))), key)),
             Some(problem) => Err(stop(

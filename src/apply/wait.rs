@@ -145,15 +145,19 @@ where
 }
 
 /// Polls a vault until `provisioningState` is `Succeeded`, starting from
-/// `seen` (the vault as the create answered it, or as last read).
+/// `seen` (the vault as the create answered it, or as last read), else
+/// from a read.
 pub async fn vault_provisioned(
     arm: &Arm,
     id: &ResourceId,
-    seen: KeyVault,
+    seen: Option<KeyVault>,
     timeout: Duration,
 ) -> Result<KeyVault, AzureError> {
     let deadline = Instant::now() + timeout;
-    let mut vault = seen;
+    let mut vault = match seen {
+        Some(vault) => vault,
+        None => keyvault::get_vault(arm, id).await?,
+    };
     let mut wait = VAULT_SCHEDULE.first;
     while !vault.provisioned && Instant::now() + wait <= deadline {
         tokio::time::sleep(jittered(wait)).await;
