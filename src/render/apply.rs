@@ -1,7 +1,8 @@
 //! Views of an apply report: the summary table an operator reads at the end,
 //! and the versioned JSON a script reads (docs/output.md).
 
-use crate::apply::{ApplyReport, Outcome, StepStatus};
+use super::results::{results_json, results_text, AccountLines, Wording};
+use crate::apply::{ApplyReport, StepStatus};
 
 fn status_word(status: StepStatus) -> &'static str {
     match status {
@@ -17,82 +18,47 @@ fn status_word(status: StepStatus) -> &'static str {
 /// The summary: one row per account, then the details of failures (what went
 /// wrong and the next step) and, for a dry run, the calls.
 pub fn apply_text(report: &ApplyReport) -> String {
-    let mut out = String::new();
-    let width = report
+    let accounts: Vec<AccountLines> = report
         .accounts
         .iter()
-        .map(|a| a.storage_account_id.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    out.push_str(&format!("{:<width$}  RESULT\n", "ACCOUNT"));
-    for a in &report.accounts {
-        out.push_str(&format!(
-            "{:<width$}  {}\n",
-            a.storage_account_id,
-            a.outcome.as_str()
-        ));
-    }
-    for a in &report.accounts {
-        if report.dry_run {
-            out.push_str(&format!(
-                "\n{} would make these calls:\n",
-                a.storage_account_id
-            ));
-            for s in &a.steps {
-                out.push_str(&format!("  {}\n", s.call.as_deref().unwrap_or(&s.id)));
-            }
-        }
-        if matches!(a.outcome, Outcome::Failed | Outcome::Refused) {
-            out.push_str(&format!(
-                "\n{} {}: {}\n  next step: {}\n",
-                a.storage_account_id,
-                a.outcome.as_str(),
-                a.reason.as_deref().unwrap_or("(no reason given)"),
-                a.next_step.as_deref().unwrap_or("run apply again")
-            ));
-        } else if !report.dry_run {
-            let made: Vec<String> = a
-                .steps
-                .iter()
-                .filter(|s| s.status != StepStatus::Verified)
-                .map(|s| format!("{} {}", s.address, status_word(s.status)))
-                .collect();
-            if !made.is_empty() {
-                out.push_str(&format!(
-                    "\n{}: {}\n",
-                    a.storage_account_id,
-                    made.join(", ")
-                ));
-            }
-        }
-    }
-    let s = &report.summary;
-    out.push_str(&format!(
-        "\nApply {}: {} done, {} failed, {} refused, {} skipped.\n",
-        if report.dry_run {
-            "dry run"
-        } else {
-            "complete"
-        },
-        s.done,
-        s.failed,
-        s.refused,
-        s.skipped
-    ));
-    out
+        .map(|a| AccountLines {
+            storage_account_id: &a.storage_account_id,
+            outcome: a.outcome,
+            reason: a.reason.as_deref(),
+            next_step: a.next_step.as_deref(),
+            // Every account of a dry run lists its calls, even none.
+            calls: report.dry_run.then(|| {
+                a.steps
+                    .iter()
+                    .map(|s| s.call.as_deref().unwrap_or(&s.id))
+                    .collect()
+            }),
+            made: if report.dry_run {
+                Vec::new()
+            } else {
+                a.steps
+                    .iter()
+                    .filter(|s| s.status != StepStatus::Verified)
+                    .map(|s| format!("{} {}", s.address, status_word(s.status)))
+                    .collect()
+            },
+        })
+        .collect();
+    let wording = Wording {
+        command: "Apply",
+        default_next_step: "run apply again",
+    };
+    results_text(&wording, report.dry_run, &accounts, &report.summary)
 }
 
 pub fn apply_json(report: &ApplyReport) -> String {
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    text
+    results_json(report)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::{AccountResult, ApplySummary, StepResult};
+    use crate::apply::{AccountResult, ApplySummary, Outcome, StepResult};
 
     fn report(dry_run: bool) -> ApplyReport {
         let accounts = vec![
@@ -137,6 +103,18 @@ mod tests {
         assert!(
             text.ends_with("Apply complete: 1 done, 1 failed, 0 refused, 0 skipped.\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn azure_text_cannot_drive_the_terminal() {
+        let mut evil = report(false);
+        evil.accounts[1].reason = Some("denied\x1b[2J\nfake: line".into());
+        let text = apply_text(&evil);
+        assert!(!text.contains('\x1b'), "{text:?}");
+        assert!(
+            text.contains("denied\u{fffd}[2J\u{fffd}fake: line"),
+            "{text:?}"
         );
     }
 

@@ -4,7 +4,8 @@
 //! shows as written: Markdown punctuation and `<` are backslash-escaped, `|`
 //! cannot split a table cell, and a newline cannot end a row.
 
-use super::{account_name, categories_phrase, incomplete_phrase, plural};
+use super::markdown::{code, text};
+use super::{account_name, categories_phrase, incomplete_phrase, plural, problem_lists};
 use crate::audit::report::{AuditReport, Destination, Encryption, Source, Status};
 use std::fmt::Write as _;
 
@@ -95,36 +96,20 @@ pub fn audit_markdown(report: &AuditReport) -> String {
         out.push('\n');
     }
 
-    let failed: Vec<_> = report
-        .subscriptions
-        .iter()
-        .filter(|s| !s.complete || !s.errors.is_empty())
-        .collect();
-    if !failed.is_empty() {
-        out.push_str("### Subscription errors\n\n");
-        for subscription in failed {
-            let id = code(&subscription.subscription_id, false);
-            if subscription.errors.is_empty() {
-                let _ = writeln!(out, "- {id}: not read completely");
-            }
-            for error in &subscription.errors {
-                let _ = writeln!(out, "- {id}: {}", text(error));
-            }
+    let [errors, warnings] = problem_lists(report);
+    for (heading, items) in [
+        ("### Subscription errors", errors),
+        ("### Warnings", warnings),
+    ] {
+        if items.is_empty() {
+            continue;
         }
-        out.push('\n');
-    }
-
-    if !report.warnings.is_empty() {
-        out.push_str("### Warnings\n\n");
-        for warning in &report.warnings {
-            match &warning.subscription_id {
-                Some(id) => {
-                    let _ = writeln!(out, "- {}: {}", code(id, false), text(&warning.message));
-                }
-                None => {
-                    let _ = writeln!(out, "- {}", text(&warning.message));
-                }
-            }
+        let _ = writeln!(out, "{heading}\n");
+        for (subscription, message) in items {
+            let _ = match subscription {
+                Some(id) => writeln!(out, "- {}: {}", code(id, false), text(message)),
+                None => writeln!(out, "- {}", text(message)),
+            };
         }
         out.push('\n');
     }
@@ -217,48 +202,6 @@ fn source_cell(source: &Source) -> String {
         code(&source.subscription_id, true),
         text(&categories_phrase(source))
     )
-}
-
-/// Plain text that renders as written: Markdown's punctuation is
-/// backslash-escaped (so `<b>` shows as `<b>`, `*x*` is not emphasis), and
-/// newlines become spaces (in a table cell they would end the row). Never at
-/// the start of a line, so `#`, `-` and `>` there need no care.
-fn text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            // `|` only matters in a table, but `\|` renders as `|` anywhere.
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' | '\n' => out.push(' '),
-            c if c.is_control() => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A code span holding `value` as written. Backticks inside get a longer
-/// fence; in a table `|` is escaped as `\|`, which GitHub's tables turn back
-/// into `|` even inside a code span (outside a table it would show the `\`).
-fn code(value: &str, in_table: bool) -> String {
-    let mut content: String = value
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if in_table {
-        content = content.replace('|', "\\|");
-    }
-    let longest_run = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest_run + 1);
-    let pad = if content.starts_with('`') || content.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{content}{pad}{fence}")
 }
 
 #[cfg(test)]
@@ -405,15 +348,5 @@ mod tests {
         assert!(md.contains(
             "- `11111111-1111-1111-1111-111111111111`: setting x\\|y has no category \\| enabled\n"
         ));
-    }
-
-    #[test]
-    fn code_spans_and_text() {
-        assert_eq!(code("a`b", false), "``a`b``");
-        assert_eq!(code("`x", false), "`` `x ``");
-        assert_eq!(code("a|b", true), "`a\\|b`");
-        assert_eq!(code("a|b", false), "`a|b`");
-        assert_eq!(code("a\nb", false), "`a b`");
-        assert_eq!(text("a\nb*c*"), "a b\\*c\\*");
     }
 }

@@ -4,19 +4,14 @@
 //! its categories column). Names and messages come from Azure: control
 //! characters in them are replaced so that they cannot drive the terminal.
 
-use super::{categories_phrase, incomplete_phrase, plural};
+use super::style::{clean, paint_bold, GREEN, RED, YELLOW};
+use super::{categories_phrase, incomplete_phrase, plural, problem_lists};
 use crate::audit::report::{AuditReport, Destination, Encryption, Source, Status};
 use std::fmt::Write as _;
 
 const WIDTH: usize = 100;
 /// Narrowest the categories column gets before the table outgrows `WIDTH`.
 const MIN_CATEGORIES_WIDTH: usize = 24;
-
-const GREEN: &str = "\x1b[32m";
-const RED: &str = "\x1b[31m";
-const YELLOW: &str = "\x1b[33m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
 
 /// Renders the report for a terminal; `color` adds ANSI colours to the status
 /// tags (green compliant, red non_compliant/cmk_broken/missing, yellow
@@ -52,43 +47,24 @@ pub fn audit_text(report: &AuditReport, color: bool) -> String {
         out.push('\n');
     }
 
-    let failed: Vec<_> = report
-        .subscriptions
-        .iter()
-        .filter(|s| !s.complete || !s.errors.is_empty())
-        .collect();
-    if !failed.is_empty() {
-        out.push_str("Subscription errors:\n");
-        for subscription in failed {
-            let id = clean(&subscription.subscription_id);
-            if subscription.errors.is_empty() {
-                let _ = writeln!(out, "  - {id}: not read completely");
-            }
-            for error in &subscription.errors {
-                let _ = writeln!(out, "  - {id}: {}", clean(error));
-            }
+    let [errors, warnings] = problem_lists(report);
+    for (heading, items) in [("Subscription errors:", errors), ("Warnings:", warnings)] {
+        if items.is_empty() {
+            continue;
         }
-        out.push('\n');
-    }
-
-    if !report.warnings.is_empty() {
-        out.push_str("Warnings:\n");
-        for warning in &report.warnings {
-            match &warning.subscription_id {
-                Some(id) => {
-                    let _ = writeln!(out, "  - {}: {}", clean(id), clean(&warning.message));
-                }
-                None => {
-                    let _ = writeln!(out, "  - {}", clean(&warning.message));
-                }
-            }
+        let _ = writeln!(out, "{heading}");
+        for (subscription, message) in items {
+            let _ = match subscription {
+                Some(id) => writeln!(out, "  - {}: {}", clean(id), clean(message)),
+                None => writeln!(out, "  - {}", clean(message)),
+            };
         }
         out.push('\n');
     }
 
     let s = &report.summary;
     let state = if s.incomplete {
-        paint(
+        paint_bold(
             &format!("(audit INCOMPLETE: {})", incomplete_phrase(report)),
             YELLOW,
             color,
@@ -116,7 +92,7 @@ fn destination_block(out: &mut String, destination: &Destination, color: bool) {
     let _ = writeln!(
         out,
         "{}{padding} {}",
-        paint(&tag, status_color(destination.status), color),
+        paint_bold(&tag, status_color(destination.status), color),
         clean(&destination.storage_account_id)
     );
     encryption_lines(out, destination.encryption.as_ref());
@@ -151,14 +127,6 @@ fn status_color(status: Status) -> &'static str {
         Status::Compliant => GREEN,
         Status::NonCompliant | Status::CmkBroken | Status::Missing => RED,
         Status::Unreadable => YELLOW,
-    }
-}
-
-fn paint(text: &str, color_code: &str, color: bool) -> String {
-    if color {
-        format!("{BOLD}{color_code}{text}{RESET}")
-    } else {
-        text.to_string()
     }
 }
 
@@ -285,13 +253,6 @@ fn wrap_list(text: &str, width: usize) -> Vec<String> {
     }
     lines.push(line);
     lines
-}
-
-/// Replaces control characters (escape sequences, newlines) with U+FFFD.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

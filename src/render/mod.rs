@@ -14,13 +14,18 @@ mod audit_json;
 mod audit_markdown;
 mod audit_sarif;
 mod audit_text;
+mod markdown;
 #[cfg(test)]
 mod plan_fixtures;
+#[cfg(test)]
+mod plan_golden;
 mod plan_json;
 mod plan_markdown;
 mod plan_text;
 mod reasons;
+mod results;
 mod rollback;
+mod style;
 #[cfg(test)]
 mod test_support;
 
@@ -92,6 +97,30 @@ fn incomplete_phrase(report: &crate::audit::AuditReport) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// What went wrong beyond the destinations, as two lists of `(subscription
+/// id, message)`: the subscription errors (a subscription not read completely
+/// without an error of its own says so), then the warnings (which may name no
+/// subscription). The text and Markdown views list both, each in its markup.
+fn problem_lists(report: &crate::audit::AuditReport) -> [Vec<(Option<&str>, &str)>; 2] {
+    let errors = report
+        .subscriptions
+        .iter()
+        .filter(|s| !s.complete || !s.errors.is_empty())
+        .flat_map(|s| {
+            let id = Some(s.subscription_id.as_str());
+            let own_errors = s.errors.iter().map(move |e| (id, e.as_str()));
+            let not_read = s.errors.is_empty().then_some((id, "not read completely"));
+            not_read.into_iter().chain(own_errors)
+        })
+        .collect();
+    let warnings = report
+        .warnings
+        .iter()
+        .map(|w| (w.subscription_id.as_deref(), w.message.as_str()))
+        .collect();
+    [errors, warnings]
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Plans built by hand for the plan views' unit tests. tests/plan_golden.rs
-//! builds the same plan through the public model (it cannot see this file).
+//! Plans built by hand for the plan views' unit tests. [`two_accounts`] is
+//! also the plan behind the golden files (tests/golden/plan.txt and plan.md,
+//! checked in plan_golden.rs): change it and the golden files change too.
 
 use crate::plan::{
     AccountPlan, Action, AttributeChange, Desired, Observed, ObservedAccount, ObservedVault,
@@ -19,11 +20,11 @@ pub(crate) fn account_id(sub: &str, group: &str, name: &str) -> String {
     format!("/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{name}")
 }
 
-fn identity_id(sub: &str, group: &str, name: &str) -> String {
+pub(crate) fn identity_id(sub: &str, group: &str, name: &str) -> String {
     format!("/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
 }
 
-fn vault_id(sub: &str, group: &str, name: &str) -> String {
+pub(crate) fn vault_id(sub: &str, group: &str, name: &str) -> String {
     format!(
         "/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name}"
     )
@@ -348,6 +349,7 @@ fn unreadable_skip() -> Skipped {
 pub(crate) fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
     Plan {
         schema_version: SCHEMA_VERSION,
+        // Fixed, not the crate's version: the golden files outlive releases.
         tool_version: "0.1.0".to_string(),
         created_at: "2024-05-01T10:20:30Z".parse().expect("a fixed time"),
         tenant_id: TENANT.to_string(),

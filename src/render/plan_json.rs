@@ -1,5 +1,5 @@
 //! The plan for machines: the [`Plan`] as serde writes it, pretty-printed.
-//! Its shape is docs/schemas/plan.schema.json (checked by tests/plan_golden.rs);
+//! Its shape is docs/schemas/plan.schema.json (checked by plan_golden.rs);
 //! the same JSON is the `plan` inside a saved plan file.
 
 use crate::plan::Plan;

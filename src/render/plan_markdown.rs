@@ -9,6 +9,7 @@
 //! block is escaped so that it shows as written.
 
 use super::account_name;
+use super::markdown::{code, text};
 use super::plan_text::{change_lines, outcome, summary_line, Outcome};
 use crate::plan::{AccountPlan, Plan, Skipped};
 use std::fmt::Write as _;
@@ -155,43 +156,6 @@ fn skipped_row(out: &mut String, skipped: &Skipped) {
         text(&skipped.status),
         text(&skipped.reason)
     );
-}
-
-/// Plain text that renders as written (as in the audit's Markdown view):
-/// Markdown's punctuation is backslash-escaped and newlines become spaces.
-fn text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' | '\n' => out.push(' '),
-            c if c.is_control() => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A code span holding `value` as written (as in the audit's Markdown view).
-fn code(value: &str, in_table: bool) -> String {
-    let mut content: String = value
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if in_table {
-        content = content.replace('|', "\\|");
-    }
-    let longest_run = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest_run + 1);
-    let pad = if content.starts_with('`') || content.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{content}{pad}{fence}")
 }
 
 #[cfg(test)]

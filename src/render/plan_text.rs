@@ -10,14 +10,10 @@
 //! values, JSON escapes them) so that they cannot drive the terminal.
 
 use super::plural;
+use super::style::{clean, paint, paint_bold, quoted, BOLD, GREEN, YELLOW};
 use crate::plan::{AccountPlan, Action, Plan, ResourceChange, KNOWN_AFTER_APPLY};
 use serde_json::Value;
 use std::fmt::Write as _;
-
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
 
 /// Renders the plan for a terminal; `color` adds ANSI colours: green `+`,
 /// yellow `~`, bold headers and summary, bold yellow irreversible marks.
@@ -116,12 +112,7 @@ pub(super) fn change_lines(change: &ResourceChange, color: bool) -> Vec<String> 
     )];
     if let Some(why) = &change.irreversible {
         let mark = format!("# irreversible: {}", clean(why));
-        let mark = if color {
-            format!("{BOLD}{YELLOW}{mark}{RESET}")
-        } else {
-            mark
-        };
-        lines.push(format!("      {mark}"));
+        lines.push(format!("      {}", paint_bold(&mark, YELLOW, color)));
     }
     let names: Vec<String> = change.attributes.iter().map(|a| clean(&a.name)).collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
@@ -202,14 +193,6 @@ fn symbol(action: Action, color: bool) -> String {
     paint(&action.symbol().to_string(), code, color)
 }
 
-fn paint(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("{code}{text}{RESET}")
-    } else {
-        text.to_string()
-    }
-}
-
 /// A value as compact JSON; `(known after apply)` bare.
 pub(super) fn value(v: &Value) -> String {
     match v {
@@ -218,22 +201,11 @@ pub(super) fn value(v: &Value) -> String {
     }
 }
 
-/// A JSON string: quoted, with quotes and control characters escaped.
-fn quoted(text: &str) -> String {
-    Value::String(text.to_string()).to_string()
-}
-
-/// Replaces control characters (escape sequences, newlines) with U+FFFD.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::plan_fixtures::*;
+    use crate::render::style::RESET;
     use serde_json::json;
 
     #[test]

@@ -6,24 +6,13 @@
 //! they cannot drive the terminal.
 
 use super::plan_text::value;
+use super::results::{results_json, results_text, AccountLines, Wording};
+use super::style::{clean, paint, quoted, BOLD, RED, YELLOW};
 use crate::apply::Outcome;
 use crate::rollback::{
     AccountRollback, RollbackAction, RollbackChange, RollbackPlan, RollbackReport,
 };
 use std::fmt::Write as _;
-
-const YELLOW: &str = "\x1b[33m";
-const RED: &str = "\x1b[31m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
-
-fn paint(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("{code}{text}{RESET}")
-    } else {
-        text.to_string()
-    }
-}
 
 fn symbol(action: RollbackAction, color: bool) -> String {
     let code = match action {
@@ -31,18 +20,6 @@ fn symbol(action: RollbackAction, color: bool) -> String {
         RollbackAction::Remove => RED,
     };
     paint(&action.symbol().to_string(), code, color)
-}
-
-/// Replaces control characters (escape sequences, newlines) with U+FFFD.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
-}
-
-/// A JSON string: quoted, with quotes and control characters escaped.
-fn quoted(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
 }
 
 /// The rollback plan as a diff; `color` adds ANSI colours (yellow `~`, red
@@ -190,73 +167,41 @@ fn summary_line(plan: &RollbackPlan) -> String {
 /// The summary after the rollback: one row per account, the calls of a dry
 /// run, each failure or refusal with its next step, the steps taken.
 pub fn rollback_text(report: &RollbackReport) -> String {
-    let mut out = String::new();
-    let width = report
+    let accounts: Vec<AccountLines> = report
         .accounts
         .iter()
-        .map(|a| a.storage_account_id.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    let _ = writeln!(out, "{:<width$}  RESULT", "ACCOUNT");
-    for a in &report.accounts {
-        let _ = writeln!(
-            out,
-            "{:<width$}  {}",
-            clean(&a.storage_account_id),
-            a.outcome.as_str()
-        );
-    }
-    for a in &report.accounts {
-        let id = clean(&a.storage_account_id);
-        if report.dry_run && !a.steps.is_empty() {
-            let _ = writeln!(out, "\n{id} would make these calls:");
-            for s in &a.steps {
-                let _ = writeln!(out, "  {}", clean(s.call.as_deref().unwrap_or(&s.id)));
-            }
-        }
-        if matches!(a.outcome, Outcome::Failed | Outcome::Refused) {
-            let _ = writeln!(
-                out,
-                "\n{id} {}: {}\n  next step: {}",
-                a.outcome.as_str(),
-                clean(a.reason.as_deref().unwrap_or("(no reason given)")),
-                clean(a.next_step.as_deref().unwrap_or("run rollback again"))
-            );
-        } else if a.outcome == Outcome::Done {
-            let made: Vec<String> = a
-                .steps
-                .iter()
-                .filter(|s| s.status != crate::rollback::StepStatus::Verified)
-                .map(|s| format!("{} {}", clean(&s.address), s.status.as_str()))
-                .collect();
-            if !made.is_empty() {
-                let _ = writeln!(out, "\n{id}: {}", made.join(", "));
-            }
-        }
-    }
-    let s = &report.summary;
-    let _ = writeln!(
-        out,
-        "\nRollback {}: {} done, {} failed, {} refused, {} skipped.",
-        if report.dry_run {
-            "dry run"
-        } else {
-            "complete"
-        },
-        s.done,
-        s.failed,
-        s.refused,
-        s.skipped
-    );
-    out
+        .map(|a| AccountLines {
+            storage_account_id: &a.storage_account_id,
+            outcome: a.outcome,
+            reason: a.reason.as_deref(),
+            next_step: a.next_step.as_deref(),
+            calls: (report.dry_run && !a.steps.is_empty()).then(|| {
+                a.steps
+                    .iter()
+                    .map(|s| s.call.as_deref().unwrap_or(&s.id))
+                    .collect()
+            }),
+            made: if a.outcome == Outcome::Done {
+                a.steps
+                    .iter()
+                    .filter(|s| s.status != crate::rollback::StepStatus::Verified)
+                    .map(|s| format!("{} {}", s.address, s.status.as_str()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    let wording = Wording {
+        command: "Rollback",
+        default_next_step: "run rollback again",
+    };
+    results_text(&wording, report.dry_run, &accounts, &report.summary)
 }
 
 /// Pretty JSON with a trailing newline.
 pub fn rollback_json(report: &RollbackReport) -> String {
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    text
+    results_json(report)
 }
 
 #[cfg(test)]
