@@ -8,62 +8,28 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::cli::Run;
+use std::path::Path;
+use support::cli::Tool;
 use support::estate::*;
+use support::reports::{account, assert_all_compliant, audit_json};
+use support::request_log::writes;
 use support::*;
 
-fn writes(requests: &[Value]) -> Vec<&Value> {
-    requests
-        .iter()
-        .filter(|r| r["method"] != "GET" && r["operation"] != "Vaults_CheckNameAvailability")
-        .collect()
-}
-
-async fn audit_json(env: &Env) -> Value {
-    let run = env.tool().run(&["audit", "-o", "json"]).await;
-    assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
-    run.json()
-}
-
-fn assert_all_compliant(report: &Value) {
-    for d in report["destinations"].as_array().unwrap() {
-        assert_eq!(d["status"], "compliant", "{d:#}");
-    }
-}
-
-/// Two subscriptions; an account with a system-assigned identity and
-/// another user-assigned identity, and a plain one.
-async fn estate(env: &Env) -> (String, String, String) {
-    env.add_subscription(SUB1, "prod").await;
-    env.add_subscription(SUB2, "dev").await;
-    let plain = env.storage_account(SUB1, "rg-app", "stplain").await;
-    env.diagnostic_setting(SUB1, "to-plain", &plain, true).await;
-    let held = env.storage_account(SUB2, "rg-held", "stheld").await;
-    let (other, _) = env.identity(SUB2, "rg-held", "id-other").await;
-    let a = env
-        .arm(
-            Method::PATCH,
-            &format!("{held}?{STORAGE_API}"),
-            Some(json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {other.clone(): {}}}})),
-        )
-        .await;
-    assert!(a.status.is_success(), "{:?}", a.body);
-    env.diagnostic_setting(SUB2, "to-held", &held, true).await;
-    (plain, held, other)
-}
-
-async fn identities_of(env: &Env, account: &str) -> Value {
-    env.arm(Method::GET, &format!("{account}?{STORAGE_API}"), None)
-        .await
-        .body["identity"]
-        .clone()
+/// Saves a plan of the estate as it is now to `file`, for a later apply.
+async fn save_plan(tool: &Tool, file: &Path) {
+    assert_eq!(
+        tool.run(&["plan", "--out", file.to_str().unwrap()])
+            .await
+            .code,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_yes_makes_every_destination_compliant_and_keeps_identities() {
     let env = Env::start().await;
-    let (plain, held, other) = estate(&env).await;
-    let before = identities_of(&env, &held).await;
+    let (plain, held, other) = env.plain_and_held_accounts().await;
+    let before = env.identities_of(&held).await;
     env.clear_requests().await;
 
     let run = env.tool().run(&["apply", "--yes", "-o", "json"]).await;
@@ -126,18 +92,13 @@ async fn apply_yes_makes_every_destination_compliant_and_keeps_identities() {
 
     assert_all_compliant(&audit_json(&env).await);
     // The held account kept its system-assigned identity and its other identity.
-    let after = identities_of(&env, &held).await;
+    let after = env.identities_of(&held).await;
     assert_eq!(after["type"], "SystemAssigned,UserAssigned");
     assert_eq!(after["principalId"], before["principalId"]);
-    let ids: Vec<String> = after["userAssignedIdentities"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.to_lowercase())
-        .collect();
+    let ids = user_assigned(&after);
     assert!(ids.contains(&other.to_lowercase()), "{after:#}");
     assert_eq!(ids.len(), 2);
-    assert!(identities_of(&env, &plain).await["type"] == "UserAssigned");
+    assert!(env.identities_of(&plain).await["type"] == "UserAssigned");
 
     // A rerun finds nothing to do and writes nothing.
     env.clear_requests().await;
@@ -149,7 +110,7 @@ async fn apply_yes_makes_every_destination_compliant_and_keeps_identities() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_with_access_policies_is_applied_exactly() {
     let env = Env::start().await;
-    let (_, _, _) = estate(&env).await;
+    let (_, _, _) = env.plain_and_held_accounts().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.json");
     let tool = env.tool();
@@ -198,16 +159,11 @@ async fn a_saved_plan_with_access_policies_is_applied_exactly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_account_is_refused_and_the_others_applied() {
     let env = Env::start().await;
-    let (plain, held, _) = estate(&env).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.json");
     let tool = env.tool();
-    assert_eq!(
-        tool.run(&["plan", "--out", file.to_str().unwrap()])
-            .await
-            .code,
-        0
-    );
+    save_plan(&tool, &file).await;
     // Someone changes the plain account after the plan was made.
     let a = env
         .arm(
@@ -223,20 +179,7 @@ async fn a_stale_account_is_refused_and_the_others_applied() {
         .await;
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
-    let outcome = |id: &str| {
-        report["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| {
-                a["storage_account_id"]
-                    .as_str()
-                    .unwrap()
-                    .eq_ignore_ascii_case(id)
-            })
-            .unwrap()
-            .clone()
-    };
+    let outcome = |id: &str| account(&report, id).clone();
     assert_eq!(outcome(&plain)["outcome"], "refused");
     assert!(outcome(&plain)["next_step"]
         .as_str()
@@ -258,16 +201,11 @@ async fn a_stale_account_is_refused_and_the_others_applied() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damaged_and_foreign_plan_files_are_refused_as_a_whole() {
     let env = Env::start().await;
-    estate(&env).await;
+    env.plain_and_held_accounts().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.json");
     let tool = env.tool();
-    assert_eq!(
-        tool.run(&["plan", "--out", file.to_str().unwrap()])
-            .await
-            .code,
-        0
-    );
+    save_plan(&tool, &file).await;
     let text = std::fs::read_to_string(&file).unwrap();
     let plan = actlog_cmk::plan::file::load(&file).unwrap();
     env.clear_requests().await;
@@ -322,7 +260,7 @@ async fn damaged_and_foreign_plan_files_are_refused_as_a_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
     let env = Env::start().await;
-    estate(&env).await;
+    env.plain_and_held_accounts().await;
     let tool = env.tool();
     env.clear_requests().await;
 
@@ -350,85 +288,20 @@ async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
     );
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
 
-    // No terminal, no --yes: refused.
-    let no_tty = tool.run(&["apply"]).await;
-    assert_eq!(no_tty.code, 1);
-    assert!(no_tty.stderr.contains("--yes"), "{}", no_tty.stderr);
-
-    // A terminal where the operator answers "no".
-    let cmd = tool.command(&["apply"]);
-    let declined = on_a_terminal(cmd, "no\n").await;
-    assert_eq!(declined.code, 1, "{}", declined.stdout);
-    assert!(
-        declined.stdout.contains("Only 'yes' will be accepted"),
-        "{}",
-        declined.stdout
-    );
-    assert!(declined.stdout.contains("cancelled"), "{}", declined.stdout);
+    // No terminal, or the operator answers "no": refused.
+    tool.assert_confirmation_required("apply").await;
 
     assert!(writes(&env.arm_requests().await).is_empty());
-}
-
-/// Runs `cmd` under a pseudo-terminal (util-linux `script`), typing `input`.
-async fn on_a_terminal(cmd: std::process::Command, input: &str) -> Run {
-    let program = cmd.get_program().to_string_lossy().to_string();
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| format!("'{}'", a.to_string_lossy()))
-        .collect();
-    let mut script = std::process::Command::new("script");
-    script.args([
-        "-qec",
-        &format!("{program} {}", args.join(" ")),
-        "/dev/null",
-    ]);
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => script.env(k, v),
-            None => script.env_remove(k),
-        };
-    }
-    let input = input.to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut child = script
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("script(1) runs");
-        // Give the prompt time to appear before typing.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_name_taken_after_the_plan_fails_that_account_with_the_next_step() {
     let env = Env::start().await;
-    let (plain, held, _) = estate(&env).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.json");
     let tool = env.tool();
-    assert_eq!(
-        tool.run(&["plan", "--out", file.to_str().unwrap()])
-            .await
-            .code,
-        0
-    );
+    save_plan(&tool, &file).await;
     let plan = actlog_cmk::plan::file::load(&file).unwrap();
     let target = plan
         .accounts
@@ -450,20 +323,7 @@ async fn a_vault_name_taken_after_the_plan_fails_that_account_with_the_next_step
         .await;
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
-    let find = |id: &str| {
-        report["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| {
-                a["storage_account_id"]
-                    .as_str()
-                    .unwrap()
-                    .eq_ignore_ascii_case(id)
-            })
-            .unwrap()
-            .clone()
-    };
+    let find = |id: &str| account(&report, id).clone();
     let failed = find(&plain);
     assert_eq!(failed["outcome"], "failed", "{failed:#}");
     assert!(
@@ -519,7 +379,7 @@ async fn a_slow_grant_is_waited_for() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_storms_and_server_error_bursts_are_ridden_out() {
     let env = Env::start().await;
-    estate(&env).await;
+    env.plain_and_held_accounts().await;
     // Small buckets (the real ones are 250 reads and 200 writes per
     // subscription) and one call in seven answered 500/503.
     env.patch_settings(json!({

@@ -8,24 +8,11 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::estate::*;
+use support::reports::destination;
 use support::schemas::{assert_matches_project_schema, assert_valid, sarif_validator};
 use support::*;
 
 const SUB4: &str = "44444444-4444-4444-4444-444444444444";
-
-fn destination<'a>(report: &'a Value, account_id: &str) -> &'a Value {
-    report["destinations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| {
-            d["storage_account_id"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case(account_id)
-        })
-        .unwrap_or_else(|| panic!("no destination {account_id} in {report:#}"))
-}
 
 fn codes(d: &Value) -> Vec<String> {
     d["reasons"]
@@ -87,28 +74,19 @@ async fn an_estate_across_subscriptions_is_audited_and_each_account_is_read_once
         .await;
     env.diagnostic_setting(SUB1, "to-good", &good.account_id, true)
         .await;
-    let rbac_account = env.storage_account(SUB3, "rg-rbac", "strbac").await;
-    let (uami, principal) = env.identity(SUB3, "rg-rbac", "id-rbac").await;
-    let vault = env
-        .vault(
-            SUB3,
-            "rg-rbac",
-            "kv-rbac-1",
-            json!({"enableRbacAuthorization": true}),
-        )
-        .await;
-    env.key(&vault, "cmk", json!({"kty": "RSA", "keySize": 2048}))
-        .await;
-    env.role_assignment(&vault, &principal, CRYPTO_SERVICE_ENCRYPTION_USER)
-        .await;
-    env.switch_to_cmk(
-        &rbac_account,
-        "kv-rbac-1",
-        "cmk",
-        &uami,
-        "Microsoft.KeyVault",
-    )
-    .await;
+    let rbac_account = env
+        .cmk_account_with(&CmkSetup {
+            sub: SUB3,
+            rg: "rg-rbac",
+            account: "strbac",
+            identity: "id-rbac",
+            vault: "kv-rbac-1",
+            rbac: true,
+            key_size: 2048,
+            key_source: "Microsoft.KeyVault",
+        })
+        .await
+        .account_id;
     env.diagnostic_setting(SUB3, "to-rbac", &rbac_account, true)
         .await;
     env.clear_requests().await;

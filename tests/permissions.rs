@@ -17,6 +17,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use support::estate::*;
+use support::reports::destination;
 use support::*;
 
 /// The Azure RBAC action a request needs, derived as Azure does from the
@@ -286,21 +287,6 @@ async fn pin_key_version(env: &Env, account: &CmkAccount) {
     assert!(a.status.is_success(), "{:?}", a.body);
 }
 
-fn destination_status(report: &Value, account_id: &str) -> String {
-    report["destinations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| {
-            d["storage_account_id"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case(account_id)
-        })
-        .map(|d| d["status"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no destination {account_id} in {report:#}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_of_audit_plan_apply_and_rollback_is_covered_by_the_documented_role() {
     let env = Env::start().await;
@@ -322,29 +308,22 @@ async fn every_request_of_audit_plan_apply_and_rollback_is_covered_by_the_docume
     remove_access_policy(&env, &ap.vault_id, &ap.principal_id).await;
     env.diagnostic_setting(SUB1, "to-broken-ap", &ap.account_id, true)
         .await;
-    let account = env.storage_account(SUB2, "rg-rbac", "stbrokenrbac").await;
-    let (identity, principal) = env.identity(SUB2, "rg-rbac", "id-broken").await;
-    let vault = env
-        .vault(
-            SUB2,
-            "rg-rbac",
-            "kv-perm-rbac",
-            json!({"enableRbacAuthorization": true}),
-        )
+    let rbac = env
+        .cmk_account_with(&CmkSetup {
+            sub: SUB2,
+            rg: "rg-rbac",
+            account: "stbrokenrbac",
+            identity: "id-broken",
+            vault: "kv-perm-rbac",
+            rbac: true,
+            key_size: 3072,
+            key_source: "Microsoft.Keyvault",
+        })
         .await;
-    env.key(&vault, "cmk", json!({"kty": "RSA", "keySize": 3072}))
-        .await;
-    let grant = env
-        .role_assignment(&vault, &principal, CRYPTO_SERVICE_ENCRYPTION_USER)
-        .await;
-    env.switch_to_cmk(
-        &account,
-        "kv-perm-rbac",
-        "cmk",
-        &identity,
-        "Microsoft.Keyvault",
-    )
-    .await;
+    let account = rbac.account_id;
+    let grant = rbac
+        .role_assignment_id
+        .expect("an RBAC vault has a role assignment");
     let deleted = env
         .arm(
             Method::DELETE,
@@ -409,24 +388,13 @@ async fn every_request_of_audit_plan_apply_and_rollback_is_covered_by_the_docume
             json!({"enableRbacAuthorization": false}),
         )
         .await;
-    env.edit_state(|state| {
-        for v in state["keyvault"]["vaults"]
-            .as_object_mut()
-            .unwrap()
-            .values_mut()
-        {
-            if v["name"] == "kv-perm-old" {
-                v["enablePurgeProtection"] = json!(false);
-            }
-        }
-    })
-    .await;
+    env.without_purge_protection("kv-perm-old").await;
     let reuse_plan = observe(&env, &["plan", "--key-vault", &old, "--out", plan_file], 0).await;
     let reuse_apply = observe(&env, &["apply", plan_file], 0).await;
     let after = observe(&env, &["audit", "-o", "json"], 0).await;
     let report = env.tool().run(&["audit", "-o", "json"]).await.json();
     for id in [&fresh, &legacy, &ap.account_id, &account, &reuse] {
-        assert_eq!(destination_status(&report, id), "compliant", "{id}");
+        assert_eq!(destination(&report, id)["status"], "compliant", "{id}");
     }
 
     // Rollback of the accounts the tool remediated, grants included: RBAC
@@ -442,7 +410,7 @@ async fn every_request_of_audit_plan_apply_and_rollback_is_covered_by_the_docume
     let rollback = observe(&env, &rollback_args, 0).await;
     let report = env.tool().run(&["audit", "-o", "json"]).await.json();
     for id in [&fresh, &legacy, &reuse] {
-        assert_eq!(destination_status(&report, id), "non_compliant", "{id}");
+        assert_eq!(destination(&report, id)["status"], "non_compliant", "{id}");
     }
 
     // Read-only commands need only the audit role; apply and rollback their own.

@@ -7,22 +7,10 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::estate::*;
+use support::reports::account;
+use support::request_log::writes;
 use support::schemas::assert_matches_project_schema;
 use support::*;
-
-fn account<'a>(plan: &'a Value, id: &str) -> &'a Value {
-    plan["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| {
-            a["storage_account_id"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case(id)
-        })
-        .unwrap_or_else(|| panic!("no plan for {id} in {plan:#}"))
-}
 
 fn change<'a>(account: &'a Value, address: &str) -> Option<&'a Value> {
     account["changes"]
@@ -49,12 +37,18 @@ fn addresses(account: &Value) -> Vec<String> {
 
 async fn assert_no_writes(env: &Env) {
     let requests = env.arm_requests().await;
-    let writes: Vec<&Value> = requests
-        .iter()
-        .filter(|r| r["method"] != "GET" && r["operation"] != "Vaults_CheckNameAvailability")
-        .collect();
+    let writes = writes(&requests);
     assert!(writes.is_empty(), "plan wrote: {writes:#?}");
     assert!(!requests.is_empty());
+}
+
+/// One subscription sending its activity log to an account on
+/// Microsoft-managed keys.
+async fn app_account(env: &Env) -> String {
+    env.add_subscription(SUB1, "prod").await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    app
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,14 +67,7 @@ async fn a_plan_covers_several_subscriptions_keeps_identities_and_writes_nothing
     // An account with a system-assigned identity and another user-assigned one.
     let sys = env.storage_account(SUB2, "rg-sys", "stsys").await;
     let (other, _) = env.identity(SUB2, "rg-sys", "id-other").await;
-    let a = env
-        .arm(
-            Method::PATCH,
-            &format!("{sys}?{STORAGE_API}"),
-            Some(json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {other.clone(): {}}}})),
-        )
-        .await;
-    assert!(a.status.is_success(), "{:?}", a.body);
+    env.give_system_and_user_identity(&sys, &other).await;
     env.log_profile(SUB2, "default", &sys).await;
     let good = env
         .cmk_account(SUB1, "rg-good", "stgood", "kv-plan-good", false)
@@ -204,9 +191,7 @@ async fn a_plan_covers_several_subscriptions_keeps_identities_and_writes_nothing
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reused_vaults_get_the_grant_their_permission_model_needs() {
     let env = Env::start().await;
-    env.add_subscription(SUB1, "prod").await;
-    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
-    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    let app = app_account(&env).await;
     let rbac = env
         .vault(
             SUB1,
@@ -225,18 +210,7 @@ async fn reused_vaults_get_the_grant_their_permission_model_needs() {
         .await;
     // A vault without purge protection (as from before it was required).
     let old = env.vault(SUB1, "rg-kv", "kv-shared-old", json!({})).await;
-    env.edit_state(|state| {
-        for v in state["keyvault"]["vaults"]
-            .as_object_mut()
-            .unwrap()
-            .values_mut()
-        {
-            if v["name"] == "kv-shared-old" {
-                v["enablePurgeProtection"] = json!(false);
-            }
-        }
-    })
-    .await;
+    env.without_purge_protection("kv-shared-old").await;
     let tool = env.tool();
 
     let with_rbac = tool
@@ -316,10 +290,8 @@ async fn reused_vaults_get_the_grant_their_permission_model_needs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_taken_vault_name_gets_a_fallback_also_when_a_deleted_vault_holds_it() {
     let env = Env::start().await;
-    env.add_subscription(SUB1, "prod").await;
+    let app = app_account(&env).await;
     env.add_subscription(SUB2, "other-team").await;
-    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
-    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
     let tool = env.tool();
     let vault_name = |plan: &Value| {
         account(plan, &app)["targets"]["vault_id"]
@@ -365,9 +337,7 @@ async fn a_compliant_estate_has_nothing_to_plan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_come_from_flags_then_the_environment_then_the_config_file() {
     let env = Env::start().await;
-    env.add_subscription(SUB1, "prod").await;
-    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
-    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    let app = app_account(&env).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("actlog-cmk.toml");
     std::fs::write(

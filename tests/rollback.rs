@@ -11,16 +11,10 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::cli::Run;
 use support::estate::*;
+use support::reports::{account, audit_json};
+use support::request_log::writes;
 use support::*;
-
-fn writes(requests: &[Value]) -> Vec<&Value> {
-    requests
-        .iter()
-        .filter(|r| r["method"] != "GET" && r["operation"] != "Vaults_CheckNameAvailability")
-        .collect()
-}
 
 fn count(written: &[&Value], operation: &str) -> usize {
     written
@@ -45,9 +39,7 @@ async fn exists(env: &Env, path: &str, api: &str) -> bool {
 }
 
 async fn audit_statuses(env: &Env) -> Vec<(String, String)> {
-    let run = env.tool().run(&["audit", "-o", "json"]).await;
-    assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
-    run.json()["destinations"]
+    audit_json(env).await["destinations"]
         .as_array()
         .unwrap()
         .iter()
@@ -105,27 +97,6 @@ async fn remediated(env: &Env, account: &str) -> Remediated {
     }
 }
 
-/// Two subscriptions: a plain account, and one with a system-assigned
-/// identity and another user-assigned identity.
-async fn estate(env: &Env) -> (String, String, String) {
-    env.add_subscription(SUB1, "prod").await;
-    env.add_subscription(SUB2, "dev").await;
-    let plain = env.storage_account(SUB1, "rg-app", "stplain").await;
-    env.diagnostic_setting(SUB1, "to-plain", &plain, true).await;
-    let held = env.storage_account(SUB2, "rg-held", "stheld").await;
-    let (other, _) = env.identity(SUB2, "rg-held", "id-other").await;
-    let a = env
-        .arm(
-            Method::PATCH,
-            &format!("{held}?{STORAGE_API}"),
-            Some(json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {other.clone(): {}}}})),
-        )
-        .await;
-    assert!(a.status.is_success(), "{:?}", a.body);
-    env.diagnostic_setting(SUB2, "to-held", &held, true).await;
-    (plain, held, other)
-}
-
 async fn apply(env: &Env, extra: &[&str]) {
     let mut args = vec!["apply", "--yes"];
     args.extend_from_slice(extra);
@@ -133,19 +104,12 @@ async fn apply(env: &Env, extra: &[&str]) {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 
-fn user_assigned(identity: &Value) -> Vec<String> {
-    identity["userAssignedIdentities"]
-        .as_object()
-        .map(|m| m.keys().map(|k| k.to_lowercase()).collect())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_restores_microsoft_keys_keeps_identities_vault_and_key_and_a_rerun_changes_nothing(
 ) {
     let env = Env::start().await;
-    let (plain, held, other) = estate(&env).await;
-    let before = get(&env, &held, STORAGE_API).await["identity"].clone();
+    let (plain, held, other) = env.plain_and_held_accounts().await;
+    let before = env.identities_of(&held).await;
     apply(&env, &[]).await;
     let tool_plain = remediated(&env, &plain).await;
     let tool_held = remediated(&env, &held).await;
@@ -260,7 +224,7 @@ async fn get_raw(env: &Env, path_and_query: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remove_grants_deletes_only_the_role_assignment_the_tool_created() {
     let env = Env::start().await;
-    let (plain, held, _) = estate(&env).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
     apply(&env, &[]).await;
     let tool = remediated(&env, &plain).await;
     // Someone else's grants on the tool's vault, and another role for the
@@ -338,7 +302,7 @@ async fn remove_grants_deletes_only_the_role_assignment_the_tool_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remove_grants_takes_the_tools_access_policy_entry_and_leaves_the_others() {
     let env = Env::start().await;
-    let (plain, held, _) = estate(&env).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
     apply(&env, &["--permission-model", "access-policy"]).await;
     let tool = remediated(&env, &plain).await;
     let (_, stranger) = env.identity(SUB1, "rg-app", "id-stranger").await;
@@ -497,7 +461,7 @@ async fn accounts_the_tool_never_touched_are_refused_unless_forced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_stopped_between_its_two_patches_finishes_on_the_rerun() {
     let env = Env::start().await;
-    let (plain, held, other) = estate(&env).await;
+    let (plain, held, other) = env.plain_and_held_accounts().await;
     apply(&env, &[]).await;
     let tool = remediated(&env, &held).await;
     // As if a rollback had died right after its first PATCH of the held account.
@@ -552,7 +516,7 @@ async fn a_rollback_stopped_between_its_two_patches_finishes_on_the_rerun() {
     let requests = env.arm_requests().await;
     let written = writes(&requests);
     assert_eq!(written.len(), 1, "{written:#?}");
-    let body_identity = get(&env, &held, STORAGE_API).await["identity"].clone();
+    let body_identity = env.identities_of(&held).await;
     assert_eq!(user_assigned(&body_identity), vec![other.to_lowercase()]);
     assert_eq!(body_identity["type"], "SystemAssigned,UserAssigned");
 }
@@ -560,7 +524,7 @@ async fn a_rollback_stopped_between_its_two_patches_finishes_on_the_rerun() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
     let env = Env::start().await;
-    let (plain, _, _) = estate(&env).await;
+    let (plain, _, _) = env.plain_and_held_accounts().await;
     apply(&env, &[]).await;
     let tool = env.tool();
     env.clear_requests().await;
@@ -594,20 +558,8 @@ async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
     assert_eq!(json["summary"]["skipped"], 2, "{json:#}");
     assert_eq!(json["accounts"][0]["steps"][0]["status"], "would_call");
 
-    // No terminal, no --yes: refused.
-    let no_tty = tool.run(&["rollback"]).await;
-    assert_eq!(no_tty.code, 1);
-    assert!(no_tty.stderr.contains("--yes"), "{}", no_tty.stderr);
-
-    // A terminal where the operator answers "no".
-    let declined = on_a_terminal(tool.command(&["rollback"]), "no\n").await;
-    assert_eq!(declined.code, 1, "{}", declined.stdout);
-    assert!(
-        declined.stdout.contains("Only 'yes' will be accepted"),
-        "{}",
-        declined.stdout
-    );
-    assert!(declined.stdout.contains("cancelled"), "{}", declined.stdout);
+    // No terminal, or the operator answers "no": refused.
+    tool.assert_confirmation_required("rollback").await;
 
     assert!(writes(&env.arm_requests().await).is_empty());
     for (id, status) in audit_statuses(&env).await {
@@ -615,57 +567,10 @@ async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
     }
 }
 
-/// Runs `cmd` under a pseudo-terminal (util-linux `script`), typing `input`.
-async fn on_a_terminal(cmd: std::process::Command, input: &str) -> Run {
-    let program = cmd.get_program().to_string_lossy().to_string();
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| format!("'{}'", a.to_string_lossy()))
-        .collect();
-    let mut script = std::process::Command::new("script");
-    script.args([
-        "-qec",
-        &format!("{program} {}", args.join(" ")),
-        "/dev/null",
-    ]);
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => script.env(k, v),
-            None => script.env_remove(k),
-        };
-    }
-    let input = input.to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut child = script
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("script(1) runs");
-        // Give the prompt time to appear before typing.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_account_fails_with_the_next_step_and_the_others_are_done() {
     let env = Env::start().await;
-    let (plain, held, _) = estate(&env).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
     apply(&env, &[]).await;
     let lock = env
         .admin(
@@ -679,20 +584,7 @@ async fn a_locked_account_fails_with_the_next_step_and_the_others_are_done() {
     let run = env.tool().run(&["rollback", "--yes", "-o", "json"]).await;
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
-    let find = |id: &str| {
-        report["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| {
-                a["storage_account_id"]
-                    .as_str()
-                    .unwrap()
-                    .eq_ignore_ascii_case(id)
-            })
-            .unwrap()
-            .clone()
-    };
+    let find = |id: &str| account(&report, id).clone();
     assert_eq!(find(&plain)["outcome"], "done");
     let failed = find(&held);
     assert_eq!(failed["outcome"], "failed", "{failed:#}");
@@ -731,7 +623,7 @@ async fn a_locked_account_fails_with_the_next_step_and_the_others_are_done() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_that_cannot_be_read_stops_the_rollback_before_any_write() {
     let env = Env::start().await;
-    let (plain, held, _) = estate(&env).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
     apply(&env, &[]).await;
     env.deny(&[&rg_id(SUB2, "rg-held")]).await;
     env.clear_requests().await;

@@ -46,24 +46,30 @@ impl Outcome {
     }
 }
 
+/// One account's result. Rollback's `accounts[]` has the same fields
+/// (docs/output.md), so it reuses this struct with its own steps; the default
+/// is apply's.
 #[derive(Debug, Clone, Serialize)]
-pub struct AccountResult {
+pub struct AccountResult<Step = StepResult> {
     pub storage_account_id: String,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_step: Option<String>,
-    pub steps: Vec<StepResult>,
+    pub steps: Vec<Step>,
 }
 
+/// One step of an account; rollback reuses it with its own statuses.
 #[derive(Debug, Clone, Serialize)]
-pub struct StepResult {
-    /// `identity`, `key_vault`, `key`, `access_policy`, `role_assignment`,
-    /// `storage_account`, `verify`.
+pub struct StepResult<Status = StepStatus> {
+    /// Apply: `identity`, `key_vault`, `key`, `access_policy`,
+    /// `role_assignment`, `storage_account`, `verify`. Rollback:
+    /// `storage_account`, `storage_account_identity`, `access_policy`,
+    /// `role_assignment`, `verify`.
     pub address: String,
     pub id: String,
-    pub status: StepStatus,
+    pub status: Status,
     /// The call made (or, in a dry run, that would be made).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
@@ -93,22 +99,29 @@ pub mod exit_code {
 
 impl ApplyReport {
     pub fn exit_code(&self) -> u8 {
-        if self.summary.failed + self.summary.refused > 0 {
-            exit_code::PARTIAL
-        } else {
-            exit_code::DONE
-        }
+        self.summary.exit_code()
     }
 }
 
 impl ApplySummary {
-    pub fn of(accounts: &[AccountResult]) -> Self {
+    /// Counts the outcomes of apply's or rollback's accounts.
+    pub fn of<Step>(accounts: &[AccountResult<Step>]) -> Self {
         let count = |o: Outcome| accounts.iter().filter(|a| a.outcome == o).count();
         ApplySummary {
             done: count(Outcome::Done),
             failed: count(Outcome::Failed),
             refused: count(Outcome::Refused),
             skipped: count(Outcome::Skipped),
+        }
+    }
+
+    /// 0 when every account is done or had nothing to do; 3 when one failed
+    /// or was refused (docs/output.md). Apply and rollback both exit with it.
+    pub fn exit_code(&self) -> u8 {
+        if self.failed + self.refused > 0 {
+            exit_code::PARTIAL
+        } else {
+            exit_code::DONE
         }
     }
 }

@@ -3,8 +3,8 @@
 //! which mean what apply's do.
 
 use super::model::RollbackPlan;
-use crate::apply::report::exit_code;
-use crate::apply::{ApplySummary, Outcome};
+use crate::apply::report as apply_report;
+use crate::apply::ApplySummary;
 use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -22,28 +22,11 @@ pub struct RollbackReport {
     pub accounts: Vec<AccountResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AccountResult {
-    pub storage_account_id: String,
-    pub outcome: Outcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_step: Option<String>,
-    pub steps: Vec<StepResult>,
-}
+/// Apply's account result with rollback's steps: the JSON has the same shape.
+pub type AccountResult = apply_report::AccountResult<StepResult>;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct StepResult {
-    /// `storage_account`, `storage_account_identity`, `access_policy`,
-    /// `role_assignment`, `verify`.
-    pub address: String,
-    pub id: String,
-    pub status: StepStatus,
-    /// The call made (or, in a dry run, that would be made).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub call: Option<String>,
-}
+/// Apply's step result with rollback's statuses.
+pub type StepResult = apply_report::StepResult<StepStatus>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,23 +54,13 @@ impl StepStatus {
 }
 
 impl RollbackReport {
-    /// 0 when every account is done or had nothing to do; 3 when one failed
-    /// or was refused (docs/output.md).
+    /// The same as apply's (docs/output.md).
     pub fn exit_code(&self) -> u8 {
-        if self.summary.failed + self.summary.refused > 0 {
-            exit_code::PARTIAL
-        } else {
-            exit_code::DONE
-        }
+        self.summary.exit_code()
     }
 }
 
+/// Counts the outcomes as apply does.
 pub fn summary_of(accounts: &[AccountResult]) -> ApplySummary {
-    let count = |o: Outcome| accounts.iter().filter(|a| a.outcome == o).count();
-    ApplySummary {
-        done: count(Outcome::Done),
-        failed: count(Outcome::Failed),
-        refused: count(Outcome::Refused),
-        skipped: count(Outcome::Skipped),
-    }
+    ApplySummary::of(accounts)
 }

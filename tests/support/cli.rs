@@ -109,3 +109,71 @@ impl Tool {
         run
     }
 }
+
+impl Tool {
+    /// `command` changes Azure only once confirmed: without `--yes` it is
+    /// refused where there is no terminal to ask on, and cancelled when the
+    /// operator answers "no".
+    pub async fn assert_confirmation_required(&self, command: &str) {
+        let no_tty = self.run(&[command]).await;
+        assert_eq!(no_tty.code, 1);
+        assert!(no_tty.stderr.contains("--yes"), "{}", no_tty.stderr);
+
+        let declined = on_a_terminal(self.command(&[command]), "no\n").await;
+        assert_eq!(declined.code, 1, "{}", declined.stdout);
+        assert!(
+            declined.stdout.contains("Only 'yes' will be accepted"),
+            "{}",
+            declined.stdout
+        );
+        assert!(declined.stdout.contains("cancelled"), "{}", declined.stdout);
+    }
+}
+
+/// Runs `cmd` under a pseudo-terminal (util-linux `script`), typing `input`:
+/// how a test answers a confirmation prompt, which needs a terminal.
+async fn on_a_terminal(cmd: std::process::Command, input: &str) -> Run {
+    let program = cmd.get_program().to_string_lossy().to_string();
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect();
+    let mut script = std::process::Command::new("script");
+    script.args([
+        "-qec",
+        &format!("{program} {}", args.join(" ")),
+        "/dev/null",
+    ]);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    let input = input.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = script
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script(1) runs");
+        // Give the prompt time to appear before typing.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}

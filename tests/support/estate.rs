@@ -2,7 +2,7 @@
 //! own tooling would: accounts, identities, vaults, keys, grants, CMK
 //! switches, diagnostic settings and log profiles. Every call must succeed.
 
-use super::Env;
+use super::{Env, SUB1, SUB2};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -19,10 +19,35 @@ pub struct CmkAccount {
     pub vault_name: String,
     pub identity_id: String,
     pub principal_id: String,
+    /// The grant's id, on an RBAC vault (an access policy has none).
+    pub role_assignment_id: Option<String>,
+}
+
+/// The parts of a CMK setup, for tests that name them or need another key
+/// size or key source spelling than `cmk_account`'s.
+pub struct CmkSetup<'a> {
+    pub sub: &'a str,
+    pub rg: &'a str,
+    pub account: &'a str,
+    pub identity: &'a str,
+    pub vault: &'a str,
+    /// Role assignment on an RBAC vault, else an access policy.
+    pub rbac: bool,
+    pub key_size: u32,
+    /// Azure accepts any casing of `Microsoft.Keyvault`; the audit must too.
+    pub key_source: &'a str,
 }
 
 pub fn rg_id(sub: &str, rg: &str) -> String {
     format!("/subscriptions/{sub}/resourceGroups/{rg}")
+}
+
+/// The user-assigned identities in an `identity` block, lower case.
+pub fn user_assigned(identity: &Value) -> Vec<String> {
+    identity["userAssignedIdentities"]
+        .as_object()
+        .map(|m| m.keys().map(|k| k.to_lowercase()).collect())
+        .unwrap_or_default()
 }
 
 pub fn account_id(sub: &str, rg: &str, name: &str) -> String {
@@ -159,8 +184,8 @@ impl Env {
         .await;
     }
 
-    /// A healthy CMK setup: account, identity, vault (`rbac` or access
-    /// policy), RSA 3072 key `cmk`, the grant, and the switch.
+    /// A healthy CMK setup: account, identity `id-{name}`, vault (`rbac` or
+    /// access policy), RSA 3072 key `cmk`, the grant, and the switch.
     pub async fn cmk_account(
         &self,
         sub: &str,
@@ -169,40 +194,99 @@ impl Env {
         vault_name: &str,
         rbac: bool,
     ) -> CmkAccount {
-        let account_id = self.storage_account(sub, rg, name).await;
-        let (identity_id, principal_id) = self.identity(sub, rg, &format!("id-{name}")).await;
+        self.cmk_account_with(&CmkSetup {
+            sub,
+            rg,
+            account: name,
+            identity: &format!("id-{name}"),
+            vault: vault_name,
+            rbac,
+            key_size: 3072,
+            key_source: "Microsoft.Keyvault",
+        })
+        .await
+    }
+
+    /// A healthy CMK setup as `setup` says: account, identity, vault, RSA key
+    /// `cmk`, the grant, and the switch.
+    pub async fn cmk_account_with(&self, setup: &CmkSetup<'_>) -> CmkAccount {
+        let CmkSetup { sub, rg, .. } = *setup;
+        let account_id = self.storage_account(sub, rg, setup.account).await;
+        let (identity_id, principal_id) = self.identity(sub, rg, setup.identity).await;
         let vault_id = self
             .vault(
                 sub,
                 rg,
-                vault_name,
-                json!({"enableRbacAuthorization": rbac}),
+                setup.vault,
+                json!({"enableRbacAuthorization": setup.rbac}),
             )
             .await;
-        self.key(&vault_id, "cmk", json!({"kty": "RSA", "keySize": 3072}))
-            .await;
-        if rbac {
-            self.role_assignment(&vault_id, &principal_id, CRYPTO_SERVICE_ENCRYPTION_USER)
-                .await;
+        self.key(
+            &vault_id,
+            "cmk",
+            json!({"kty": "RSA", "keySize": setup.key_size}),
+        )
+        .await;
+        let role_assignment_id = if setup.rbac {
+            Some(
+                self.role_assignment(&vault_id, &principal_id, CRYPTO_SERVICE_ENCRYPTION_USER)
+                    .await,
+            )
         } else {
             self.access_policy(&vault_id, &principal_id, &["get", "wrapKey", "unwrapKey"])
                 .await;
-        }
+            None
+        };
         self.switch_to_cmk(
             &account_id,
-            vault_name,
+            setup.vault,
             "cmk",
             &identity_id,
-            "Microsoft.Keyvault",
+            setup.key_source,
         )
         .await;
         CmkAccount {
             account_id,
             vault_id,
-            vault_name: vault_name.to_string(),
+            vault_name: setup.vault.to_string(),
             identity_id,
             principal_id,
+            role_assignment_id,
         }
+    }
+
+    /// Gives the account a system-assigned identity and the user-assigned
+    /// `identity_id`: identities that apply and rollback must keep.
+    pub async fn give_system_and_user_identity(&self, account_id: &str, identity_id: &str) {
+        self.ok(
+            Method::PATCH,
+            &format!("{account_id}?{STORAGE_API}"),
+            Some(json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {identity_id: {}}}})),
+        )
+        .await;
+    }
+
+    /// The estate apply and rollback start from, in two subscriptions: a
+    /// plain account, and one with a system-assigned identity and another
+    /// user-assigned identity. Returns (plain, held, other identity).
+    pub async fn plain_and_held_accounts(&self) -> (String, String, String) {
+        self.add_subscription(SUB1, "prod").await;
+        self.add_subscription(SUB2, "dev").await;
+        let plain = self.storage_account(SUB1, "rg-app", "stplain").await;
+        self.diagnostic_setting(SUB1, "to-plain", &plain, true)
+            .await;
+        let held = self.storage_account(SUB2, "rg-held", "stheld").await;
+        let (other, _) = self.identity(SUB2, "rg-held", "id-other").await;
+        self.give_system_and_user_identity(&held, &other).await;
+        self.diagnostic_setting(SUB2, "to-held", &held, true).await;
+        (plain, held, other)
+    }
+
+    /// The account's `identity` block, as ARM answers it.
+    pub async fn identities_of(&self, account_id: &str) -> Value {
+        self.ok(Method::GET, &format!("{account_id}?{STORAGE_API}"), None)
+            .await["identity"]
+            .clone()
     }
 
     /// A subscription diagnostic setting sending the Administrative and
@@ -240,6 +324,23 @@ impl Env {
         edit(&mut state);
         let a = self.admin(Method::PUT, "/state", Some(state)).await;
         assert!(a.status.is_success(), "{:?}", a.body);
+    }
+
+    /// Takes purge protection off a vault, as on one from before it was
+    /// required (Azure's API cannot turn it off).
+    pub async fn without_purge_protection(&self, vault_name: &str) {
+        self.edit_state(|state| {
+            for v in state["keyvault"]["vaults"]
+                .as_object_mut()
+                .unwrap()
+                .values_mut()
+            {
+                if v["name"] == vault_name {
+                    v["enablePurgeProtection"] = json!(false);
+                }
+            }
+        })
+        .await;
     }
 
     /// Gives the emulator's own principal 403 on these scopes.

@@ -5,6 +5,8 @@
 
 pub mod cli;
 pub mod estate;
+pub mod reports;
+pub mod request_log;
 pub mod schemas;
 
 use actlog_cmk::emulator::{self, settings::Settings, Options, RunningEmulator};
