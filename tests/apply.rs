@@ -2,7 +2,8 @@
 //! for RBAC and access-policy vaults and accounts with identities (kept);
 //! saved plans (stale, damaged, foreign refused); dry runs and declined
 //! confirmations write nothing; taken names; slow grants; throttling and
-//! server errors; a killed apply rerun to convergence; ARM calls per account.
+//! server errors; a killed apply rerun to convergence; ARM calls per account;
+//! a key someone sets while apply runs is not overridden.
 
 mod support;
 
@@ -409,4 +410,73 @@ async fn throttling_storms_and_server_error_bursts_are_ridden_out() {
     env.patch_settings(json!({"faults": {"errorRate": 0.0}, "throttling": {"enabled": false}}))
         .await;
     assert_all_compliant(&audit_json(&env).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_set_while_apply_runs_is_not_overridden() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let target = env.storage_account(SUB1, "rg-app", "stmoved").await;
+    env.diagnostic_setting(SUB1, "to-moved", &target, true)
+        .await;
+    let (theirs, principal) = env.identity(SUB1, "rg-theirs", "id-theirs").await;
+    let vault = env
+        .vault(
+            SUB1,
+            "rg-theirs",
+            "kv-theirs",
+            json!({"enableRbacAuthorization": true}),
+        )
+        .await;
+    env.key(&vault, "cmk", json!({"kty": "RSA", "keySize": 3072}))
+        .await;
+    env.role_assignment(&vault, &principal, CRYPTO_SERVICE_ENCRYPTION_USER)
+        .await;
+    // The tool's new vault takes seconds to register its DNS: long enough for
+    // someone to put the account on their own key between the plan and the
+    // storage update.
+    env.patch_settings(json!({"vaultProvisioningMs": 3000}))
+        .await;
+    env.clear_requests().await;
+
+    let someone = async {
+        loop {
+            let requests = env.arm_requests().await;
+            if requests
+                .iter()
+                .any(|r| r["operation"] == "Vaults_CreateOrUpdate")
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        env.switch_to_cmk(&target, "kv-theirs", "cmk", &theirs, "Microsoft.Keyvault")
+            .await;
+    };
+    let tool = env.tool();
+    let (run, ()) = tokio::join!(tool.run(&["apply", "--yes", "-o", "json"]), someone);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let result = &report["accounts"][0];
+    assert_eq!(result["outcome"], "failed", "{report:#}");
+    let reason = result["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("changed since the plan") && reason.contains("kv-theirs"),
+        "{reason}"
+    );
+    assert!(result["next_step"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("run plan again"));
+    // Still on their key, with their identity.
+    let account = env
+        .arm(Method::GET, &format!("{target}?{STORAGE_API}"), None)
+        .await
+        .body;
+    let encryption = &account["properties"]["encryption"];
+    assert_eq!(
+        encryption["keyvaultproperties"]["keyvaulturi"],
+        "https://kv-theirs.vault.azure.net/"
+    );
+    assert_eq!(encryption["identity"]["userAssignedIdentity"], theirs);
 }

@@ -15,9 +15,10 @@ use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{KeyVault, VaultKey};
 use crate::azure::msi::Identity;
+use crate::azure::storage::StorageAccount;
 use crate::azure::{keyvault, msi, storage, write, Arm, AzureError};
 use crate::plan::build::{with_user_assigned, TAG_ACCOUNT};
-use crate::plan::{AccountPlan, Desired, Principal};
+use crate::plan::{AccountPlan, Desired, ObservedAccount, Principal};
 use std::time::{Duration, Instant};
 
 /// Why an account stopped, and what the operator should do.
@@ -105,6 +106,36 @@ pub fn dry_run(account: &AccountPlan) -> AccountResult {
             })
             .collect(),
     }
+}
+
+/// How the account's encryption differs from what the plan saw, in words;
+/// `None` when it is as the plan saw it. The storage update takes over how
+/// the data is encrypted, so it must not overwrite a key that someone set
+/// between the plan and this step.
+fn encryption_changed(planned: &ObservedAccount, now: &StorageAccount) -> Option<String> {
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(b.trim_end_matches('/')),
+        _ => false,
+    };
+    let unchanged = planned.key_source.eq_ignore_ascii_case(&now.key_source)
+        && same(&planned.key_vault_uri, &now.key_vault_uri)
+        && same(&planned.key_name, &now.key_name)
+        && same(&planned.key_version, &now.key_version)
+        && same(&planned.encryption_identity, &now.encryption_identity);
+    let shown = |v: &Option<String>| v.as_deref().unwrap_or("none").to_string();
+    (!unchanged).then(|| {
+        format!(
+            "the account's encryption changed since the plan: it is now keySource {} with key vault {}, key {}, identity {} (the plan saw keySource {})",
+            now.key_source,
+            shown(&now.key_vault_uri),
+            shown(&now.key_name),
+            shown(&now.encryption_identity),
+            planned.key_source,
+        )
+    })
 }
 
 pub struct Runner<'a> {
@@ -594,6 +625,13 @@ impl<'a> Runner<'a> {
         {
             return Ok(record(step, account_id, StepStatus::AlreadyDone, None));
         }
+        if let Some(change) = encryption_changed(&self.account.observed.account, &current) {
+            return Err(stop(
+                step,
+                format!("{change}; the tool does not override a key someone set"),
+                "run plan again, review it, and apply the new plan",
+            ));
+        }
         // Keep every identity the account has now (even one added since the
         // plan), plus the planned ones.
         let mut identities: Vec<String> =
@@ -644,5 +682,96 @@ impl<'a> Runner<'a> {
                 "the grant may still be propagating: run apply again in a few minutes, or raise --propagation-timeout",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(key_source: &str, uri: Option<&str>, key: Option<&str>) -> StorageAccount {
+        StorageAccount {
+            id: StorageAccountId::parse(
+                "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
+            )
+            .expect("a valid id"),
+            location: "westeurope".into(),
+            key_source: key_source.into(),
+            key_vault_uri: uri.map(str::to_string),
+            key_name: key.map(str::to_string),
+            key_version: None,
+            encryption_identity: None,
+            identity_type: "None".into(),
+            system_principal_id: None,
+            user_assigned: vec![],
+            tags: Default::default(),
+        }
+    }
+
+    fn planned(key_source: &str, uri: Option<&str>, key: Option<&str>) -> ObservedAccount {
+        ObservedAccount {
+            location: "westeurope".into(),
+            key_source: key_source.to_ascii_lowercase(),
+            key_vault_uri: uri.map(str::to_string),
+            key_name: key.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_account_as_the_plan_saw_it_is_unchanged_in_any_casing() {
+        assert_eq!(
+            encryption_changed(
+                &planned("Microsoft.Storage", None, None),
+                &account("Microsoft.Storage", None, None)
+            ),
+            None
+        );
+        assert_eq!(
+            encryption_changed(
+                &planned(
+                    "Microsoft.Keyvault",
+                    Some("https://kv1.vault.azure.net/"),
+                    Some("k")
+                ),
+                &account(
+                    "microsoft.keyvault",
+                    Some("https://KV1.vault.azure.net"),
+                    Some("K")
+                )
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_key_set_since_the_plan_is_named_and_not_overridden() {
+        let change = encryption_changed(
+            &planned("Microsoft.Storage", None, None),
+            &account(
+                "Microsoft.Keyvault",
+                Some("https://theirs.vault.azure.net/"),
+                Some("their-key"),
+            ),
+        )
+        .expect("a change");
+        assert!(
+            change.contains("https://theirs.vault.azure.net/"),
+            "{change}"
+        );
+        assert!(change.contains("their-key"), "{change}");
+        let other_key = encryption_changed(
+            &planned(
+                "Microsoft.Keyvault",
+                Some("https://kv1.vault.azure.net/"),
+                Some("k"),
+            ),
+            &account(
+                "Microsoft.Keyvault",
+                Some("https://kv1.vault.azure.net/"),
+                Some("k2"),
+            ),
+        );
+        assert!(other_key.is_some());
     }
 }
