@@ -322,15 +322,7 @@ impl Template {
     /// Builds the one-account estate through ARM in a scratch emulator and
     /// keeps what its saved state holds for it.
     async fn capture() -> Template {
-        let mut settings = Settings {
-            grant_propagation_ms: 0,
-            principal_replication_ms: 0,
-            vault_provisioning_ms: 0,
-            storage_provisioning_ms: 0,
-            ..Settings::default()
-        };
-        settings.throttling.enabled = false;
-        let bench = Bench::start(settings, State::default()).await;
+        let bench = Bench::start(Settings::instant(), State::default()).await;
         let token = bench.token().await;
         bench
             .admin(

@@ -5,6 +5,7 @@
 //! for Azure (vault DNS, grant propagation) is in `wait.rs`; the proof that
 //! the account works is in `verify.rs`.
 
+pub mod failure;
 pub mod progress;
 pub mod report;
 mod steps;

@@ -6,6 +6,7 @@
 //! account is read just before its update. Nothing here deletes, disables or
 //! removes anything. What Azure answered is kept for the verification.
 
+use super::failure::Failure;
 use super::report::{AccountResult, Outcome, StepResult, StepStatus};
 use super::wait::{self, Propagation, Waited};
 use super::{verify, ApplyOptions, Progress};
@@ -21,36 +22,12 @@ use crate::plan::build::{with_user_assigned, TAG_ACCOUNT};
 use crate::plan::{AccountPlan, Desired, ObservedAccount, Principal};
 use std::time::{Duration, Instant};
 
-/// Why an account stopped, and what the operator should do.
-pub struct Failure {
-    step: String,
-    reason: String,
-    next_step: String,
-}
-
-fn next_step_for(error: &AzureError) -> String {
-    match (error.status(), error.code()) {
-        (Some(403), _) => "grant the tool's identity the permission Azure names above (see docs/permissions.md), then run apply again".into(),
-        (_, Some("ScopeLocked")) => "a lock forbids the change: remove the lock or ask its owner, then run apply again".into(),
-        (_, Some("VaultAlreadyExists")) => "the vault name was taken since the plan was made: run plan again (it picks a free name) and apply that plan".into(),
-        _ => "run apply again: it continues where it stopped".into(),
-    }
-}
-
 fn fail(step: &str, error: AzureError) -> Failure {
-    Failure {
-        step: step.into(),
-        next_step: next_step_for(&error),
-        reason: error.to_string(),
-    }
+    Failure::azure("apply", step, error)
 }
 
 fn stop(step: &str, reason: impl Into<String>, next_step: impl Into<String>) -> Failure {
-    Failure {
-        step: step.into(),
-        reason: reason.into(),
-        next_step: next_step.into(),
-    }
+    Failure::stop(step, reason, next_step)
 }
 
 fn record(address: &str, id: &str, status: StepStatus, call: Option<String>) -> StepResult {

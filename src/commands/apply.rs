@@ -114,7 +114,11 @@ async fn execute(
         return Ok(exit_code::DONE);
     }
     if !from_file && !args.yes && !args.dry_run {
-        confirm()?;
+        super::confirm(
+            "Do you want to make these changes?",
+            "refusing to apply without confirmation: standard input is not a terminal. Pass --yes, or save a plan with `plan --out FILE` and apply that file",
+            "apply",
+        )?;
     }
     let progress: Box<dyn Progress> = if std::io::stderr().is_terminal() && !args.quiet {
         Box::new(progress::Bars::new())
@@ -147,20 +151,4 @@ fn finish(args: &ApplyArgs, report: &apply::ApplyReport) -> anyhow::Result<()> {
         ApplyFormat::Json => render::apply_json(report),
     };
     super::write_output(None, &text)
-}
-
-/// Only `yes` proceeds; without a terminal there is no one to ask.
-fn confirm() -> anyhow::Result<()> {
-    if !std::io::stdin().is_terminal() {
-        bail!("refusing to apply without confirmation: standard input is not a terminal. Pass --yes, or save a plan with `plan --out FILE` and apply that file; nothing was changed");
-    }
-    let answer: String = dialoguer::Input::new()
-        .with_prompt("Do you want to make these changes? Only 'yes' will be accepted")
-        .allow_empty(true)
-        .interact_text()
-        .context("cannot read the confirmation")?;
-    if answer.trim() != "yes" {
-        bail!("apply cancelled; nothing was changed");
-    }
-    Ok(())
 }

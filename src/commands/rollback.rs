@@ -81,7 +81,11 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         dry_run: args.dry_run,
     };
     if plan.has_changes() && !args.yes && !args.dry_run {
-        confirm()?;
+        super::confirm(
+            "Do you want to roll back these accounts?",
+            "refusing to roll back without confirmation: standard input is not a terminal. Review the plan above (or run with --dry-run), then pass --yes",
+            "rollback",
+        )?;
     }
     let progress: Box<dyn Progress> =
         if plan.has_changes() && std::io::stderr().is_terminal() && !args.quiet {
@@ -109,20 +113,4 @@ fn accounts(args: &RollbackArgs) -> anyhow::Result<Vec<StorageAccountId>> {
                 .with_context(|| "--account takes a storage account's resource id".to_string())
         })
         .collect()
-}
-
-/// Only `yes` proceeds; without a terminal there is no one to ask.
-fn confirm() -> anyhow::Result<()> {
-    if !std::io::stdin().is_terminal() {
-        bail!("refusing to roll back without confirmation: standard input is not a terminal. Review the plan above (or run with --dry-run), then pass --yes; nothing was changed");
-    }
-    let answer: String = dialoguer::Input::new()
-        .with_prompt("Do you want to roll back these accounts? Only 'yes' will be accepted")
-        .allow_empty(true)
-        .interact_text()
-        .context("cannot read the confirmation")?;
-    if answer.trim() != "yes" {
-        bail!("rollback cancelled; nothing was changed");
-    }
-    Ok(())
 }

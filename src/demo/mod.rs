@@ -41,7 +41,9 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
     let ca_file = workdir.path().join("emulator-ca.pem");
     let running = emulator::start(Options {
         ca_out: Some(ca_file.clone()),
-        settings: seeding_settings(),
+        // Seeding runs without delays or throttling: the estate exists
+        // before the user's first command, as it would in Azure.
+        settings: Settings::instant(),
         ..Options::default()
     })
     .await
@@ -126,20 +128,6 @@ fn verdict(final_audit: Option<i32>) -> anyhow::Result<u8> {
         ),
         None => bail!("a step of the demo failed before the final audit (see above)"),
     }
-}
-
-/// Seeding runs without delays or throttling: the estate exists before the
-/// user's first command, as it would in Azure.
-fn seeding_settings() -> Settings {
-    let mut settings = Settings {
-        grant_propagation_ms: 0,
-        principal_replication_ms: 0,
-        vault_provisioning_ms: 0,
-        storage_provisioning_ms: 0,
-        ..Settings::default()
-    };
-    settings.throttling.enabled = false;
-    settings
 }
 
 /// What the tool meets during the demo: Azure's eventual consistency, short

@@ -44,6 +44,23 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// No propagation or provisioning delays and no throttling: for building
+    /// an estate that should simply exist (the demo's seeding, test and
+    /// benchmark set-up), not for what the tool is measured against.
+    pub fn instant() -> Self {
+        let mut settings = Self {
+            grant_propagation_ms: 0,
+            principal_replication_ms: 0,
+            vault_provisioning_ms: 0,
+            storage_provisioning_ms: 0,
+            ..Self::default()
+        };
+        settings.throttling.enabled = false;
+        settings
+    }
+}
+
 /// Azure Resource Manager's token buckets, per subscription (and one for
 /// tenant-level calls). Defaults are Azure's published sizes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

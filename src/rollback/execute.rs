@@ -10,41 +10,19 @@ use super::build::{granted_permissions, identity_type_after};
 use super::model::{AccountRollback, RollbackChange, Undo};
 use super::report::{AccountResult, StepResult, StepStatus};
 use super::verify;
+use crate::apply::failure::Failure;
 use crate::apply::{Outcome, Progress};
 use crate::azure::authorization;
 use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::{keyvault, storage, write, Arm, AzureError};
 
-/// Why an account stopped, and what the operator should do.
-pub struct Failure {
-    step: String,
-    reason: String,
-    next_step: String,
-}
-
-fn next_step_for(error: &AzureError) -> String {
-    match (error.status(), error.code()) {
-        (Some(403), _) => "grant the tool's identity the permission Azure names above (see docs/permissions.md), then run rollback again".into(),
-        (_, Some("ScopeLocked")) => "a lock forbids the change: remove the lock or ask its owner, then run rollback again".into(),
-        _ => "run rollback again: it continues where it stopped".into(),
-    }
-}
-
 fn fail(step: &str, error: AzureError) -> Failure {
-    Failure {
-        step: step.into(),
-        next_step: next_step_for(&error),
-        reason: error.to_string(),
-    }
+    Failure::azure("rollback", step, error)
 }
 
 fn stop(step: &str, reason: impl Into<String>, next_step: impl Into<String>) -> Failure {
-    Failure {
-        step: step.into(),
-        reason: reason.into(),
-        next_step: next_step.into(),
-    }
+    Failure::stop(step, reason, next_step)
 }
 
 fn record(change: &RollbackChange, status: StepStatus, call: Option<String>) -> StepResult {

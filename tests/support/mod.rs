@@ -45,15 +45,7 @@ impl Answer {
 
 /// Settings for fast tests: no propagation or provisioning delays, no throttling.
 pub fn fast_settings() -> Settings {
-    let mut settings = Settings {
-        grant_propagation_ms: 0,
-        principal_replication_ms: 0,
-        vault_provisioning_ms: 0,
-        storage_provisioning_ms: 0,
-        ..Settings::default()
-    };
-    settings.throttling.enabled = false;
-    settings
+    Settings::instant()
 }
 
 pub fn https_client(ca_pem: &str) -> reqwest::Client {
