@@ -217,3 +217,66 @@ async fn the_field_profile_is_chosen_by_flag_and_a_settings_file_lands_on_top() 
     expected.throttling.enabled = false;
     assert_eq!(tuned, serde_json::to_value(expected).unwrap());
 }
+
+/// A key's rotation policy with these action types (any casing) and triggers.
+fn rotation_policy(actions: &[(&str, &str, &str)], expiry: Option<&str>) -> Value {
+    let lifetime: Vec<Value> = actions
+        .iter()
+        .map(|(kind, trigger, duration)| {
+            json!({"trigger": {*trigger: duration}, "action": {"type": kind}})
+        })
+        .collect();
+    let mut policy = json!({"lifetimeActions": lifetime});
+    if let Some(expiry) = expiry {
+        policy["attributes"] = json!({"expiryTime": expiry});
+    }
+    policy
+}
+
+fn action_types(key: &Value) -> Vec<String> {
+    key["properties"]["rotationPolicy"]["lifetimeActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"]["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn put_key(env: &Env, vault_id: &str, name: &str, body: Value) -> Answer {
+    env.arm(
+        Method::PUT,
+        &format!("{vault_id}/keys/{name}?{VAULT_API}"),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn rotation_action_types_are_answered_in_key_vaults_or_managed_hsms_casing() {
+    let env = env_with(|_| {}).await;
+    let vault = env.vault(SUB1, "rg-keys", "kv-casing", json!({})).await;
+    let policy = rotation_policy(
+        &[
+            ("rotate", "timeAfterCreate", "P30D"),
+            ("NOTIFY", "timeBeforeExpiry", "P30D"),
+        ],
+        Some("P365D"),
+    );
+    let a = put_key(
+        &env,
+        &vault,
+        "cmk",
+        json!({"properties": {"kty": "RSA", "rotationPolicy": policy}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(action_types(&a.body), ["Rotate", "Notify"]);
+    let key = format!("{vault}/keys/cmk?{VAULT_API}");
+    let a = env.arm(Method::GET, &key, None).await;
+    assert_eq!(action_types(&a.body), ["Rotate", "Notify"]);
+
+    env.patch_settings(json!({"keyRotationActionCasing": "managedHsm"}))
+        .await;
+    let a = env.arm(Method::GET, &key, None).await;
+    assert_eq!(action_types(&a.body), ["rotate", "notify"]);
+}
