@@ -280,3 +280,67 @@ async fn rotation_action_types_are_answered_in_key_vaults_or_managed_hsms_casing
     let a = env.arm(Method::GET, &key, None).await;
     assert_eq!(action_types(&a.body), ["rotate", "notify"]);
 }
+
+#[tokio::test]
+async fn storage_answers_values_its_2023_spec_does_not_list() {
+    let env = env_with(|s| {
+        s.storage_unknown_values = true;
+        s.storage_provisioning_ms = 4_000;
+    })
+    .await;
+    env.put_resource_group(SUB1, "rg-logs", "westeurope").await;
+    let id = account_id(SUB1, "rg-logs", "stsmart0001");
+    let url = format!("{id}?{STORAGE_API}");
+    let started = std::time::Instant::now();
+    let a = env
+        .arm(
+            Method::PUT,
+            &url,
+            Some(json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{:?}", a.body);
+    // Newer api-versions' first provisioning state, then the spec's `Creating`.
+    let state = |a: &Answer| a.body["properties"]["provisioningState"].clone();
+    let a = env.arm(Method::GET, &url, None).await;
+    assert_eq!(state(&a), "ValidateSubscriptionQuotaBegin");
+    tokio::time::sleep(std::time::Duration::from_millis(2_200).saturating_sub(started.elapsed()))
+        .await;
+    let a = env.arm(Method::GET, &url, None).await;
+    assert_eq!(state(&a), "Creating");
+    tokio::time::sleep(std::time::Duration::from_millis(4_200).saturating_sub(started.elapsed()))
+        .await;
+
+    let get = env.arm(Method::GET, &url, None).await;
+    let patched = env
+        .arm(Method::PATCH, &url, Some(json!({"tags": {"team": "logs"}})))
+        .await;
+    let listed = env
+        .arm(
+            Method::GET,
+            &format!(
+                "/subscriptions/{SUB1}/providers/Microsoft.Storage/storageAccounts?{STORAGE_API}"
+            ),
+            None,
+        )
+        .await;
+    for (what, account) in [
+        ("GET", &get.body),
+        ("PATCH", &patched.body),
+        ("list", &listed.body["value"][0]),
+    ] {
+        let props = &account["properties"];
+        assert_eq!(props["provisioningState"], "Succeeded", "{what}");
+        assert_eq!(props["accessTier"], "Smart", "{what}: {props}");
+        assert_eq!(props["allowCrossTenantDelegationSas"], false, "{what}");
+        assert_eq!(props["networkAcls"]["ipv6Rules"], json!([]), "{what}");
+    }
+
+    // Off (the default), only the spec's values.
+    env.patch_settings(json!({"storageUnknownValues": false}))
+        .await;
+    let props = env.arm(Method::GET, &url, None).await.body["properties"].clone();
+    assert_eq!(props["accessTier"], "Hot");
+    assert!(props.get("allowCrossTenantDelegationSas").is_none());
+    assert!(props["networkAcls"].get("ipv6Rules").is_none());
+}
