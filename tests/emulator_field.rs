@@ -344,3 +344,95 @@ async fn storage_answers_values_its_2023_spec_does_not_list() {
     assert!(props.get("allowCrossTenantDelegationSas").is_none());
     assert!(props["networkAcls"].get("ipv6Rules").is_none());
 }
+
+#[tokio::test]
+async fn key_vaults_rotation_rules_and_tag_limit_hold_in_every_profile() {
+    let env = env_with(|_| {}).await;
+    let vault = env.vault(SUB1, "rg-keys", "kv-rules", json!({})).await;
+    let refused = [
+        // Rotate no sooner than 7 days after creation.
+        (
+            rotation_policy(&[("Rotate", "timeAfterCreate", "P6D")], None),
+            "P7D",
+        ),
+        // No later than 7 days before expiry, either way it is written.
+        (
+            rotation_policy(&[("rotate", "timeBeforeExpiry", "P6D")], Some("P90D")),
+            "P7D",
+        ),
+        (
+            rotation_policy(&[("rotate", "timeAfterCreate", "P30D")], Some("P35D")),
+            "P7D",
+        ),
+        // An expiry of at least 28 days.
+        (
+            rotation_policy(&[("rotate", "timeAfterCreate", "P7D")], Some("P27D")),
+            "P28D",
+        ),
+    ];
+    for (i, (policy, rule)) in refused.into_iter().enumerate() {
+        let a = put_key(
+            &env,
+            &vault,
+            &format!("refused{i}"),
+            json!({"properties": {"kty": "RSA", "rotationPolicy": policy}}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{policy}: {:?}", a.body);
+        assert_eq!(a.code(), "BadRequest");
+        let message = a.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(rule), "{message}");
+        // Nothing was created.
+        let get = env
+            .arm(
+                Method::GET,
+                &format!("{vault}/keys/refused{i}?{VAULT_API}"),
+                None,
+            )
+            .await;
+        assert_eq!(get.status, StatusCode::NOT_FOUND);
+    }
+    // The edges themselves are allowed; so is what the tool sends by default.
+    for (i, policy) in [
+        rotation_policy(&[("rotate", "timeAfterCreate", "P7D")], Some("P28D")),
+        rotation_policy(&[("rotate", "timeAfterCreate", "P21D")], Some("P28D")),
+        rotation_policy(&[("Rotate", "timeBeforeExpiry", "P7D")], Some("P1Y")),
+        rotation_policy(&[("rotate", "timeAfterCreate", "P90D")], None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let a = put_key(
+            &env,
+            &vault,
+            &format!("allowed{i}"),
+            json!({"properties": {"kty": "RSA", "rotationPolicy": policy}}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{policy}: {:?}", a.body);
+    }
+
+    let tags = |n: usize| -> Value {
+        (0..n)
+            .map(|i| (format!("tag{i}"), json!("v")))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let a = put_key(
+        &env,
+        &vault,
+        "fifteen",
+        json!({"tags": tags(15), "properties": {"kty": "RSA"}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = put_key(
+        &env,
+        &vault,
+        "sixteen",
+        json!({"tags": tags(16), "properties": {"kty": "RSA"}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{:?}", a.body);
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("15"));
+}
