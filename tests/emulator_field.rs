@@ -436,3 +436,161 @@ async fn key_vaults_rotation_rules_and_tag_limit_hold_in_every_profile() {
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{:?}", a.body);
     assert!(a.body["error"]["message"].as_str().unwrap().contains("15"));
 }
+
+/// PATCH an account onto `vault`'s key `key` through the user-assigned `identity`.
+async fn patch_to_cmk(env: &Env, account: &str, vault: &str, key: &str, identity: &str) -> Answer {
+    env.arm(
+        Method::PATCH,
+        &format!("{account}?{STORAGE_API}"),
+        Some(json!({
+            "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
+            "properties": {"encryption": {"keySource": "Microsoft.Keyvault",
+                "keyvaultproperties": {"keyvaulturi": format!("https://{vault}.vault.azure.net/"), "keyname": key},
+                "identity": {"userAssignedIdentity": identity}}}})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_deleted_identity_stays_attached_and_cannot_be_named_or_used() {
+    let env = env_with(|_| {}).await;
+    let cmk = env
+        .cmk_account(SUB1, "rg-cmk", "stgone0001", "kv-gone", false)
+        .await;
+    let deleted = env
+        .arm(
+            Method::DELETE,
+            &format!("{}?{MSI_API}", cmk.identity_id),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+
+    // Still listed, with the principal and client it had (Microsoft Learn:
+    // deleting an identity does not remove it from the resources it is assigned to).
+    let url = format!("{}?{STORAGE_API}", cmk.account_id);
+    let before = env.arm(Method::GET, &url, None).await.body;
+    let entry = before["identity"]["userAssignedIdentities"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(id, _)| id.eq_ignore_ascii_case(&cmk.identity_id))
+        .map(|(_, v)| v.clone())
+        .expect("the deleted identity is still listed");
+    assert_eq!(entry["principalId"], cmk.principal_id.as_str());
+    assert!(entry["clientId"].is_string());
+    assert_eq!(
+        before["properties"]["encryption"]["keySource"],
+        "Microsoft.Keyvault"
+    );
+
+    // Sending it back fails as Azure's identity service does; nothing changes.
+    let a = env
+        .arm(
+            Method::PATCH,
+            &url,
+            Some(json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {cmk.identity_id.as_str(): {}}}})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{:?}", a.body);
+    assert_eq!(a.code(), "FailedIdentityOperation");
+    let message = a.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Status: 'BadRequest'")
+            && message.contains(&format!(
+                "Resource '{}' was not found.",
+                cmk.identity_id.to_ascii_lowercase()
+            )),
+        "{message}"
+    );
+    assert_eq!(env.arm(Method::GET, &url, None).await.body, before);
+
+    // Using it as the encryption identity for another key fails storage's check,
+    // although its old access policy is still on the vault.
+    env.key(
+        &cmk.vault_id,
+        "cmk2",
+        json!({"kty": "RSA", "keySize": 2048}),
+    )
+    .await;
+    let a = env
+        .arm(
+            Method::PATCH,
+            &url,
+            Some(json!({"properties": {"encryption": {"keySource": "Microsoft.Keyvault",
+                "keyvaultproperties": {"keyvaulturi": "https://kv-gone.vault.azure.net/", "keyname": "cmk2"},
+                "identity": {"userAssignedIdentity": cmk.identity_id}}}})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{:?}", a.body);
+    assert_eq!(a.code(), "KeyVaultAuthenticationFailure");
+
+    // A PATCH that leaves it out succeeds, and it stays attached.
+    let a = env
+        .arm(Method::PATCH, &url, Some(json!({"tags": {"team": "logs"}})))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(
+        user_assigned(&a.body["identity"]),
+        [cmk.identity_id.to_lowercase()]
+    );
+    // So does moving to a new identity: the deleted one stays listed beside it.
+    let (fresh, principal) = env.identity(SUB1, "rg-cmk", "id-fresh").await;
+    env.access_policy(&cmk.vault_id, &principal, &["get", "wrapKey", "unwrapKey"])
+        .await;
+    let a = patch_to_cmk(&env, &cmk.account_id, "kv-gone", "cmk", &fresh).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let mut attached = user_assigned(&a.body["identity"]);
+    attached.sort();
+    let mut expected = vec![cmk.identity_id.to_lowercase(), fresh.to_lowercase()];
+    expected.sort();
+    assert_eq!(attached, expected);
+}
+
+#[tokio::test]
+async fn a_vault_firewall_fails_storage_exactly_like_a_grant_not_yet_propagated() {
+    let env = env_with(|_| {}).await;
+    let (identity, principal) = env.identity(SUB1, "rg-cmk", "id-cmk").await;
+    // Behind a firewall that does not let trusted services in; the grant is effective.
+    let firewalled = env
+        .vault(
+            SUB1,
+            "rg-cmk",
+            "kv-walled",
+            json!({"networkAcls": {"defaultAction": "Deny", "bypass": "None", "ipRules": [], "virtualNetworkRules": []}}),
+        )
+        .await;
+    env.key(&firewalled, "cmk", json!({"kty": "RSA", "keySize": 2048}))
+        .await;
+    env.access_policy(&firewalled, &principal, &["get", "wrapKey", "unwrapKey"])
+        .await;
+    // Open, with a grant that takes a minute to reach storage.
+    env.patch_settings(json!({"grantPropagationMs": 60_000}))
+        .await;
+    let pending = env.vault(SUB1, "rg-cmk", "kv-pending", json!({})).await;
+    env.key(&pending, "cmk", json!({"kty": "RSA", "keySize": 2048}))
+        .await;
+    env.access_policy(&pending, &principal, &["get", "wrapKey", "unwrapKey"])
+        .await;
+
+    let one = env.storage_account(SUB1, "rg-cmk", "stwalled001").await;
+    let two = env.storage_account(SUB1, "rg-cmk", "stpending01").await;
+    let walled = patch_to_cmk(&env, &one, "kv-walled", "cmk", &identity).await;
+    let waiting = patch_to_cmk(&env, &two, "kv-pending", "cmk", &identity).await;
+    assert_eq!(walled.status, StatusCode::BAD_REQUEST, "{:?}", walled.body);
+    assert_eq!(walled.code(), "KeyVaultAuthenticationFailure");
+    assert_eq!(walled.status, waiting.status);
+    assert_eq!(walled.body["error"], waiting.body["error"]);
+
+    // The firewall was the cause: letting trusted services in fixes it.
+    let a = env
+        .arm(
+            Method::PATCH,
+            &format!("{firewalled}?{VAULT_API}"),
+            Some(json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [], "virtualNetworkRules": []}}})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = patch_to_cmk(&env, &one, "kv-walled", "cmk", &identity).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+}

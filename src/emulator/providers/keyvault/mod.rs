@@ -31,7 +31,7 @@ mod properties;
 mod rotation;
 mod vaults;
 
-pub use access::{check_cmk_key, ResolvedKey};
+pub use access::{authentication_failure, check_cmk_key, ResolvedKey};
 pub use model::{Model, Vault};
 
 use crate::emulator::router::{Access, Route};
