@@ -93,7 +93,8 @@ impl Settings {
             // ARM's 1000 a test estate would always fit on one page.
             resource_page_size: 3,
             resource_list_pages_before_filter: true,
-            // Seconds, as the index is reported to trail creates.
+            // The index is reported to trail creates by seconds to minutes
+            // (Azure/azure-cli#23428, Azure/azure-sdk-for-python#22737).
             resource_index_lag_ms: 30_000,
             // Key Vault's answer; `managedHsm` is the other casing Azure uses.
             key_rotation_action_casing: RotationActionCasing::KeyVault,

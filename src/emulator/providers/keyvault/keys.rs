@@ -24,8 +24,8 @@ const KEY_OPS: &[&str] = &[
     "release",
 ];
 const CURVES: &[&str] = &["P-256", "P-384", "P-521", "P-256K"];
-/// Key Vault allows 15 tags on a key (Azure subscription and service limits:
-/// "Key Vault ... maximum number of tags per key: 15"); resources allow 50.
+/// Key Vault allows 15 tags on a key (Microsoft Learn, "About keys, secrets
+/// and certificates"; issue 14), where ARM resources allow 50.
 const MAX_KEY_TAGS: usize = 15;
 
 /// Code as for the provider's other bad parameters; message *(chosen)*.
