@@ -71,20 +71,55 @@ impl Default for ConnectionOptions {
 /// How long one request may keep being retried (throttling included).
 const RETRY_WINDOW: Duration = Duration::from_secs(300);
 
-/// The transport: sends a request and waits out throttling. A 429 is sent
-/// again after its `Retry-After` (plus up to 25 % jitter, so parallel requests
-/// spread out) until `patience` has passed; only then does the exponential
-/// retry policy above see it. azure_core's policy alone waits the longer of
-/// `Retry-After` and its own backoff (up to 30 s) and gives up after
-/// `--max-retries` (8) attempts: with a hundred or more accounts in one
-/// subscription (benches/scale.rs, docs/benchmarks.md) accounts failed with
-/// 429 while Azure only asked for a second's wait, and the bucket stood idle
-/// while requests slept. Server errors and dropped connections still go to
-/// that policy and its `--max-retries`.
+/// The transport: signs each attempt with a current token, re-signs once
+/// when ARM refuses the token, and waits out throttling.
+///
+/// Tokens: the generated clients and `Arm::send` take a token once, before
+/// the pipeline, and the retry policy and the throttling loop below send the
+/// same request again for up to `RETRY_WINDOW`. A token that expires during
+/// those waits would then be sent expired (401 `ExpiredAuthenticationToken`),
+/// so every attempt that carries a bearer token gets one from the credential
+/// here. That is cheap: azure_identity 0.21 caches tokens and fetches a new
+/// one only within 20 s of expiry (`token_credentials/cache.rs`). If ARM still
+/// refuses the token (`ExpiredAuthenticationToken`, `InvalidAuthenticationToken`:
+/// a clock skew, a token revoked), the cache is cleared and the request sent
+/// once more with a fresh token; a second refusal is the answer.
+///
+/// Throttling: a 429 is sent again after its `Retry-After` (plus up to 25 %
+/// jitter, so parallel requests spread out) until `patience` has passed; only
+/// then does the exponential retry policy see it. azure_core's policy alone
+/// waits the longer of `Retry-After` and its own backoff (up to 30 s) and gives
+/// up after `--max-retries` (8) attempts: with a hundred or more accounts in
+/// one subscription (benches/scale.rs, docs/benchmarks.md) accounts failed
+/// with 429 while Azure only asked for a second's wait, and the bucket stood
+/// idle while requests slept. Server errors and dropped connections still go
+/// to that policy and its `--max-retries`.
 #[derive(Debug)]
 struct WaitOutThrottling {
     http: Arc<dyn HttpClient>,
     patience: Duration,
+    credential: Arc<dyn TokenCredential>,
+    scopes: Vec<String>,
+}
+
+/// ARM's codes for a bearer token it will not take, and a new one may fix.
+const REFUSED_TOKEN_CODES: &[&str] = &["ExpiredAuthenticationToken", "InvalidAuthenticationToken"];
+
+/// Whether a 401 answer's body says the token itself was refused.
+fn token_refused(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/code")
+                .or_else(|| v.get("code"))
+                .and_then(Value::as_str)
+                .map(|code| {
+                    REFUSED_TOKEN_CODES
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(code))
+                })
+        })
+        .unwrap_or(false)
 }
 
 impl WaitOutThrottling {
@@ -103,17 +138,47 @@ impl WaitOutThrottling {
             .unwrap_or(Duration::from_secs(1))
     }
 
+    /// Puts a current token on a request that carries one (ARM's); others are left alone.
+    async fn sign(&self, request: &mut azure_core::Request) -> azure_core::Result<()> {
+        use azure_core::headers::AUTHORIZATION;
+        if request.headers().get_optional_str(&AUTHORIZATION).is_none() {
+            return Ok(());
+        }
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        let token = self.credential.get_token(&scopes).await?;
+        request.insert_header(AUTHORIZATION, format!("Bearer {}", token.token.secret()));
+        Ok(())
+    }
+
     async fn send(
         &self,
-        request: &azure_core::Request,
+        request: &mut azure_core::Request,
     ) -> azure_core::Result<azure_core::Response> {
         let start = std::time::Instant::now();
+        // A streamed body cannot be sent twice from here.
+        let resendable = !matches!(request.body(), azure_core::Body::SeekableStream(_));
+        let mut signed_again = false;
         loop {
+            self.sign(request).await?;
             let response = self.http.execute_request(request).await?;
-            // A streamed body cannot be sent twice from here.
-            if response.status() != azure_core::StatusCode::TooManyRequests
-                || matches!(request.body(), azure_core::Body::SeekableStream(_))
-            {
+            let status = response.status();
+            if status == azure_core::StatusCode::Unauthorized && resendable && !signed_again {
+                let (status, headers, body) = response.deconstruct();
+                let body = body.collect().await?;
+                if !token_refused(&body) {
+                    return Ok(azure_core::Response::new(
+                        status,
+                        headers,
+                        Box::pin(azure_core::BytesStream::new(body)),
+                    ));
+                }
+                tracing::debug!(path = %request.url().path(), "token refused (401): signing in again, once");
+                signed_again = true;
+                // A credential without a cache has nothing to clear.
+                let _ = self.credential.clear_cache().await;
+                continue;
+            }
+            if status != azure_core::StatusCode::TooManyRequests || !resendable {
                 return Ok(response);
             }
             let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 1.0..1.25);
@@ -156,11 +221,9 @@ pub struct Arm {
     transport: TransportOptions,
     retry: RetryOptions,
     scopes: Vec<String>,
-    // The generated clients, built once: building one costs a fresh default
+    // The generated client, built once: building one costs a fresh default
     // HTTP client inside the crate (tens of milliseconds), per call otherwise.
-    storage_client: OnceLock<azure_mgmt_storage::Client>,
     keyvault_client: OnceLock<azure_mgmt_keyvault::package_preview_2022_02::Client>,
-    msi_client: OnceLock<azure_mgmt_msi::Client>,
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -246,9 +309,15 @@ impl Arm {
         }
         let credential =
             Self::make_credential(options.auth, token_options, is_loopback(&endpoint))?;
+        let scopes = options
+            .scopes
+            .clone()
+            .unwrap_or_else(|| default_scopes(&endpoint));
         let transport = TransportOptions::new_custom_policy(Arc::new(WaitOutThrottling {
             http,
             patience: RETRY_WINDOW,
+            credential: credential.clone(),
+            scopes: scopes.clone(),
         }));
         let retry = RetryOptions::exponential(
             ExponentialRetryOptions::default()
@@ -264,18 +333,13 @@ impl Arm {
             Vec::new(),
         );
         Ok(Self {
-            scopes: options
-                .scopes
-                .clone()
-                .unwrap_or_else(|| default_scopes(&endpoint)),
+            scopes,
             endpoint,
             credential,
             pipeline,
             transport,
             retry,
-            storage_client: OnceLock::new(),
             keyvault_client: OnceLock::new(),
-            msi_client: OnceLock::new(),
         })
     }
 
@@ -338,19 +402,6 @@ impl Arm {
         self.scopes.iter().map(String::as_str).collect()
     }
 
-    /// The generated storage management client, on this connection.
-    pub fn storage(&self) -> Result<azure_mgmt_storage::Client, AzureError> {
-        Self::cached(&self.storage_client, || {
-            azure_mgmt_storage::Client::builder(self.credential())
-                .endpoint(self.endpoint.clone())
-                .scopes(&self.scopes())
-                .transport(self.transport.clone())
-                .retry(self.retry.clone())
-                .build()
-                .map_err(|e| AzureError::Config(format!("cannot set up the storage client: {e}")))
-        })
-    }
-
     /// The generated key vault management client (keys need a preview tag's models;
     /// callers pin the stable api-version in the URL, see `keyvault.rs`).
     pub fn keyvault(
@@ -370,19 +421,6 @@ impl Arm {
                 .retry(self.retry.clone())
                 .build()
                 .map_err(|e| AzureError::Config(format!("cannot set up the key vault client: {e}")))
-        })
-    }
-
-    /// The generated managed-identity client.
-    pub fn msi(&self) -> Result<azure_mgmt_msi::Client, AzureError> {
-        Self::cached(&self.msi_client, || {
-            azure_mgmt_msi::Client::builder(self.credential())
-                .endpoint(self.endpoint.clone())
-                .scopes(&self.scopes())
-                .transport(self.transport.clone())
-                .retry(self.retry.clone())
-                .build()
-                .map_err(|e| AzureError::Config(format!("cannot set up the identity client: {e}")))
         })
     }
 
@@ -484,6 +522,145 @@ impl Arm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use azure_core::auth::{AccessToken, Secret};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+    /// Hands out `token-1`, `token-2`, ...: a new one after each cache clear.
+    #[derive(Debug, Default)]
+    struct CountingCredential {
+        issued: AtomicUsize,
+        cleared: AtomicUsize,
+    }
+
+    impl TokenCredential for CountingCredential {
+        fn get_token<'a, 'b, 'c, 'f>(
+            &'a self,
+            _scopes: &'b [&'c str],
+        ) -> Boxed<'f, azure_core::Result<AccessToken>>
+        where
+            'a: 'f,
+            'b: 'f,
+            'c: 'f,
+            Self: 'f,
+        {
+            let n = self.cleared.load(Ordering::SeqCst) + 1;
+            self.issued.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                Ok(AccessToken::new(
+                    Secret::new(format!("token-{n}")),
+                    azure_core::date::parse_rfc3339("2999-01-01T00:00:00Z").unwrap(),
+                ))
+            })
+        }
+
+        fn clear_cache<'a, 'f>(&'a self) -> Boxed<'f, azure_core::Result<()>>
+        where
+            'a: 'f,
+            Self: 'f,
+        {
+            self.cleared.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    /// Answers from a script, recording the bearer token of each request.
+    #[derive(Debug)]
+    struct ScriptedArm {
+        answers: Mutex<Vec<(u16, &'static str)>>,
+        tokens_seen: Mutex<Vec<String>>,
+    }
+
+    impl HttpClient for ScriptedArm {
+        fn execute_request<'a, 'b, 'f>(
+            &'a self,
+            request: &'b azure_core::Request,
+        ) -> Boxed<'f, azure_core::Result<azure_core::Response>>
+        where
+            'a: 'f,
+            'b: 'f,
+            Self: 'f,
+        {
+            let auth = request
+                .headers()
+                .get_optional_str(&azure_core::headers::AUTHORIZATION)
+                .unwrap_or_default()
+                .to_string();
+            self.tokens_seen.lock().unwrap().push(auth);
+            let (status, body) = self.answers.lock().unwrap().remove(0);
+            Box::pin(async move {
+                Ok(azure_core::Response::new(
+                    azure_core::StatusCode::try_from(status).unwrap(),
+                    azure_core::headers::Headers::new(),
+                    Box::pin(azure_core::BytesStream::new(body)),
+                ))
+            })
+        }
+    }
+
+    async fn run(answers: Vec<(u16, &'static str)>) -> (u16, Vec<String>, usize) {
+        let credential = Arc::new(CountingCredential::default());
+        let arm = Arc::new(ScriptedArm {
+            answers: Mutex::new(answers),
+            tokens_seen: Mutex::new(Vec::new()),
+        });
+        let transport = WaitOutThrottling {
+            http: arm.clone(),
+            patience: Duration::from_secs(5),
+            credential: credential.clone(),
+            scopes: vec![PUBLIC_SCOPE.into()],
+        };
+        let mut request = azure_core::Request::new(
+            Url::parse("https://127.0.0.1:1/subscriptions?api-version=2022-12-01").unwrap(),
+            azure_core::Method::Get,
+        );
+        // As the generated clients and `Arm::send` do: a token taken before the pipeline.
+        request.insert_header(azure_core::headers::AUTHORIZATION, "Bearer token-0");
+        let status = transport.send(&mut request).await.unwrap().status();
+        let seen = arm.tokens_seen.lock().unwrap().clone();
+        (
+            u16::from(status),
+            seen,
+            credential.cleared.load(Ordering::SeqCst),
+        )
+    }
+
+    const EXPIRED: &str = r#"{"error":{"code":"ExpiredAuthenticationToken","message":"The access token expiry UTC time is earlier than current UTC time."}}"#;
+
+    #[tokio::test]
+    async fn a_refused_token_is_replaced_and_the_request_sent_once_more() {
+        let (status, seen, cleared) = run(vec![(401, EXPIRED), (200, "{}")]).await;
+        assert_eq!(status, 200);
+        assert_eq!(seen, ["Bearer token-1", "Bearer token-2"]);
+        assert_eq!(cleared, 1);
+
+        let invalid = r#"{"error":{"code":"InvalidAuthenticationToken","message":"expired"}}"#;
+        let (status, _, cleared) = run(vec![(401, invalid), (200, "{}")]).await;
+        assert_eq!((status, cleared), (200, 1));
+    }
+
+    #[tokio::test]
+    async fn a_second_refusal_and_other_401s_are_the_answer() {
+        let (status, seen, _) = run(vec![(401, EXPIRED), (401, EXPIRED), (200, "{}")]).await;
+        assert_eq!(status, 401);
+        assert_eq!(seen.len(), 2, "signed in again once only");
+        let foreign =
+            r#"{"error":{"code":"InvalidAuthenticationTokenTenant","message":"wrong tenant"}}"#;
+        let (status, seen, cleared) = run(vec![(401, foreign), (200, "{}")]).await;
+        assert_eq!((status, seen.len(), cleared), (401, 1, 0));
+    }
+
+    #[tokio::test]
+    async fn every_attempt_after_throttling_carries_a_current_token() {
+        let (status, seen, _) = run(vec![(429, "{}"), (200, "{}")]).await;
+        assert_eq!(status, 200);
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|t| t != "Bearer token-0"), "{seen:?}");
+    }
 
     #[test]
     fn throttled_requests_wait_as_long_as_azure_asks() {

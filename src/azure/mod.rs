@@ -6,10 +6,10 @@
 //! management crates). Operations those crates lack or get wrong (AZURE_NOTES
 //! §4) go through the same `azure_core::Pipeline` with small typed models.
 
+mod answer;
 pub mod authorization;
 pub mod connection;
 pub mod error;
-mod generated;
 pub mod id;
 pub mod keyvault;
 pub mod monitor;

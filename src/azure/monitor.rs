@@ -2,6 +2,8 @@
 //! settings (2021-05-01-preview) and legacy log profiles (2016-03-01).
 //! azure_mgmt_monitor 0.21 has these only in a tag that does not compile
 //! (AZURE_NOTES §4), so they go through the shared pipeline with small models.
+//! Both lists are one page today, but a `nextLink` is followed when Azure
+//! sends one, as for every list the tool reads.
 
 use super::{Arm, AzureError};
 use serde::Deserialize;
@@ -25,9 +27,29 @@ pub struct LogProfile {
 
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[serde(rename_all = "camelCase")]
 struct List<T> {
     #[serde(default = "Vec::new")]
     value: Vec<T>,
+    next_link: Option<String>,
+}
+
+/// Every item of a list, page after page.
+async fn every_page<T: serde::de::DeserializeOwned>(
+    arm: &Arm,
+    first: String,
+    resource: &str,
+) -> Result<Vec<T>, AzureError> {
+    let mut path = first;
+    let mut all = Vec::new();
+    loop {
+        let page: List<T> = arm.get_json(&path, resource).await?;
+        all.extend(page.value);
+        match page.next_link.filter(|l| !l.is_empty()) {
+            Some(next) => path = arm.same_host_path(&next, resource)?,
+            None => return Ok(all),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -74,14 +96,13 @@ pub async fn diagnostic_settings(
     let path = format!(
         "/subscriptions/{subscription_id}/providers/Microsoft.Insights/diagnosticSettings?api-version={DIAGNOSTIC_SETTINGS_API}"
     );
-    let list: List<RawSetting> = arm
-        .get_json(
-            &path,
-            &format!("the diagnostic settings of subscription {subscription_id}"),
-        )
-        .await?;
-    Ok(list
-        .value
+    let settings: Vec<RawSetting> = every_page(
+        arm,
+        path,
+        &format!("the diagnostic settings of subscription {subscription_id}"),
+    )
+    .await?;
+    Ok(settings
         .into_iter()
         .map(|s| DiagnosticSetting {
             name: s.name,
@@ -99,14 +120,13 @@ pub async fn diagnostic_settings(
 
 pub async fn log_profiles(arm: &Arm, subscription_id: &str) -> Result<Vec<LogProfile>, AzureError> {
     let path = format!("/subscriptions/{subscription_id}/providers/Microsoft.Insights/logprofiles?api-version={LOG_PROFILES_API}");
-    let list: List<RawProfile> = arm
-        .get_json(
-            &path,
-            &format!("the log profiles of subscription {subscription_id}"),
-        )
-        .await?;
-    Ok(list
-        .value
+    let profiles: Vec<RawProfile> = every_page(
+        arm,
+        path,
+        &format!("the log profiles of subscription {subscription_id}"),
+    )
+    .await?;
+    Ok(profiles
         .into_iter()
         .map(|p| LogProfile {
             name: p.name,
