@@ -190,6 +190,7 @@ mod tests {
             modified_at: t0(),
             modified_by: "c".into(),
             provisioned_at: t0(),
+            indexed_at: None,
             keys: BTreeMap::from([("cmk".to_string(), key("RSA", Some(2048)))]),
             deleted_keys: BTreeMap::new(),
         };

@@ -8,6 +8,7 @@ use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::tags;
 use crate::emulator::reply::Reply;
+use crate::emulator::settings::RotationActionCasing;
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -43,7 +44,13 @@ fn ready_vault<'a>(ctx: &'a Ctx) -> Result<&'a Vault, ArmError> {
     Ok(vault)
 }
 
-fn key_properties(vault: &Vault, key: &Key, version: &KeyVersion, full: bool) -> Value {
+fn key_properties(
+    vault: &Vault,
+    key: &Key,
+    version: &KeyVersion,
+    full: bool,
+    casing: RotationActionCasing,
+) -> Value {
     let mut attributes = json!({
         "enabled": version.enabled,
         "created": version.created,
@@ -72,18 +79,18 @@ fn key_properties(vault: &Vault, key: &Key, version: &KeyVersion, full: bool) ->
             props["curveName"] = json!(curve);
         }
         if let Some(policy) = &key.rotation_policy {
-            props["rotationPolicy"] = policy.clone();
+            props["rotationPolicy"] = answered_policy(policy, casing);
         }
     }
     props
 }
 
 /// A key resource; `full` = false gives the short form the list examples show.
-fn key_json(vault: &Vault, key: &Key, full: bool) -> Value {
+fn key_json(vault: &Vault, key: &Key, full: bool, casing: RotationActionCasing) -> Value {
     let Some(current) = key.current() else {
         return Value::Null;
     };
-    let mut props = key_properties(vault, key, current, full);
+    let mut props = key_properties(vault, key, current, full, casing);
     if !full {
         if let Some(map) = props.as_object_mut() {
             map.remove("keyUriWithVersion");
@@ -102,13 +109,19 @@ fn key_json(vault: &Vault, key: &Key, full: bool) -> Value {
     body
 }
 
-fn version_json(vault: &Vault, key: &Key, version: &KeyVersion, full: bool) -> Value {
+fn version_json(
+    vault: &Vault,
+    key: &Key,
+    version: &KeyVersion,
+    full: bool,
+    casing: RotationActionCasing,
+) -> Value {
     json!({
         "id": format!("{}/keys/{}/versions/{}", vault.id, key.name, version.version),
         "name": version.version,
         "type": format!("{KEY_TYPE}/versions"),
         "location": vault.location,
-        "properties": key_properties(vault, key, version, full),
+        "properties": key_properties(vault, key, version, full, casing),
     })
 }
 
@@ -252,8 +265,12 @@ fn parse_rotation_policy(policy: Option<&Value>, now: i64) -> Result<Option<Valu
     if let Some(actions) = policy.get("lifetimeActions").filter(|a| !a.is_null()) {
         let actions = actions.as_array().ok_or_else(bad)?;
         for action in actions {
+            // Key Vault reads the action type in any casing (its answer's
+            // casing is a setting, see `answered_policy`).
             let kind = action.pointer("/action/type").and_then(Value::as_str);
-            if !matches!(kind, Some("rotate" | "notify")) {
+            if !kind.is_some_and(|k| {
+                k.eq_ignore_ascii_case("rotate") || k.eq_ignore_ascii_case("notify")
+            }) {
                 return Err(bad());
             }
             let trigger = action
@@ -287,8 +304,29 @@ fn parse_rotation_policy(policy: Option<&Value>, now: i64) -> Result<Option<Valu
     Ok(Some(Value::Object(policy)))
 }
 
+/// The stored policy as Key Vault answers it: each action type in the
+/// casing of `keyRotationActionCasing` (Key Vault `Rotate`/`Notify`, Managed
+/// HSM `rotate`/`notify`, Azure/azure-rest-api-specs#25714), whatever was sent.
+fn answered_policy(policy: &Value, casing: RotationActionCasing) -> Value {
+    let mut policy = policy.clone();
+    if let Some(actions) = policy
+        .get_mut("lifetimeActions")
+        .and_then(Value::as_array_mut)
+    {
+        for action in actions {
+            if let Some(kind) = action.pointer_mut("/action/type") {
+                if let Some(answer) = kind.as_str().and_then(|k| casing.answer(k)) {
+                    *kind = json!(answer);
+                }
+            }
+        }
+    }
+    policy
+}
+
 /// PUT `.../keys/{keyName}`: creates the key, or returns an existing one unchanged.
 pub fn create_if_not_exist(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let name = ctx.param("keyName").to_string();
     if !valid_key_name(&name) {
         return Err(ArmError::bad_request(
@@ -301,7 +339,7 @@ pub fn create_if_not_exist(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let key = parse_key(&name, &body, vault, ctx.now.timestamp())?;
     let lower = name.to_ascii_lowercase();
     if let Some(existing) = vault.keys.get(&lower) {
-        return Ok(Reply::ok(key_json(vault, existing, true)));
+        return Ok(Reply::ok(key_json(vault, existing, true, casing)));
     }
     if vault.deleted_keys.contains_key(&lower) {
         return Err(ArmError::conflict(
@@ -309,7 +347,7 @@ pub fn create_if_not_exist(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             format!("Key {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged."),
         ));
     }
-    let reply = key_json(vault, &key, true);
+    let reply = key_json(vault, &key, true, casing);
     let vault_key = vault.name.to_ascii_lowercase();
     if let Some(vault) = ctx.state.keyvault.vaults.get_mut(&vault_key) {
         vault.keys.insert(lower, key);
@@ -331,33 +369,37 @@ fn require_key<'a>(ctx: &'a Ctx, vault: &'a Vault) -> Result<&'a Key, ArmError> 
 }
 
 pub fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let key = require_key(ctx, vault)?;
-    Ok(Reply::ok(key_json(vault, key, true)))
+    Ok(Reply::ok(key_json(vault, key, true, casing)))
 }
 
 pub fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let value: Vec<Value> = vault
         .keys
         .values()
-        .map(|k| key_json(vault, k, false))
+        .map(|k| key_json(vault, k, false, casing))
         .collect();
     Ok(Reply::ok(json!({ "value": value })))
 }
 
 pub fn list_versions(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let key = require_key(ctx, vault)?;
     let value: Vec<Value> = key
         .versions
         .iter()
-        .map(|v| version_json(vault, key, v, false))
+        .map(|v| version_json(vault, key, v, false, casing))
         .collect();
     Ok(Reply::ok(json!({ "value": value })))
 }
 
 pub fn get_version(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let key = require_key(ctx, vault)?;
     let version = key.version(ctx.param("keyVersion")).ok_or_else(|| {
@@ -367,7 +409,7 @@ pub fn get_version(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             ctx.param("resourceGroupName"),
         )
     })?;
-    Ok(Reply::ok(version_json(vault, key, version, true)))
+    Ok(Reply::ok(version_json(vault, key, version, true, casing)))
 }
 
 /// The live vault (by name alone) and key an admin route names, mutably.
@@ -397,6 +439,7 @@ fn admin_key<'a>(ctx: &'a mut Ctx) -> Result<(&'a mut Vault, String), ArmError> 
 /// Admin PATCH: `{"enabled": bool, "exp": secs|null, "nbf": secs|null}` on
 /// the current version, as the data plane's update-key would.
 pub fn admin_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let body = ctx.body()?.clone();
     let now = ctx.now.timestamp();
     let (vault, key_name) = admin_key(ctx)?;
@@ -423,13 +466,14 @@ pub fn admin_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let reply = vault
         .keys
         .get(&key_name)
-        .map(|k| key_json(vault, k, true))
+        .map(|k| key_json(vault, k, true, casing))
         .unwrap_or_default();
     Ok(Reply::ok(reply))
 }
 
 /// Admin POST `.../rotate`: a new current version, as a rotation would make.
 pub fn admin_rotate(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let now = ctx.now.timestamp();
     let (vault, key_name) = admin_key(ctx)?;
     let Some(key) = vault.keys.get_mut(&key_name) else {
@@ -446,7 +490,7 @@ pub fn admin_rotate(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let reply = vault
         .keys
         .get(&key_name)
-        .map(|k| key_json(vault, k, true))
+        .map(|k| key_json(vault, k, true, casing))
         .unwrap_or_default();
     Ok(Reply::ok(reply))
 }

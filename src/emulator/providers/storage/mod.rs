@@ -261,6 +261,7 @@ fn create(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         tags: Map::new(),
         created_at: ctx.now,
         ready_at: ctx.now + delay,
+        indexed_at: Some(ctx.settings.indexed_at(ctx.now)),
         identity: None,
         encryption: Encryption::default(),
         settings: Map::new(),

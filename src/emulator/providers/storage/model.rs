@@ -123,6 +123,9 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     /// Until then the account is still being created (`provisioningState: Creating`).
     pub ready_at: DateTime<Utc>,
+    /// When ARM's index (Resources_List) shows it; `None` means at once.
+    #[serde(default)]
+    pub indexed_at: Option<DateTime<Utc>>,
     pub identity: Option<AccountIdentity>,
     pub encryption: Encryption,
     /// Plain settable properties (`accessTier`, `networkAcls`...) as last set;
@@ -394,6 +397,7 @@ mod tests {
             tags: Map::new(),
             created_at: t,
             ready_at: t,
+            indexed_at: None,
             identity: None,
             encryption: Encryption::default(),
             settings: Map::new(),

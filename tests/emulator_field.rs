@@ -1,0 +1,282 @@
+//! The emulator's `field` profile: each of Azure's rough edges as a setting
+//! of its own, over real HTTPS. Each test turns one edge on (on top of the
+//! fast settings) and shows the behaviour, and where it matters that the
+//! default leaves it off.
+
+mod support;
+
+use actlog_cmk::emulator::settings::{RotationActionCasing, Settings};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use support::estate::*;
+use support::*;
+
+const VAULTS: &str = "Microsoft.KeyVault/vaults";
+
+async fn resources(env: &Env, options: &[(&str, &str)]) -> Answer {
+    let mut query = vec![("api-version", "2024-03-01")];
+    query.extend_from_slice(options);
+    let path = format!(
+        "/subscriptions/{SUB1}/resources?{}",
+        serde_urlencoded::to_string(&query).unwrap()
+    );
+    env.arm(Method::GET, &path, None).await
+}
+
+fn names(a: &Answer) -> Vec<String> {
+    a.body["value"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| i["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every page of a list, following `nextLink` to the end: (pages, names).
+async fn all_pages(env: &Env, first: Answer) -> (Vec<Vec<String>>, Vec<String>) {
+    let mut pages = Vec::new();
+    let mut answer = first;
+    loop {
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        pages.push(names(&answer));
+        let Some(next) = answer.body["nextLink"].as_str().map(str::to_string) else {
+            break;
+        };
+        answer = env.arm(Method::GET, &next, None).await;
+    }
+    let all = pages.concat();
+    (pages, all)
+}
+
+async fn env_with(edit: impl FnOnce(&mut Settings)) -> Env {
+    let mut settings = fast_settings();
+    edit(&mut settings);
+    let env = Env::start_with(settings).await;
+    env.add_subscription(SUB1, "one").await;
+    env
+}
+
+#[tokio::test]
+async fn field_preset_turns_every_rough_edge_on_and_default_none() {
+    let field = Settings::field();
+    let default = Settings::default();
+    assert!(field.resource_list_pages_before_filter && !default.resource_list_pages_before_filter);
+    assert!(field.resource_index_lag_ms > 0 && default.resource_index_lag_ms == 0);
+    assert!(field.storage_unknown_values && !default.storage_unknown_values);
+    assert_eq!(
+        field.key_rotation_action_casing,
+        RotationActionCasing::KeyVault
+    );
+    // Minutes for grants, a token that expires within a long run.
+    assert!(field.grant_propagation_ms >= 60_000);
+    assert!(field.token_lifetime_secs < default.token_lifetime_secs);
+    assert!(field.principal_replication_ms > default.principal_replication_ms);
+    assert!(field.vault_provisioning_ms > default.vault_provisioning_ms);
+    assert!(field.storage_provisioning_ms > default.storage_provisioning_ms);
+}
+
+#[tokio::test]
+async fn filtered_pages_are_cut_before_the_filter_and_may_be_empty() {
+    let env = env_with(|s| {
+        s.resource_page_size = 2;
+        s.resource_list_pages_before_filter = true;
+    })
+    .await;
+    // Sorted by id, the three accounts of 'aa-logs' come before the vault of 'zz-keys'.
+    for name in ["stfield0001", "stfield0002", "stfield0003"] {
+        env.storage_account(SUB1, "aa-logs", name).await;
+    }
+    env.vault(SUB1, "zz-keys", "kv-field-one", json!({})).await;
+    let filter = format!("resourceType eq '{VAULTS}' and name eq 'kv-field-one'");
+
+    let first = resources(&env, &[("$filter", &filter)]).await;
+    assert_eq!(first.body["value"], json!([]), "{:?}", first.body);
+    assert!(first.body["nextLink"].is_string(), "{:?}", first.body);
+    let (pages, found) = all_pages(&env, first).await;
+    assert_eq!(pages.len(), 2);
+    assert_eq!(found, ["kv-field-one"]);
+
+    // Without the edge a page holds matches only: the vault on the first, no nextLink.
+    env.patch_settings(json!({"resourceListPagesBeforeFilter": false}))
+        .await;
+    let a = resources(&env, &[("$filter", &filter)]).await;
+    assert_eq!(names(&a), ["kv-field-one"]);
+    assert!(a.body.get("nextLink").is_none(), "{:?}", a.body);
+}
+
+#[tokio::test]
+async fn new_resources_reach_the_index_late_while_get_finds_them_at_once() {
+    let env = env_with(|s| s.resource_index_lag_ms = 60_000).await;
+    let vault = env.vault(SUB1, "rg-new", "kv-lagging", json!({})).await;
+    let (identity, _) = env.identity(SUB1, "rg-new", "id-lagging").await;
+    let account = env.storage_account(SUB1, "rg-new", "stlagging01").await;
+    for id in [&vault, &identity] {
+        let api = if id == &vault { VAULT_API } else { MSI_API };
+        let a = env.arm(Method::GET, &format!("{id}?{api}"), None).await;
+        assert_eq!(a.status, StatusCode::OK, "{id}: {:?}", a.body);
+    }
+    let a = env
+        .arm(Method::GET, &format!("{account}?{STORAGE_API}"), None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let (_, listed) = all_pages(&env, resources(&env, &[]).await).await;
+    assert!(listed.is_empty(), "{listed:?}");
+
+    // The lag is recorded at create: turning it off later lists only what
+    // is created from then on.
+    env.patch_settings(json!({"resourceIndexLagMs": 0})).await;
+    env.vault(SUB1, "rg-new", "kv-prompt", json!({})).await;
+    let (_, listed) = all_pages(&env, resources(&env, &[]).await).await;
+    assert_eq!(listed, ["kv-prompt"]);
+
+    // ...and turning it on does not hide what is already indexed.
+    env.patch_settings(json!({"resourceIndexLagMs": 60_000}))
+        .await;
+    let (_, listed) = all_pages(&env, resources(&env, &[]).await).await;
+    assert_eq!(listed, ["kv-prompt"]);
+}
+
+#[tokio::test]
+async fn a_lagging_resource_is_listed_once_the_lag_has_passed() {
+    let env = env_with(|s| s.resource_index_lag_ms = 1_500).await;
+    env.vault(SUB1, "rg-new", "kv-soon", json!({})).await;
+    let filter = format!("resourceType eq '{VAULTS}'");
+    assert!(names(&resources(&env, &[("$filter", &filter)]).await).is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(1_700)).await;
+    assert_eq!(
+        names(&resources(&env, &[("$filter", &filter)]).await),
+        ["kv-soon"]
+    );
+}
+
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `actlog-cmk emulator --profile P [--settings FILE]` as its own process:
+/// the settings it runs with.
+async fn settings_of_process(profile: &str, settings_file: Option<Value>) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_actlog-cmk"));
+    command
+        .args(["emulator", "--port", "0", "--profile", profile, "--ca-out"])
+        .arg(&ca);
+    if let Some(settings) = settings_file {
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, settings.to_string()).unwrap();
+        command.arg("--settings").arg(path);
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Killed(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let ready: Value = serde_json::from_str(&line).expect("one JSON line on stdout");
+    let client = https_client(&std::fs::read_to_string(&ca).unwrap());
+    client
+        .get(format!(
+            "{}/_emulator/settings",
+            ready["endpoint"].as_str().unwrap()
+        ))
+        .header("x-emulator-key", ready["admin_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_field_profile_is_chosen_by_flag_and_a_settings_file_lands_on_top() {
+    let default = settings_of_process("default", None).await;
+    assert_eq!(default, serde_json::to_value(Settings::default()).unwrap());
+
+    let tuned = settings_of_process(
+        "field",
+        Some(json!({"grantPropagationMs": 20_000, "throttling": {"enabled": false}})),
+    )
+    .await;
+    let mut expected = Settings::field();
+    expected.grant_propagation_ms = 20_000;
+    expected.throttling.enabled = false;
+    assert_eq!(tuned, serde_json::to_value(expected).unwrap());
+}
+
+/// A key's rotation policy with these action types (any casing) and triggers.
+fn rotation_policy(actions: &[(&str, &str, &str)], expiry: Option<&str>) -> Value {
+    let lifetime: Vec<Value> = actions
+        .iter()
+        .map(|(kind, trigger, duration)| {
+            json!({"trigger": {*trigger: duration}, "action": {"type": kind}})
+        })
+        .collect();
+    let mut policy = json!({"lifetimeActions": lifetime});
+    if let Some(expiry) = expiry {
+        policy["attributes"] = json!({"expiryTime": expiry});
+    }
+    policy
+}
+
+fn action_types(key: &Value) -> Vec<String> {
+    key["properties"]["rotationPolicy"]["lifetimeActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"]["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn put_key(env: &Env, vault_id: &str, name: &str, body: Value) -> Answer {
+    env.arm(
+        Method::PUT,
+        &format!("{vault_id}/keys/{name}?{VAULT_API}"),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn rotation_action_types_are_answered_in_key_vaults_or_managed_hsms_casing() {
+    let env = env_with(|_| {}).await;
+    let vault = env.vault(SUB1, "rg-keys", "kv-casing", json!({})).await;
+    let policy = rotation_policy(
+        &[
+            ("rotate", "timeAfterCreate", "P30D"),
+            ("NOTIFY", "timeBeforeExpiry", "P30D"),
+        ],
+        Some("P365D"),
+    );
+    let a = put_key(
+        &env,
+        &vault,
+        "cmk",
+        json!({"properties": {"kty": "RSA", "rotationPolicy": policy}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(action_types(&a.body), ["Rotate", "Notify"]);
+    let key = format!("{vault}/keys/cmk?{VAULT_API}");
+    let a = env.arm(Method::GET, &key, None).await;
+    assert_eq!(action_types(&a.body), ["Rotate", "Notify"]);
+
+    env.patch_settings(json!({"keyRotationActionCasing": "managedHsm"}))
+        .await;
+    let a = env.arm(Method::GET, &key, None).await;
+    assert_eq!(action_types(&a.body), ["rotate", "notify"]);
+}
