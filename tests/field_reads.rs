@@ -7,7 +7,6 @@ mod support;
 
 use actlog_cmk::emulator::settings::{RotationActionCasing, Settings};
 use serde_json::json;
-use support::estate::*;
 use support::reports::{assert_all_compliant, audit_json, destination};
 use support::*;
 
