@@ -2,6 +2,8 @@
 //! over HTTPS: Resources_List pages that are empty or short yet carry
 //! `nextLink`, ARM's index lagging creates, key rotation policies answered
 //! in Managed HSM's casing, and tokens that expire inside a throttled run.
+//! `audit` and `rollback` right after `apply` find the vaults it made although
+//! the index does not list them yet.
 
 mod support;
 
@@ -169,5 +171,24 @@ async fn a_throttled_run_longer_than_a_token_never_sends_an_expired_one() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     for account in &accounts {
         assert_eq!(destination(&run.json(), account)["status"], "compliant");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_right_after_apply_finds_the_vaults_the_index_does_not_list_yet() {
+    let mut settings = fast_settings();
+    settings.resource_index_lag_ms = 60_000;
+    let env = Env::start_with(settings).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
+    let apply = env.tool().run(&["apply", "--yes"]).await;
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+
+    let rollback = env.tool().run(&["rollback", "--yes", "-o", "json"]).await;
+    assert_eq!(rollback.code, 0, "{}", rollback.stderr);
+    let report = rollback.json();
+    assert_eq!(report["summary"]["done"], 2, "{report:#}");
+    let audit = audit_json(&env).await;
+    for account in [&plain, &held] {
+        assert_eq!(destination(&audit, account)["status"], "non_compliant");
     }
 }

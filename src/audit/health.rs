@@ -55,34 +55,12 @@ struct Places {
     groups: Vec<(String, String)>,
 }
 
-/// Finds and reads every vault in `names`. Each is searched first in the
-/// subscriptions of the accounts that use it, then in `scope`, then (only if
-/// still missing and `scope` was given explicitly) in every visible subscription.
+/// Finds and reads every vault in `names`, each named by the accounts that
+/// use it. Each is searched first in those accounts' subscriptions, then in
+/// `scope`, then (only if still missing and `scope` was given explicitly) in
+/// every visible subscription; a vault the index does not list yet is also
+/// read by id in each account's resource group.
 pub async fn read_vaults(
-    arm: &Arm,
-    names: BTreeMap<String, Vec<String>>,
-    scope: &[String],
-    scope_is_everything: bool,
-    parallelism: usize,
-) -> VaultIndex {
-    let names = names
-        .into_iter()
-        .map(|(name, subscriptions)| {
-            (
-                name,
-                Places {
-                    subscriptions,
-                    groups: Vec::new(),
-                },
-            )
-        })
-        .collect();
-    read(arm, names, scope, scope_is_everything, parallelism).await
-}
-
-/// [`read_vaults`] for vaults named by these accounts: a vault the index does
-/// not list yet is also read by id in each account's resource group.
-pub async fn read_vaults_of_accounts(
     arm: &Arm,
     names: BTreeMap<String, Vec<StorageAccountId>>,
     scope: &[String],

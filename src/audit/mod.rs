@@ -110,8 +110,7 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
                 .push(account.id.clone());
         }
     }
-    let vaults =
-        health::read_vaults_of_accounts(arm, vault_names, &scope, everything, parallelism).await;
+    let vaults = health::read_vaults(arm, vault_names, &scope, everything, parallelism).await;
 
     let now = chrono::Utc::now();
     let destinations: Vec<Destination> = stream::iter(accounts)
