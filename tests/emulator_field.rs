@@ -280,3 +280,159 @@ async fn rotation_action_types_are_answered_in_key_vaults_or_managed_hsms_casing
     let a = env.arm(Method::GET, &key, None).await;
     assert_eq!(action_types(&a.body), ["rotate", "notify"]);
 }
+
+#[tokio::test]
+async fn storage_answers_values_its_2023_spec_does_not_list() {
+    let env = env_with(|s| {
+        s.storage_unknown_values = true;
+        s.storage_provisioning_ms = 4_000;
+    })
+    .await;
+    env.put_resource_group(SUB1, "rg-logs", "westeurope").await;
+    let id = account_id(SUB1, "rg-logs", "stsmart0001");
+    let url = format!("{id}?{STORAGE_API}");
+    let started = std::time::Instant::now();
+    let a = env
+        .arm(
+            Method::PUT,
+            &url,
+            Some(json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{:?}", a.body);
+    // Newer api-versions' first provisioning state, then the spec's `Creating`.
+    let state = |a: &Answer| a.body["properties"]["provisioningState"].clone();
+    let a = env.arm(Method::GET, &url, None).await;
+    assert_eq!(state(&a), "ValidateSubscriptionQuotaBegin");
+    tokio::time::sleep(std::time::Duration::from_millis(2_200).saturating_sub(started.elapsed()))
+        .await;
+    let a = env.arm(Method::GET, &url, None).await;
+    assert_eq!(state(&a), "Creating");
+    tokio::time::sleep(std::time::Duration::from_millis(4_200).saturating_sub(started.elapsed()))
+        .await;
+
+    let get = env.arm(Method::GET, &url, None).await;
+    let patched = env
+        .arm(Method::PATCH, &url, Some(json!({"tags": {"team": "logs"}})))
+        .await;
+    let listed = env
+        .arm(
+            Method::GET,
+            &format!(
+                "/subscriptions/{SUB1}/providers/Microsoft.Storage/storageAccounts?{STORAGE_API}"
+            ),
+            None,
+        )
+        .await;
+    for (what, account) in [
+        ("GET", &get.body),
+        ("PATCH", &patched.body),
+        ("list", &listed.body["value"][0]),
+    ] {
+        let props = &account["properties"];
+        assert_eq!(props["provisioningState"], "Succeeded", "{what}");
+        assert_eq!(props["accessTier"], "Smart", "{what}: {props}");
+        assert_eq!(props["allowCrossTenantDelegationSas"], false, "{what}");
+        assert_eq!(props["networkAcls"]["ipv6Rules"], json!([]), "{what}");
+    }
+
+    // Off (the default), only the spec's values.
+    env.patch_settings(json!({"storageUnknownValues": false}))
+        .await;
+    let props = env.arm(Method::GET, &url, None).await.body["properties"].clone();
+    assert_eq!(props["accessTier"], "Hot");
+    assert!(props.get("allowCrossTenantDelegationSas").is_none());
+    assert!(props["networkAcls"].get("ipv6Rules").is_none());
+}
+
+#[tokio::test]
+async fn key_vaults_rotation_rules_and_tag_limit_hold_in_every_profile() {
+    let env = env_with(|_| {}).await;
+    let vault = env.vault(SUB1, "rg-keys", "kv-rules", json!({})).await;
+    let refused = [
+        // Rotate no sooner than 7 days after creation.
+        (
+            rotation_policy(&[("Rotate", "timeAfterCreate", "P6D")], None),
+            "P7D",
+        ),
+        // No later than 7 days before expiry, either way it is written.
+        (
+            rotation_policy(&[("rotate", "timeBeforeExpiry", "P6D")], Some("P90D")),
+            "P7D",
+        ),
+        (
+            rotation_policy(&[("rotate", "timeAfterCreate", "P30D")], Some("P35D")),
+            "P7D",
+        ),
+        // An expiry of at least 28 days.
+        (
+            rotation_policy(&[("rotate", "timeAfterCreate", "P7D")], Some("P27D")),
+            "P28D",
+        ),
+    ];
+    for (i, (policy, rule)) in refused.into_iter().enumerate() {
+        let a = put_key(
+            &env,
+            &vault,
+            &format!("refused{i}"),
+            json!({"properties": {"kty": "RSA", "rotationPolicy": policy}}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{policy}: {:?}", a.body);
+        assert_eq!(a.code(), "BadRequest");
+        let message = a.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(rule), "{message}");
+        // Nothing was created.
+        let get = env
+            .arm(
+                Method::GET,
+                &format!("{vault}/keys/refused{i}?{VAULT_API}"),
+                None,
+            )
+            .await;
+        assert_eq!(get.status, StatusCode::NOT_FOUND);
+    }
+    // The edges themselves are allowed; so is what the tool sends by default.
+    for (i, policy) in [
+        rotation_policy(&[("rotate", "timeAfterCreate", "P7D")], Some("P28D")),
+        rotation_policy(&[("rotate", "timeAfterCreate", "P21D")], Some("P28D")),
+        rotation_policy(&[("Rotate", "timeBeforeExpiry", "P7D")], Some("P1Y")),
+        rotation_policy(&[("rotate", "timeAfterCreate", "P90D")], None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let a = put_key(
+            &env,
+            &vault,
+            &format!("allowed{i}"),
+            json!({"properties": {"kty": "RSA", "rotationPolicy": policy}}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{policy}: {:?}", a.body);
+    }
+
+    let tags = |n: usize| -> Value {
+        (0..n)
+            .map(|i| (format!("tag{i}"), json!("v")))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let a = put_key(
+        &env,
+        &vault,
+        "fifteen",
+        json!({"tags": tags(15), "properties": {"kty": "RSA"}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = put_key(
+        &env,
+        &vault,
+        "sixteen",
+        json!({"tags": tags(16), "properties": {"kty": "RSA"}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{:?}", a.body);
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("15"));
+}

@@ -3,6 +3,7 @@
 
 use super::model::{new_version_id, valid_key_name, Key, KeyVersion, Vault, KEY_TYPE};
 use super::properties::invalid_value;
+use super::rotation::{answered_policy, parse_rotation_policy};
 use super::vaults::require_vault;
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
@@ -23,6 +24,17 @@ const KEY_OPS: &[&str] = &[
     "release",
 ];
 const CURVES: &[&str] = &["P-256", "P-384", "P-521", "P-256K"];
+/// Key Vault allows 15 tags on a key (Azure subscription and service limits:
+/// "Key Vault ... maximum number of tags per key: 15"); resources allow 50.
+const MAX_KEY_TAGS: usize = 15;
+
+/// Code as for the provider's other bad parameters; message *(chosen)*.
+fn too_many_tags(count: usize) -> ArmError {
+    ArmError::bad_request(
+        "BadRequest",
+        format!("A key can have at most {MAX_KEY_TAGS} tags; {count} were given."),
+    )
+}
 
 fn key_not_found(vault: &str, key: &str, group: &str) -> ArmError {
     ArmError::resource_not_found(KEY_TYPE, &format!("{vault}/{key}"), group)
@@ -207,13 +219,17 @@ fn parse_key(
         ));
     }
     let version = parse_attributes(props.get("attributes"), now)?;
+    let tags = tags(body)?;
+    if let Some(count) = tags.as_ref().map(Map::len).filter(|n| *n > MAX_KEY_TAGS) {
+        return Err(too_many_tags(count));
+    }
     Ok(Key {
         name: name.to_string(),
         kty,
         key_size,
         curve_name,
         key_ops,
-        tags: tags(body)?,
+        tags,
         rotation_policy: parse_rotation_policy(props.get("rotationPolicy"), now)?,
         versions: vec![version],
     })
@@ -252,76 +268,6 @@ fn parse_attributes(attributes: Option<&Value>, now: i64) -> Result<KeyVersion, 
         created: now,
         updated: now,
     })
-}
-
-/// Rotation policies are stored as sent after checking their shape; the
-/// response adds `attributes.created`/`updated`.
-fn parse_rotation_policy(policy: Option<&Value>, now: i64) -> Result<Option<Value>, ArmError> {
-    let Some(policy) = policy.filter(|p| !p.is_null()) else {
-        return Ok(None);
-    };
-    let bad = || invalid_value("rotationPolicy");
-    let mut policy = policy.as_object().ok_or_else(bad)?.clone();
-    if let Some(actions) = policy.get("lifetimeActions").filter(|a| !a.is_null()) {
-        let actions = actions.as_array().ok_or_else(bad)?;
-        for action in actions {
-            // Key Vault reads the action type in any casing (its answer's
-            // casing is a setting, see `answered_policy`).
-            let kind = action.pointer("/action/type").and_then(Value::as_str);
-            if !kind.is_some_and(|k| {
-                k.eq_ignore_ascii_case("rotate") || k.eq_ignore_ascii_case("notify")
-            }) {
-                return Err(bad());
-            }
-            let trigger = action
-                .get("trigger")
-                .and_then(Value::as_object)
-                .ok_or_else(bad)?;
-            let durations = ["timeAfterCreate", "timeBeforeExpiry"];
-            if !durations.iter().any(|d| {
-                trigger
-                    .get(*d)
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| s.starts_with('P'))
-            }) {
-                return Err(bad());
-            }
-        }
-    }
-    let mut attributes = match policy.get("attributes") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(a)) => a.clone(),
-        Some(_) => return Err(bad()),
-    };
-    if let Some(expiry) = attributes.get("expiryTime") {
-        if !expiry.as_str().is_some_and(|s| s.starts_with('P')) {
-            return Err(bad());
-        }
-    }
-    attributes.insert("created".into(), json!(now));
-    attributes.insert("updated".into(), json!(now));
-    policy.insert("attributes".into(), Value::Object(attributes));
-    Ok(Some(Value::Object(policy)))
-}
-
-/// The stored policy as Key Vault answers it: each action type in the
-/// casing of `keyRotationActionCasing` (Key Vault `Rotate`/`Notify`, Managed
-/// HSM `rotate`/`notify`, Azure/azure-rest-api-specs#25714), whatever was sent.
-fn answered_policy(policy: &Value, casing: RotationActionCasing) -> Value {
-    let mut policy = policy.clone();
-    if let Some(actions) = policy
-        .get_mut("lifetimeActions")
-        .and_then(Value::as_array_mut)
-    {
-        for action in actions {
-            if let Some(kind) = action.pointer_mut("/action/type") {
-                if let Some(answer) = kind.as_str().and_then(|k| casing.answer(k)) {
-                    *kind = json!(answer);
-                }
-            }
-        }
-    }
-    policy
 }
 
 /// PUT `.../keys/{keyName}`: creates the key, or returns an existing one unchanged.

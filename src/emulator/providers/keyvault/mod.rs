@@ -28,6 +28,7 @@ mod keys;
 mod model;
 mod policies;
 mod properties;
+mod rotation;
 mod vaults;
 
 pub use access::{check_cmk_key, ResolvedKey};
