@@ -192,3 +192,28 @@ async fn rollback_right_after_apply_finds_the_vaults_the_index_does_not_list_yet
         assert_eq!(destination(&audit, account)["status"], "non_compliant");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_answered_with_values_no_spec_lists_are_audited_and_fixed() {
+    let mut settings = fast_settings();
+    settings.storage_unknown_values = true;
+    let env = Env::start_with(settings).await;
+    let (plain, held, _) = env.plain_and_held_accounts().await;
+    let good = env
+        .cmk_account(SUB1, "rg-good", "stgood", "kv-good-1", true)
+        .await;
+    env.diagnostic_setting(SUB1, "to-good", &good.account_id, true)
+        .await;
+
+    let before = audit_json(&env).await;
+    assert_eq!(
+        destination(&before, &good.account_id)["status"],
+        "compliant"
+    );
+    for account in [&plain, &held] {
+        assert_eq!(destination(&before, account)["status"], "non_compliant");
+    }
+    let apply = env.tool().run(&["apply", "--yes"]).await;
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_all_compliant(&audit_json(&env).await);
+}
