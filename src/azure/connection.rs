@@ -252,6 +252,27 @@ fn parse_url(text: &str, what: &str) -> Result<Url, AzureError> {
         .map_err(|e| AzureError::Config(format!("the {what} '{text}' is not a valid URL ({e})")))
 }
 
+/// [`Arm::same_host_path`] for `endpoint`.
+fn same_host_path(endpoint: &Url, link: &str, resource: &str) -> Result<String, AzureError> {
+    let url = endpoint.join(link).map_err(|e| AzureError::Unexpected {
+        resource: resource.to_string(),
+        detail: format!("bad nextLink {link}: {e}"),
+    })?;
+    if url.origin() != endpoint.origin() {
+        return Err(AzureError::Unexpected {
+            resource: resource.to_string(),
+            detail: format!(
+                "nextLink points to another host ({}); not following it",
+                url.origin().ascii_serialization()
+            ),
+        });
+    }
+    Ok(match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    })
+}
+
 /// The scope of a management token: the endpoint's own for Azure's clouds,
 /// the public cloud's for anything else (emulators, proxies).
 fn default_scopes(endpoint: &Url) -> Vec<String> {
@@ -481,26 +502,7 @@ impl Arm {
     /// The path and query of a `nextLink`, refused when it points to another
     /// host: the token must not travel there.
     pub fn same_host_path(&self, link: &str, resource: &str) -> Result<String, AzureError> {
-        let url = self
-            .endpoint
-            .join(link)
-            .map_err(|e| AzureError::Unexpected {
-                resource: resource.to_string(),
-                detail: format!("bad nextLink {link}: {e}"),
-            })?;
-        if url.origin() != self.endpoint.origin() {
-            return Err(AzureError::Unexpected {
-                resource: resource.to_string(),
-                detail: format!(
-                    "nextLink points to another host ({}); not following it",
-                    url.origin().ascii_serialization()
-                ),
-            });
-        }
-        Ok(match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        })
+        same_host_path(&self.endpoint, link, resource)
     }
 
     /// GET and decode a JSON answer.
@@ -679,6 +681,27 @@ mod tests {
         );
         assert_eq!(wait(&[]), Duration::from_secs(1));
         assert_eq!(wait(&[(RETRY_AFTER, "soon")]), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn next_links_are_followed_on_the_endpoint_only() {
+        let endpoint = Url::parse("https://127.0.0.1:8443").unwrap();
+        let follow = |link: &str| same_host_path(&endpoint, link, "the list");
+        assert_eq!(
+            follow("https://127.0.0.1:8443/subscriptions/s/resources?api-version=1&$skiptoken=a")
+                .unwrap(),
+            "/subscriptions/s/resources?api-version=1&$skiptoken=a"
+        );
+        assert_eq!(follow("/subscriptions?x=1").unwrap(), "/subscriptions?x=1");
+        for foreign in [
+            "https://evil.example.com/subscriptions?api-version=1",
+            "https://127.0.0.1:9999/subscriptions",
+            "http://127.0.0.1:8443/subscriptions",
+            "//evil.example.com/subscriptions",
+        ] {
+            let refused = follow(foreign).unwrap_err().to_string();
+            assert!(refused.contains("another host"), "{foreign}: {refused}");
+        }
     }
 
     #[test]
