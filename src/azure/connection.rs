@@ -334,6 +334,30 @@ impl Arm {
             .scopes
             .clone()
             .unwrap_or_else(|| default_scopes(&endpoint));
+        Ok(Self::assemble(
+            endpoint,
+            credential,
+            http,
+            scopes,
+            options.max_retries,
+        ))
+    }
+
+    /// An `Arm` over a transport and credential of the caller's (tests: a
+    /// scripted ARM that never touches the network).
+    #[cfg(test)]
+    pub(crate) fn over(http: Arc<dyn HttpClient>, credential: Arc<dyn TokenCredential>) -> Self {
+        let endpoint = Url::parse("https://127.0.0.1:1").expect("a URL");
+        Self::assemble(endpoint, credential, http, vec![PUBLIC_SCOPE.into()], 0)
+    }
+
+    fn assemble(
+        endpoint: Url,
+        credential: Arc<dyn TokenCredential>,
+        http: Arc<dyn HttpClient>,
+        scopes: Vec<String>,
+        max_retries: u32,
+    ) -> Self {
         let transport = TransportOptions::new_custom_policy(Arc::new(WaitOutThrottling {
             http,
             patience: RETRY_WINDOW,
@@ -342,7 +366,7 @@ impl Arm {
         }));
         let retry = RetryOptions::exponential(
             ExponentialRetryOptions::default()
-                .max_retries(options.max_retries)
+                .max_retries(max_retries)
                 .max_total_elapsed(RETRY_WINDOW),
         );
         let client_options = ClientOptions::new(transport.clone()).retry(retry.clone());
@@ -353,7 +377,7 @@ impl Arm {
             Vec::new(),
             Vec::new(),
         );
-        Ok(Self {
+        Self {
             scopes,
             endpoint,
             credential,
@@ -361,7 +385,7 @@ impl Arm {
             transport,
             retry,
             keyvault_client: OnceLock::new(),
-        })
+        }
     }
 
     /// The cached client, built on first use.
@@ -524,92 +548,12 @@ impl Arm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use azure_core::auth::{AccessToken, Secret};
-    use std::future::Future;
-    use std::pin::Pin;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-
-    type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-    /// Hands out `token-1`, `token-2`, ...: a new one after each cache clear.
-    #[derive(Debug, Default)]
-    struct CountingCredential {
-        issued: AtomicUsize,
-        cleared: AtomicUsize,
-    }
-
-    impl TokenCredential for CountingCredential {
-        fn get_token<'a, 'b, 'c, 'f>(
-            &'a self,
-            _scopes: &'b [&'c str],
-        ) -> Boxed<'f, azure_core::Result<AccessToken>>
-        where
-            'a: 'f,
-            'b: 'f,
-            'c: 'f,
-            Self: 'f,
-        {
-            let n = self.cleared.load(Ordering::SeqCst) + 1;
-            self.issued.fetch_add(1, Ordering::SeqCst);
-            Box::pin(async move {
-                Ok(AccessToken::new(
-                    Secret::new(format!("token-{n}")),
-                    azure_core::date::parse_rfc3339("2999-01-01T00:00:00Z").unwrap(),
-                ))
-            })
-        }
-
-        fn clear_cache<'a, 'f>(&'a self) -> Boxed<'f, azure_core::Result<()>>
-        where
-            'a: 'f,
-            Self: 'f,
-        {
-            self.cleared.fetch_add(1, Ordering::SeqCst);
-            Box::pin(async { Ok(()) })
-        }
-    }
-
-    /// Answers from a script, recording the bearer token of each request.
-    #[derive(Debug)]
-    struct ScriptedArm {
-        answers: Mutex<Vec<(u16, &'static str)>>,
-        tokens_seen: Mutex<Vec<String>>,
-    }
-
-    impl HttpClient for ScriptedArm {
-        fn execute_request<'a, 'b, 'f>(
-            &'a self,
-            request: &'b azure_core::Request,
-        ) -> Boxed<'f, azure_core::Result<azure_core::Response>>
-        where
-            'a: 'f,
-            'b: 'f,
-            Self: 'f,
-        {
-            let auth = request
-                .headers()
-                .get_optional_str(&azure_core::headers::AUTHORIZATION)
-                .unwrap_or_default()
-                .to_string();
-            self.tokens_seen.lock().unwrap().push(auth);
-            let (status, body) = self.answers.lock().unwrap().remove(0);
-            Box::pin(async move {
-                Ok(azure_core::Response::new(
-                    azure_core::StatusCode::try_from(status).unwrap(),
-                    azure_core::headers::Headers::new(),
-                    Box::pin(azure_core::BytesStream::new(body)),
-                ))
-            })
-        }
-    }
+    use crate::azure::fake::{CountingCredential, ScriptedArm};
+    use std::sync::atomic::Ordering;
 
     async fn run(answers: Vec<(u16, &'static str)>) -> (u16, Vec<String>, usize) {
         let credential = Arc::new(CountingCredential::default());
-        let arm = Arc::new(ScriptedArm {
-            answers: Mutex::new(answers),
-            tokens_seen: Mutex::new(Vec::new()),
-        });
+        let arm = Arc::new(ScriptedArm::new(answers));
         let transport = WaitOutThrottling {
             http: arm.clone(),
             patience: Duration::from_secs(5),
@@ -623,7 +567,7 @@ mod tests {
         // As the generated clients and `Arm::send` do: a token taken before the pipeline.
         request.insert_header(azure_core::headers::AUTHORIZATION, "Bearer token-0");
         let status = transport.send(&mut request).await.unwrap().status();
-        let seen = arm.tokens_seen.lock().unwrap().clone();
+        let seen = arm.tokens_seen();
         (
             u16::from(status),
             seen,

@@ -12,6 +12,8 @@ mod answer;
 pub mod authorization;
 pub mod connection;
 pub mod error;
+#[cfg(test)]
+mod fake;
 pub mod id;
 pub mod keyvault;
 pub mod monitor;

@@ -134,3 +134,48 @@ pub async fn log_profiles(arm: &Arm, subscription_id: &str) -> Result<Vec<LogPro
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::fake::{CountingCredential, ScriptedArm};
+    use std::sync::Arc;
+
+    const SUB: &str = "11111111-1111-1111-1111-111111111111";
+
+    #[tokio::test]
+    async fn settings_and_profiles_are_read_to_the_last_page() {
+        let next = |n: u8| {
+            format!(
+                r#""nextLink":"https://127.0.0.1:1/subscriptions/{SUB}/providers/Microsoft.Insights/x?api-version=1&$skiptoken={n}""#
+            )
+        };
+        let http = Arc::new(ScriptedArm::new(vec![
+            (200, format!(r#"{{"value":[{{"name":"a","properties":{{"storageAccountId":"/s/a","logs":[{{"category":"Administrative","enabled":true}}]}}}}],{}}}"#, next(1))),
+            (200, format!(r#"{{"value":[],{}}}"#, next(2))),
+            (200, r#"{"value":[{"name":"b","properties":{"storageAccountId":"/s/b"}}]}"#.to_string()),
+            (200, format!(r#"{{"value":[],{}}}"#, next(3))),
+            (200, r#"{"value":[{"name":"default","properties":{"storageAccountId":"/s/p"}}],"nextLink":null}"#.to_string()),
+        ]));
+        let arm = Arm::over(http.clone(), Arc::new(CountingCredential::default()));
+        let settings = diagnostic_settings(&arm, SUB).await.unwrap();
+        let names: Vec<_> = settings.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let profiles = log_profiles(&arm, SUB).await.unwrap();
+        assert_eq!(profiles[0].storage_account_id.as_deref(), Some("/s/p"));
+        assert_eq!(http.paths().len(), 5);
+        assert!(http.paths()[2].ends_with("$skiptoken=2"));
+    }
+
+    #[tokio::test]
+    async fn a_next_link_to_another_host_is_not_followed() {
+        let http = Arc::new(ScriptedArm::new(vec![(
+            200,
+            r#"{"value":[],"nextLink":"https://collector.example.com/steal?x=1"}"#,
+        )]));
+        let arm = Arm::over(http.clone(), Arc::new(CountingCredential::default()));
+        let refused = diagnostic_settings(&arm, SUB).await.unwrap_err();
+        assert!(refused.to_string().contains("another host"), "{refused}");
+        assert_eq!(http.paths().len(), 1);
+    }
+}

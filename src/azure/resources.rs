@@ -114,3 +114,39 @@ async fn list(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::fake::{CountingCredential, ScriptedArm};
+    use std::sync::Arc;
+
+    const SUB: &str = "11111111-1111-1111-1111-111111111111";
+
+    #[tokio::test]
+    async fn a_name_is_found_after_empty_filtered_pages() {
+        let link = |n: u8| {
+            format!(
+                r#"{{"value":[],"nextLink":"https://127.0.0.1:1/subscriptions/{SUB}/resources?api-version={API}&$skiptoken={n}"}}"#
+            )
+        };
+        let vault = format!("/subscriptions/{SUB}/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-central");
+        let http = Arc::new(ScriptedArm::new(vec![
+            (200, link(1)),
+            (200, link(2)),
+            (
+                200,
+                format!(
+                    r#"{{"value":[{{"id":"{vault}","name":"kv-central","type":"Microsoft.KeyVault/vaults"}}]}}"#
+                ),
+            ),
+        ]));
+        let arm = Arm::over(http.clone(), Arc::new(CountingCredential::default()));
+        let found = find_by_name(&arm, SUB, "Microsoft.KeyVault/vaults", "KV-Central")
+            .await
+            .unwrap();
+        assert_eq!(found.map(|id| id.to_string()), Some(vault));
+        assert_eq!(http.paths().len(), 3);
+        assert!(http.paths()[0].contains("%24filter=resourceType+eq"));
+    }
+}
