@@ -5,9 +5,11 @@
 //!
 //! The table is checked against the program itself: every argument clap
 //! defines for those four subcommands (and the globals) must have a row for
-//! each subcommand it belongs to, and every environment variable clap reads
-//! or README.md, docs/usage.md and docs/configuration.md document must have
-//! a row. Adding a flag without a row fails `the_table_names_every_flag...`.
+//! each subcommand it belongs to, every environment variable clap reads or
+//! README.md, docs/usage.md and docs/configuration.md document must have a
+//! row, and so must every flag docs/usage.md and docs/configuration.md name
+//! for these commands. Adding a flag without a row fails
+//! `the_table_names_every_flag_of_audit_plan_apply_and_rollback`.
 //!
 //! Read-only rows share one estate; each signs in as its own service
 //! principal, so its requests can be told apart in the request log while rows
@@ -243,6 +245,55 @@ fn the_table_names_every_documented_environment_variable() {
             row.name
         );
     }
+}
+
+/// The `--flags` docs/usage.md (from "Signing in" to the emulator's section)
+/// and docs/configuration.md name: the flags of the four commands, plus the
+/// emulator's own in the rehearsal snippet.
+fn documented_flags() -> BTreeSet<String> {
+    let read = |doc: &str| {
+        std::fs::read_to_string(format!("{}/{doc}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("{doc}: {e}"))
+    };
+    let usage = read("docs/usage.md");
+    let start = usage
+        .find("## Signing in")
+        .expect("usage.md: ## Signing in");
+    let end = usage.find("### emulator").expect("usage.md: ### emulator");
+    let mut flags = BTreeSet::new();
+    for text in [&usage[start..end], read("docs/configuration.md").as_str()] {
+        for (at, _) in text.match_indices("--") {
+            let name: String = text[at + 2..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+                flags.insert(format!("--{}", name.trim_end_matches('-')));
+            }
+        }
+    }
+    flags
+}
+
+#[test]
+fn the_table_names_every_flag_the_docs_document() {
+    let names: BTreeSet<&str> = rows().iter().map(|r| r.name).collect();
+    let root = actlog_cmk::cli::Cli::command();
+    let others: BTreeSet<String> = root
+        .get_subcommands()
+        .filter(|c| !ALL.contains(&c.get_name()))
+        .flat_map(|c| c.get_arguments().map(flag_name).collect::<Vec<_>>())
+        .collect();
+    let documented = documented_flags();
+    assert!(documented.contains("--key-vault"), "{documented:?}");
+    let missing: Vec<_> = documented
+        .iter()
+        .filter(|f| !names.contains(f.as_str()) && !others.contains(*f))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "flags docs/usage.md or docs/configuration.md document for audit, plan, apply or rollback without a row: {missing:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
