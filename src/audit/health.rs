@@ -2,11 +2,23 @@
 //! (found by name, since the URI carries no resource id), the key, the
 //! encryption identity and, on RBAC vaults, the identity's role assignments.
 //! Each vault is found and read once, however many accounts use it.
+//!
+//! Vaults are found through ARM's index (`Resources_List`), which lags a
+//! create by seconds to minutes while a GET by id finds the vault at once.
+//! A vault the index does not list is therefore also read by id in the
+//! resource group of each account that uses it: that is where apply creates
+//! vaults (`plan/build.rs`), so `audit` right after `apply` never calls a
+//! vault it just made missing. Key Vault's own list (`Vaults_ListBySubscription`)
+//! was the alternative, but it reads every vault of the subscription where
+//! this costs one GET per group, and no public source says whether ARM
+//! answers it from the same lagging cache. A vault someone else created a
+//! moment ago in another group can still be missed until the index catches up.
 
 use super::classify::{encryption_principal, CmkObservation, Lookup};
 use super::sources::explain;
 use crate::azure::authorization::RoleAssignment;
-use crate::azure::id::ResourceId;
+use crate::azure::connection::KEYVAULT_API;
+use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, KeyVault, VaultKey};
 use crate::azure::msi::Identity;
 use crate::azure::storage::StorageAccount;
@@ -34,27 +46,76 @@ pub fn lookup<T>(
 /// Key vaults by lower-case name.
 pub type VaultIndex = BTreeMap<String, Lookup<KeyVault>>;
 
-/// Finds and reads every vault in `names`. Each is searched first in the
-/// subscriptions of the accounts that use it, then in `scope`, then (only if
-/// still missing and `scope` was given explicitly) in every visible subscription.
+/// Where to look for a vault: the subscriptions to search by name, and the
+/// resource groups (subscription, group) to read it from by id when the
+/// index does not list it.
+#[derive(Debug, Clone, Default)]
+struct Places {
+    subscriptions: Vec<String>,
+    groups: Vec<(String, String)>,
+}
+
+/// Finds and reads every vault in `names`, each named by the accounts that
+/// use it. Each is searched first in those accounts' subscriptions, then in
+/// `scope`, then (only if still missing and `scope` was given explicitly) in
+/// every visible subscription; a vault the index does not list yet is also
+/// read by id in each account's resource group.
 pub async fn read_vaults(
     arm: &Arm,
-    names: BTreeMap<String, Vec<String>>,
+    names: BTreeMap<String, Vec<StorageAccountId>>,
+    scope: &[String],
+    scope_is_everything: bool,
+    parallelism: usize,
+) -> VaultIndex {
+    let names = names
+        .into_iter()
+        .map(|(name, accounts)| {
+            let mut places = Places::default();
+            for account in accounts {
+                let group = (
+                    account.subscription_id().to_ascii_lowercase(),
+                    account.resource_group().to_ascii_lowercase(),
+                );
+                if !places.groups.contains(&group) {
+                    places.groups.push(group);
+                }
+                places
+                    .subscriptions
+                    .push(account.subscription_id().to_string());
+            }
+            (name, places)
+        })
+        .collect();
+    read(arm, names, scope, scope_is_everything, parallelism).await
+}
+
+async fn read(
+    arm: &Arm,
+    names: BTreeMap<String, Places>,
     scope: &[String],
     scope_is_everything: bool,
     parallelism: usize,
 ) -> VaultIndex {
     let mut searched_everywhere = scope_is_everything;
     let mut index = VaultIndex::new();
-    let mut pending: Vec<(String, Vec<String>)> = names
+    let mut pending: Vec<(String, Places)> = names
         .into_iter()
-        .map(|(name, hints)| (name, candidates(&hints, scope)))
+        .map(|(name, places)| {
+            let subscriptions = candidates(&places.subscriptions, scope);
+            (
+                name,
+                Places {
+                    subscriptions,
+                    groups: places.groups,
+                },
+            )
+        })
         .collect();
     loop {
         let found: Vec<(String, Vec<String>, Lookup<ResourceId>)> = stream::iter(pending)
-            .map(|(name, subs)| async move {
-                let found = search(arm, &name, &subs).await;
-                (name, subs, found)
+            .map(|(name, places)| async move {
+                let found = search(arm, &name, &places).await;
+                (name, places.subscriptions, found)
             })
             .buffer_unordered(parallelism)
             .collect()
@@ -101,7 +162,14 @@ pub async fn read_vaults(
                     .filter(|s| !searched.iter().any(|d| d.eq_ignore_ascii_case(s)))
                     .cloned()
                     .collect();
-                (name, rest)
+                // The groups were read in the first round.
+                (
+                    name,
+                    Places {
+                        subscriptions: rest,
+                        groups: Vec::new(),
+                    },
+                )
             })
             .collect();
         searched_everywhere = true;
@@ -127,11 +195,13 @@ fn candidates(hints: &[String], scope: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The first subscription holding a vault of that name. When it is found
-/// nowhere but a subscription could not be searched, say so rather than "missing".
-async fn search(arm: &Arm, name: &str, subscriptions: &[String]) -> Lookup<ResourceId> {
+/// The first subscription holding a vault of that name, by the index; else
+/// the vault read by id in one of `places.groups` (the index lags creates).
+/// When it is found nowhere but a subscription could not be searched, say so
+/// rather than "missing".
+async fn search(arm: &Arm, name: &str, places: &Places) -> Lookup<ResourceId> {
     let mut gap = None;
-    for subscription in subscriptions {
+    for subscription in &places.subscriptions {
         match resources::find_by_name(arm, subscription, VAULT_TYPE, name).await {
             Ok(Some(id)) => return Lookup::Found(id),
             Ok(None) => {}
@@ -145,7 +215,32 @@ async fn search(arm: &Arm, name: &str, subscriptions: &[String]) -> Lookup<Resou
             }
         }
     }
+    for (subscription, group) in &places.groups {
+        if let Some(id) = read_by_id(arm, subscription, group, name).await {
+            return Lookup::Found(id);
+        }
+    }
     gap.map(convert).unwrap_or(Lookup::NotFound)
+}
+
+/// The vault's id if a GET by id finds it in that group. Any failure is
+/// "not here": this read only backs up the index, whose answer stands.
+async fn read_by_id(arm: &Arm, subscription: &str, group: &str, name: &str) -> Option<ResourceId> {
+    let id = ResourceId::parse(&format!(
+        "/subscriptions/{subscription}/resourceGroups/{group}/providers/{VAULT_TYPE}/{name}"
+    ))
+    .ok()?;
+    let path = format!("{id}?api-version={KEYVAULT_API}");
+    match arm
+        .get_json::<serde_json::Value>(&path, &format!("key vault {id}"))
+        .await
+    {
+        Ok(_) => {
+            tracing::debug!(vault = %id, "not in ARM's index yet, found by id");
+            Some(id)
+        }
+        Err(_) => None,
+    }
 }
 
 /// Parts of an observation known already: as Azure answered the writes that

@@ -95,8 +95,8 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
             .collect()
             .await;
 
-    // Vault name -> subscriptions of the accounts that use it (search hints).
-    let mut vault_names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Vault name -> the accounts that use it (where to search for it).
+    let mut vault_names: BTreeMap<String, Vec<StorageAccountId>> = BTreeMap::new();
     for account in accounts.iter().filter_map(|(_, a)| a.as_ref().ok()) {
         if let Some(name) = account
             .uses_key_vault()
@@ -107,7 +107,7 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
             vault_names
                 .entry(name)
                 .or_default()
-                .push(account.id.subscription_id().to_string());
+                .push(account.id.clone());
         }
     }
     let vaults = health::read_vaults(arm, vault_names, &scope, everything, parallelism).await;

@@ -107,7 +107,7 @@ pub async fn assignments_for_principal(
             role_definition_id: r.properties.role_definition_id,
             principal_id: r.properties.principal_id,
         }));
-        match page.next_link {
+        match page.next_link.filter(|l| !l.is_empty()) {
             Some(next) => path = arm.same_host_path(&next, &resource)?,
             None => return Ok(found),
         }

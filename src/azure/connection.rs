@@ -71,20 +71,55 @@ impl Default for ConnectionOptions {
 /// How long one request may keep being retried (throttling included).
 const RETRY_WINDOW: Duration = Duration::from_secs(300);
 
-/// The transport: sends a request and waits out throttling. A 429 is sent
-/// again after its `Retry-After` (plus up to 25 % jitter, so parallel requests
-/// spread out) until `patience` has passed; only then does the exponential
-/// retry policy above see it. azure_core's policy alone waits the longer of
-/// `Retry-After` and its own backoff (up to 30 s) and gives up after
-/// `--max-retries` (8) attempts: with a hundred or more accounts in one
-/// subscription (benches/scale.rs, docs/benchmarks.md) accounts failed with
-/// 429 while Azure only asked for a second's wait, and the bucket stood idle
-/// while requests slept. Server errors and dropped connections still go to
-/// that policy and its `--max-retries`.
+/// The transport: signs each attempt with a current token, re-signs once
+/// when ARM refuses the token, and waits out throttling.
+///
+/// Tokens: the generated clients and `Arm::send` take a token once, before
+/// the pipeline, and the retry policy and the throttling loop below send the
+/// same request again for up to `RETRY_WINDOW`. A token that expires during
+/// those waits would then be sent expired (401 `ExpiredAuthenticationToken`),
+/// so every attempt that carries a bearer token gets one from the credential
+/// here. That is cheap: azure_identity 0.21 caches tokens and fetches a new
+/// one only within 20 s of expiry (`token_credentials/cache.rs`). If ARM still
+/// refuses the token (`ExpiredAuthenticationToken`, `InvalidAuthenticationToken`:
+/// a clock skew, a token revoked), the cache is cleared and the request sent
+/// once more with a fresh token; a second refusal is the answer.
+///
+/// Throttling: a 429 is sent again after its `Retry-After` (plus up to 25 %
+/// jitter, so parallel requests spread out) until `patience` has passed; only
+/// then does the exponential retry policy see it. azure_core's policy alone
+/// waits the longer of `Retry-After` and its own backoff (up to 30 s) and gives
+/// up after `--max-retries` (8) attempts: with a hundred or more accounts in
+/// one subscription (benches/scale.rs, docs/benchmarks.md) accounts failed
+/// with 429 while Azure only asked for a second's wait, and the bucket stood
+/// idle while requests slept. Server errors and dropped connections still go
+/// to that policy and its `--max-retries`.
 #[derive(Debug)]
 struct WaitOutThrottling {
     http: Arc<dyn HttpClient>,
     patience: Duration,
+    credential: Arc<dyn TokenCredential>,
+    scopes: Vec<String>,
+}
+
+/// ARM's codes for a bearer token it will not take, and a new one may fix.
+const REFUSED_TOKEN_CODES: &[&str] = &["ExpiredAuthenticationToken", "InvalidAuthenticationToken"];
+
+/// Whether a 401 answer's body says the token itself was refused.
+fn token_refused(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/code")
+                .or_else(|| v.get("code"))
+                .and_then(Value::as_str)
+                .map(|code| {
+                    REFUSED_TOKEN_CODES
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(code))
+                })
+        })
+        .unwrap_or(false)
 }
 
 impl WaitOutThrottling {
@@ -103,17 +138,47 @@ impl WaitOutThrottling {
             .unwrap_or(Duration::from_secs(1))
     }
 
+    /// Puts a current token on a request that carries one (ARM's); others are left alone.
+    async fn sign(&self, request: &mut azure_core::Request) -> azure_core::Result<()> {
+        use azure_core::headers::AUTHORIZATION;
+        if request.headers().get_optional_str(&AUTHORIZATION).is_none() {
+            return Ok(());
+        }
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        let token = self.credential.get_token(&scopes).await?;
+        request.insert_header(AUTHORIZATION, format!("Bearer {}", token.token.secret()));
+        Ok(())
+    }
+
     async fn send(
         &self,
-        request: &azure_core::Request,
+        request: &mut azure_core::Request,
     ) -> azure_core::Result<azure_core::Response> {
         let start = std::time::Instant::now();
+        // A streamed body cannot be sent twice from here.
+        let resendable = !matches!(request.body(), azure_core::Body::SeekableStream(_));
+        let mut signed_again = false;
         loop {
+            self.sign(request).await?;
             let response = self.http.execute_request(request).await?;
-            // A streamed body cannot be sent twice from here.
-            if response.status() != azure_core::StatusCode::TooManyRequests
-                || matches!(request.body(), azure_core::Body::SeekableStream(_))
-            {
+            let status = response.status();
+            if status == azure_core::StatusCode::Unauthorized && resendable && !signed_again {
+                let (status, headers, body) = response.deconstruct();
+                let body = body.collect().await?;
+                if !token_refused(&body) {
+                    return Ok(azure_core::Response::new(
+                        status,
+                        headers,
+                        Box::pin(azure_core::BytesStream::new(body)),
+                    ));
+                }
+                tracing::debug!(path = %request.url().path(), "token refused (401): signing in again, once");
+                signed_again = true;
+                // A credential without a cache has nothing to clear.
+                let _ = self.credential.clear_cache().await;
+                continue;
+            }
+            if status != azure_core::StatusCode::TooManyRequests || !resendable {
                 return Ok(response);
             }
             let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 1.0..1.25);
@@ -156,11 +221,9 @@ pub struct Arm {
     transport: TransportOptions,
     retry: RetryOptions,
     scopes: Vec<String>,
-    // The generated clients, built once: building one costs a fresh default
+    // The generated client, built once: building one costs a fresh default
     // HTTP client inside the crate (tens of milliseconds), per call otherwise.
-    storage_client: OnceLock<azure_mgmt_storage::Client>,
     keyvault_client: OnceLock<azure_mgmt_keyvault::package_preview_2022_02::Client>,
-    msi_client: OnceLock<azure_mgmt_msi::Client>,
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -187,6 +250,27 @@ fn check_transport(url: &Url, what: &str) -> Result<(), AzureError> {
 fn parse_url(text: &str, what: &str) -> Result<Url, AzureError> {
     Url::parse(text)
         .map_err(|e| AzureError::Config(format!("the {what} '{text}' is not a valid URL ({e})")))
+}
+
+/// [`Arm::same_host_path`] for `endpoint`.
+fn same_host_path(endpoint: &Url, link: &str, resource: &str) -> Result<String, AzureError> {
+    let url = endpoint.join(link).map_err(|e| AzureError::Unexpected {
+        resource: resource.to_string(),
+        detail: format!("bad nextLink {link}: {e}"),
+    })?;
+    if url.origin() != endpoint.origin() {
+        return Err(AzureError::Unexpected {
+            resource: resource.to_string(),
+            detail: format!(
+                "nextLink points to another host ({}); not following it",
+                url.origin().ascii_serialization()
+            ),
+        });
+    }
+    Ok(match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    })
 }
 
 /// The scope of a management token: the endpoint's own for Azure's clouds,
@@ -246,13 +330,43 @@ impl Arm {
         }
         let credential =
             Self::make_credential(options.auth, token_options, is_loopback(&endpoint))?;
+        let scopes = options
+            .scopes
+            .clone()
+            .unwrap_or_else(|| default_scopes(&endpoint));
+        Ok(Self::assemble(
+            endpoint,
+            credential,
+            http,
+            scopes,
+            options.max_retries,
+        ))
+    }
+
+    /// An `Arm` over a transport and credential of the caller's (tests: a
+    /// scripted ARM that never touches the network).
+    #[cfg(test)]
+    pub(crate) fn over(http: Arc<dyn HttpClient>, credential: Arc<dyn TokenCredential>) -> Self {
+        let endpoint = Url::parse("https://127.0.0.1:1").expect("a URL");
+        Self::assemble(endpoint, credential, http, vec![PUBLIC_SCOPE.into()], 0)
+    }
+
+    fn assemble(
+        endpoint: Url,
+        credential: Arc<dyn TokenCredential>,
+        http: Arc<dyn HttpClient>,
+        scopes: Vec<String>,
+        max_retries: u32,
+    ) -> Self {
         let transport = TransportOptions::new_custom_policy(Arc::new(WaitOutThrottling {
             http,
             patience: RETRY_WINDOW,
+            credential: credential.clone(),
+            scopes: scopes.clone(),
         }));
         let retry = RetryOptions::exponential(
             ExponentialRetryOptions::default()
-                .max_retries(options.max_retries)
+                .max_retries(max_retries)
                 .max_total_elapsed(RETRY_WINDOW),
         );
         let client_options = ClientOptions::new(transport.clone()).retry(retry.clone());
@@ -263,20 +377,15 @@ impl Arm {
             Vec::new(),
             Vec::new(),
         );
-        Ok(Self {
-            scopes: options
-                .scopes
-                .clone()
-                .unwrap_or_else(|| default_scopes(&endpoint)),
+        Self {
+            scopes,
             endpoint,
             credential,
             pipeline,
             transport,
             retry,
-            storage_client: OnceLock::new(),
             keyvault_client: OnceLock::new(),
-            msi_client: OnceLock::new(),
-        })
+        }
     }
 
     /// The cached client, built on first use.
@@ -338,19 +447,6 @@ impl Arm {
         self.scopes.iter().map(String::as_str).collect()
     }
 
-    /// The generated storage management client, on this connection.
-    pub fn storage(&self) -> Result<azure_mgmt_storage::Client, AzureError> {
-        Self::cached(&self.storage_client, || {
-            azure_mgmt_storage::Client::builder(self.credential())
-                .endpoint(self.endpoint.clone())
-                .scopes(&self.scopes())
-                .transport(self.transport.clone())
-                .retry(self.retry.clone())
-                .build()
-                .map_err(|e| AzureError::Config(format!("cannot set up the storage client: {e}")))
-        })
-    }
-
     /// The generated key vault management client (keys need a preview tag's models;
     /// callers pin the stable api-version in the URL, see `keyvault.rs`).
     pub fn keyvault(
@@ -370,19 +466,6 @@ impl Arm {
                 .retry(self.retry.clone())
                 .build()
                 .map_err(|e| AzureError::Config(format!("cannot set up the key vault client: {e}")))
-        })
-    }
-
-    /// The generated managed-identity client.
-    pub fn msi(&self) -> Result<azure_mgmt_msi::Client, AzureError> {
-        Self::cached(&self.msi_client, || {
-            azure_mgmt_msi::Client::builder(self.credential())
-                .endpoint(self.endpoint.clone())
-                .scopes(&self.scopes())
-                .transport(self.transport.clone())
-                .retry(self.retry.clone())
-                .build()
-                .map_err(|e| AzureError::Config(format!("cannot set up the identity client: {e}")))
         })
     }
 
@@ -443,26 +526,7 @@ impl Arm {
     /// The path and query of a `nextLink`, refused when it points to another
     /// host: the token must not travel there.
     pub fn same_host_path(&self, link: &str, resource: &str) -> Result<String, AzureError> {
-        let url = self
-            .endpoint
-            .join(link)
-            .map_err(|e| AzureError::Unexpected {
-                resource: resource.to_string(),
-                detail: format!("bad nextLink {link}: {e}"),
-            })?;
-        if url.origin() != self.endpoint.origin() {
-            return Err(AzureError::Unexpected {
-                resource: resource.to_string(),
-                detail: format!(
-                    "nextLink points to another host ({}); not following it",
-                    url.origin().ascii_serialization()
-                ),
-            });
-        }
-        Ok(match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        })
+        same_host_path(&self.endpoint, link, resource)
     }
 
     /// GET and decode a JSON answer.
@@ -484,6 +548,65 @@ impl Arm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure::fake::{CountingCredential, ScriptedArm};
+    use std::sync::atomic::Ordering;
+
+    async fn run(answers: Vec<(u16, &'static str)>) -> (u16, Vec<String>, usize) {
+        let credential = Arc::new(CountingCredential::default());
+        let arm = Arc::new(ScriptedArm::new(answers));
+        let transport = WaitOutThrottling {
+            http: arm.clone(),
+            patience: Duration::from_secs(5),
+            credential: credential.clone(),
+            scopes: vec![PUBLIC_SCOPE.into()],
+        };
+        let mut request = azure_core::Request::new(
+            Url::parse("https://127.0.0.1:1/subscriptions?api-version=2022-12-01").unwrap(),
+            azure_core::Method::Get,
+        );
+        // As the generated clients and `Arm::send` do: a token taken before the pipeline.
+        request.insert_header(azure_core::headers::AUTHORIZATION, "Bearer token-0");
+        let status = transport.send(&mut request).await.unwrap().status();
+        let seen = arm.tokens_seen();
+        (
+            u16::from(status),
+            seen,
+            credential.cleared.load(Ordering::SeqCst),
+        )
+    }
+
+    const EXPIRED: &str = r#"{"error":{"code":"ExpiredAuthenticationToken","message":"The access token expiry UTC time is earlier than current UTC time."}}"#;
+
+    #[tokio::test]
+    async fn a_refused_token_is_replaced_and_the_request_sent_once_more() {
+        let (status, seen, cleared) = run(vec![(401, EXPIRED), (200, "{}")]).await;
+        assert_eq!(status, 200);
+        assert_eq!(seen, ["Bearer token-1", "Bearer token-2"]);
+        assert_eq!(cleared, 1);
+
+        let invalid = r#"{"error":{"code":"InvalidAuthenticationToken","message":"expired"}}"#;
+        let (status, _, cleared) = run(vec![(401, invalid), (200, "{}")]).await;
+        assert_eq!((status, cleared), (200, 1));
+    }
+
+    #[tokio::test]
+    async fn a_second_refusal_and_other_401s_are_the_answer() {
+        let (status, seen, _) = run(vec![(401, EXPIRED), (401, EXPIRED), (200, "{}")]).await;
+        assert_eq!(status, 401);
+        assert_eq!(seen.len(), 2, "signed in again once only");
+        let foreign =
+            r#"{"error":{"code":"InvalidAuthenticationTokenTenant","message":"wrong tenant"}}"#;
+        let (status, seen, cleared) = run(vec![(401, foreign), (200, "{}")]).await;
+        assert_eq!((status, seen.len(), cleared), (401, 1, 0));
+    }
+
+    #[tokio::test]
+    async fn every_attempt_after_throttling_carries_a_current_token() {
+        let (status, seen, _) = run(vec![(429, "{}"), (200, "{}")]).await;
+        assert_eq!(status, 200);
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|t| t != "Bearer token-0"), "{seen:?}");
+    }
 
     #[test]
     fn throttled_requests_wait_as_long_as_azure_asks() {
@@ -502,6 +625,27 @@ mod tests {
         );
         assert_eq!(wait(&[]), Duration::from_secs(1));
         assert_eq!(wait(&[(RETRY_AFTER, "soon")]), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn next_links_are_followed_on_the_endpoint_only() {
+        let endpoint = Url::parse("https://127.0.0.1:8443").unwrap();
+        let follow = |link: &str| same_host_path(&endpoint, link, "the list");
+        assert_eq!(
+            follow("https://127.0.0.1:8443/subscriptions/s/resources?api-version=1&$skiptoken=a")
+                .unwrap(),
+            "/subscriptions/s/resources?api-version=1&$skiptoken=a"
+        );
+        assert_eq!(follow("/subscriptions?x=1").unwrap(), "/subscriptions?x=1");
+        for foreign in [
+            "https://evil.example.com/subscriptions?api-version=1",
+            "https://127.0.0.1:9999/subscriptions",
+            "http://127.0.0.1:8443/subscriptions",
+            "//evil.example.com/subscriptions",
+        ] {
+            let refused = follow(foreign).unwrap_err().to_string();
+            assert!(refused.contains("another host"), "{foreign}: {refused}");
+        }
     }
 
     #[test]

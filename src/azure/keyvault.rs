@@ -1,11 +1,16 @@
-//! Key vaults and their keys (management plane), read with azure_mgmt_keyvault's
-//! `package-preview-2022-02` models pinned to api-version 2023-07-01 (see
-//! `Arm::keyvault`), reduced to what a customer-managed key depends on.
+//! Key vaults and their keys (management plane, api-version 2023-07-01),
+//! reduced to what a customer-managed key depends on. Answers are read
+//! tolerantly (`answer.rs`): only what is judged, in any casing, so a rotation
+//! policy answered `rotate` (Managed HSM's casing) or a property no spec lists
+//! never makes a vault or key unreadable. azure_mgmt_keyvault's
+//! `package-preview-2022-02` client is kept for the name check only.
 
-use super::generated::{enum_text as text, tags};
+use super::answer::{enum_text, flag, number, tags, text, text_is, texts};
+use super::connection::KEYVAULT_API;
 use super::id::ResourceId;
 use super::{Arm, AzureError};
 use azure_mgmt_keyvault::package_preview_2022_02::models;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,70 +63,66 @@ pub struct VaultKey {
 }
 
 pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureError> {
-    let resource = format!("key vault {id}");
-    let vault = arm
-        .keyvault()?
-        .vaults_client()
-        .get(&id.resource_group, id.name(), &id.subscription_id)
-        .await
-        .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
-    Ok(vault_from_model(id, vault))
+    let answer: Value = arm
+        .get_json(
+            &format!("{id}?api-version={KEYVAULT_API}"),
+            &format!("key vault {id}"),
+        )
+        .await?;
+    vault_from_json(id, answer)
 }
 
-/// A vault as a write answered it (the same shape as a read's).
-pub fn vault_from_json(id: &ResourceId, body: serde_json::Value) -> Result<KeyVault, AzureError> {
-    let vault: models::Vault = from_json(body, &format!("key vault {id}"))?;
-    Ok(vault_from_model(id, vault))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(
-    body: serde_json::Value,
-    resource: &str,
-) -> Result<T, AzureError> {
-    serde_json::from_value(body).map_err(|e| AzureError::Unexpected {
-        resource: resource.to_string(),
-        detail: format!("the answer does not read as one: {e}"),
+/// A vault as a read or a write answered it. Only an answer that is not a
+/// JSON object fails: everything judged has a safe reading when absent.
+pub fn vault_from_json(id: &ResourceId, answer: Value) -> Result<KeyVault, AzureError> {
+    if !answer.is_object() {
+        return Err(not_one(&format!("key vault {id}")));
+    }
+    let p = |field: &str| format!("/properties/{field}");
+    let restricted = text_is(&answer, &p("networkAcls/defaultAction"), "Deny")
+        || text_is(&answer, &p("publicNetworkAccess"), "Disabled");
+    // `bypass` is `AzureServices` or `None`; absent means Azure's default, AzureServices.
+    let bypass = text(&answer, &p("networkAcls/bypass")).is_none_or(|b| {
+        b.split(',')
+            .any(|part| part.trim().eq_ignore_ascii_case("AzureServices"))
+    });
+    let access_policies = answer
+        .pointer(&p("accessPolicies"))
+        .and_then(Value::as_array)
+        .map(|policies| {
+            policies
+                .iter()
+                .map(|a| AccessPolicy {
+                    tenant_id: text(a, "/tenantId").unwrap_or_default(),
+                    object_id: text(a, "/objectId").unwrap_or_default(),
+                    key_permissions: texts(a, "/permissions/keys"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(KeyVault {
+        id: id.clone(),
+        tenant_id: text(&answer, &p("tenantId")).unwrap_or_default(),
+        vault_uri: text(&answer, &p("vaultUri")),
+        soft_delete: flag(&answer, &p("enableSoftDelete")).unwrap_or(true),
+        purge_protection: flag(&answer, &p("enablePurgeProtection")).unwrap_or(false),
+        rbac_authorization: flag(&answer, &p("enableRbacAuthorization")).unwrap_or(false),
+        network_restricted: restricted,
+        bypass_azure_services: bypass,
+        access_policies,
+        // Absent counts as done; any other state than Succeeded (RegisteringDns,
+        // or one no spec lists yet) as not ready.
+        provisioned: text(&answer, &p("provisioningState"))
+            .is_none_or(|s| s.eq_ignore_ascii_case("Succeeded")),
+        location: text(&answer, "/location").unwrap_or_default(),
+        tags: tags(answer.get("tags")),
     })
 }
 
-fn vault_from_model(id: &ResourceId, vault: models::Vault) -> KeyVault {
-    let tags = tags(vault.tags.as_ref());
-    let location = vault.location.clone().unwrap_or_default();
-    let p = vault.properties;
-    let acls = p.network_acls.as_ref();
-    let restricted = acls
-        .and_then(|a| a.default_action.as_ref())
-        .is_some_and(|a| text(a).eq_ignore_ascii_case("Deny"))
-        || p.public_network_access
-            .as_deref()
-            .is_some_and(|a| a.eq_ignore_ascii_case("Disabled"));
-    let bypass = acls
-        .and_then(|a| a.bypass.as_ref())
-        .is_none_or(|b| text(b).eq_ignore_ascii_case("AzureServices"));
-    KeyVault {
-        id: id.clone(),
-        tenant_id: p.tenant_id,
-        vault_uri: p.vault_uri,
-        soft_delete: p.enable_soft_delete.unwrap_or(true),
-        purge_protection: p.enable_purge_protection.unwrap_or(false),
-        rbac_authorization: p.enable_rbac_authorization.unwrap_or(false),
-        network_restricted: restricted,
-        bypass_azure_services: bypass,
-        access_policies: p
-            .access_policies
-            .into_iter()
-            .map(|a| AccessPolicy {
-                tenant_id: a.tenant_id,
-                object_id: a.object_id,
-                key_permissions: a.permissions.keys,
-            })
-            .collect(),
-        provisioned: p
-            .provisioning_state
-            .as_ref()
-            .is_none_or(|s| text(s).eq_ignore_ascii_case("Succeeded")),
-        location,
-        tags,
+fn not_one(resource: &str) -> AzureError {
+    AzureError::Unexpected {
+        resource: resource.to_string(),
+        detail: "the answer does not read as one: it is not a JSON object".to_string(),
     }
 }
 
@@ -154,7 +155,7 @@ pub async fn check_name(
     Ok(NameAvailability {
         available: answer.name_available.unwrap_or(false),
         reason: [
-            answer.reason.as_ref().map(text).unwrap_or_default(),
+            answer.reason.as_ref().map(enum_text).unwrap_or_default(),
             answer.message.unwrap_or_default(),
         ]
         .join(": "),
@@ -177,37 +178,32 @@ pub async fn get_key(
     name: &str,
     version: Option<&str>,
 ) -> Result<VaultKey, AzureError> {
-    let resource = format!("key {name} in key vault {vault}");
-    let client = arm.keyvault()?.keys_client();
-    let (rg, vault_name, sub) = (&vault.resource_group, vault.name(), &vault.subscription_id);
-    let key = match version {
-        // The generated keys client takes the subscription first (vaults' takes it last).
-        Some(v) => client.get_version(sub, rg, vault_name, name, v).await,
-        None => client.get(sub, rg, vault_name, name).await,
+    let path = match version {
+        Some(v) => format!("{vault}/keys/{name}/versions/{v}?api-version={KEYVAULT_API}"),
+        None => format!("{vault}/keys/{name}?api-version={KEYVAULT_API}"),
+    };
+    let answer: Value = arm
+        .get_json(&path, &format!("key {name} in key vault {vault}"))
+        .await?;
+    key_from_json(name, answer)
+}
+
+/// A key as a read or a write answered it. Its rotation policy is not judged
+/// and not read: Key Vault answers `Rotate`/`Notify`, Managed HSM
+/// `rotate`/`notify`, and the generated model knows only the first.
+pub fn key_from_json(name: &str, answer: Value) -> Result<VaultKey, AzureError> {
+    if !answer.is_object() {
+        return Err(not_one(&format!("key {name}")));
     }
-    .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
-    Ok(key_from_model(name, key))
-}
-
-/// A key as a write answered it (the same shape as a read's).
-pub fn key_from_json(name: &str, body: serde_json::Value) -> Result<VaultKey, AzureError> {
-    let key: models::Key = from_json(body, &format!("key {name}"))?;
-    Ok(key_from_model(name, key))
-}
-
-fn key_from_model(name: &str, key: models::Key) -> VaultKey {
-    let tags = tags(key.resource.tags.as_ref());
-    let p = key.properties;
-    let attributes = p.attributes.unwrap_or_default();
-    VaultKey {
+    Ok(VaultKey {
         name: name.to_string(),
-        key_type: p.kty.as_ref().map(text).unwrap_or_default(),
-        key_size: p.key_size,
-        enabled: attributes.enabled.unwrap_or(true),
-        not_before: attributes.nbf,
-        expires: attributes.exp,
-        tags,
-    }
+        key_type: text(&answer, "/properties/kty").unwrap_or_default(),
+        key_size: number(&answer, "/properties/keySize").and_then(|n| i32::try_from(n).ok()),
+        enabled: flag(&answer, "/properties/attributes/enabled").unwrap_or(true),
+        not_before: number(&answer, "/properties/attributes/nbf"),
+        expires: number(&answer, "/properties/attributes/exp"),
+        tags: tags(answer.get("tags")),
+    })
 }
 
 /// The vault's name from a `keyvaulturi` such as `https://kv1.vault.azure.net/`
@@ -227,6 +223,63 @@ pub fn vault_name_from_uri(uri: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn vault_id() -> ResourceId {
+        ResourceId::parse("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1").unwrap()
+    }
+
+    #[test]
+    fn keys_read_whatever_casing_the_rotation_policy_comes_in() {
+        for (trigger, action) in [
+            ("Rotate", "Notify"),
+            ("rotate", "notify"),
+            ("ROTATE", "Page"),
+        ] {
+            let key = key_from_json(
+                "cmk",
+                json!({"name": "cmk", "tags": {"managed-by": "actlog-cmk"},
+                    "properties": {"kty": "RSA", "keySize": 3072, "keyOps": ["wrapKey", "unwrapKey"],
+                        "attributes": {"enabled": true, "exp": 1_900_000_000, "exportable": false, "recoveryLevel": "Recoverable+Purgeable+SomethingNew"},
+                        "rotationPolicy": {"attributes": {"expiryTime": "P1Y"}, "lifetimeActions": [
+                            {"trigger": {"timeAfterCreate": "P30D"}, "action": {"type": trigger}},
+                            {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": action}}]},
+                        "curveName": "P-999", "release_policy": {}}}),
+            )
+            .unwrap();
+            assert_eq!(key.key_type, "RSA");
+            assert_eq!(key.key_size, Some(3072));
+            assert!(key.enabled);
+            assert_eq!(key.expires, Some(1_900_000_000));
+            assert_eq!(key.tags["managed-by"], "actlog-cmk");
+        }
+        assert!(key_from_json("cmk", json!("not a key")).is_err());
+    }
+
+    #[test]
+    fn vaults_read_with_values_no_spec_lists() {
+        let vault = vault_from_json(
+            &vault_id(),
+            json!({"location": "westeurope", "properties": {"tenantId": "t", "vaultUri": "https://kv1.vault.azure.net/",
+                "sku": {"family": "B", "name": "ultra"}, "enablePurgeProtection": true,
+                "enableRbacAuthorization": false, "provisioningState": "Migrating",
+                "networkAcls": {"defaultAction": "deny", "bypass": "azureservices", "ipRules": [{"value": "1.2.3.4", "action": "Maybe"}]},
+                "publicNetworkAccess": "SecuredByPerimeter", "createMode": "somethingelse",
+                "accessPolicies": [{"tenantId": "t", "objectId": "o", "permissions": {"keys": ["Get", "WrapKey", "unwrapkey", "newPermission"]}}]}}),
+        )
+        .unwrap();
+        assert!(vault.purge_protection && vault.soft_delete);
+        assert!(vault.network_restricted && vault.bypass_azure_services);
+        assert!(!vault.firewall_blocks_trusted_services());
+        assert!(
+            !vault.provisioned,
+            "a state other than Succeeded is not ready"
+        );
+        assert_eq!(vault.access_policies[0].key_permissions.len(), 4);
+        assert_eq!(vault.location, "westeurope");
+        let shut = vault_from_json(&vault_id(), json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "None"}, "provisioningState": "Succeeded"}})).unwrap();
+        assert!(shut.firewall_blocks_trusted_services() && shut.provisioned);
+    }
 
     #[test]
     fn vault_names_come_from_the_uri_of_any_cloud() {

@@ -2,14 +2,18 @@
 //! (TLS roots, timeout, retries), resource-id parsing, and one module per
 //! provider. Everything above it works with plain typed data.
 //!
-//! Built on azure_core / azure_identity / azure_mgmt_* 0.21 (the generated
-//! management crates). Operations those crates lack or get wrong (AZURE_NOTES
-//! §4) go through the same `azure_core::Pipeline` with small typed models.
+//! Built on azure_core / azure_identity 0.21 and the shared
+//! `azure_core::Pipeline`. Reads decode only what the tool judges from the
+//! raw answer (`answer.rs`): the generated azure_mgmt_* models reject enum
+//! values and casings they do not know, which Azure sends (AZURE_NOTES §4,
+//! issue 14). The generated key vault client remains for the name check.
 
+mod answer;
 pub mod authorization;
 pub mod connection;
 pub mod error;
-mod generated;
+#[cfg(test)]
+mod fake;
 pub mod id;
 pub mod keyvault;
 pub mod monitor;

@@ -1,8 +1,13 @@
-//! User-assigned managed identities, with azure_mgmt_msi (2023-01-31).
+//! User-assigned managed identities (2023-01-31), read tolerantly
+//! (`answer.rs`): an `isolationScope` or property no spec lists yet never
+//! makes an identity unreadable.
 
+use super::answer::text;
 use super::id::ResourceId;
 use super::{Arm, AzureError};
+use serde_json::Value;
 
+pub const API: &str = "2023-01-31";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identity {
     pub id: ResourceId,
@@ -13,36 +18,47 @@ pub struct Identity {
 }
 
 pub async fn get_identity(arm: &Arm, id: &ResourceId) -> Result<Identity, AzureError> {
-    let resource = format!("managed identity {id}");
-    let identity = arm
-        .msi()?
-        .user_assigned_identities_client()
-        .get(&id.subscription_id, &id.resource_group, id.name())
-        .await
-        .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
-    Ok(from_model(id, identity))
+    let answer: Value = arm
+        .get_json(
+            &format!("{id}?api-version={API}"),
+            &format!("managed identity {id}"),
+        )
+        .await?;
+    identity_from_json(id, answer)
 }
 
-/// An identity as a write answered it (the same shape as a read's).
-pub fn identity_from_json(
-    id: &ResourceId,
-    body: serde_json::Value,
-) -> Result<Identity, AzureError> {
-    let identity: azure_mgmt_msi::models::Identity =
-        serde_json::from_value(body).map_err(|e| AzureError::Unexpected {
+/// An identity as a read or a write answered it.
+pub fn identity_from_json(id: &ResourceId, answer: Value) -> Result<Identity, AzureError> {
+    if !answer.is_object() {
+        return Err(AzureError::Unexpected {
             resource: format!("managed identity {id}"),
-            detail: format!("the answer does not read as one: {e}"),
-        })?;
-    Ok(from_model(id, identity))
+            detail: "the answer does not read as one: it is not a JSON object".to_string(),
+        });
+    }
+    Ok(Identity {
+        id: id.clone(),
+        location: text(&answer, "/location").unwrap_or_default(),
+        principal_id: text(&answer, "/properties/principalId"),
+        client_id: text(&answer, "/properties/clientId"),
+        tenant_id: text(&answer, "/properties/tenantId"),
+    })
 }
 
-fn from_model(id: &ResourceId, identity: azure_mgmt_msi::models::Identity) -> Identity {
-    let properties = identity.properties.unwrap_or_default();
-    Identity {
-        id: id.clone(),
-        location: identity.tracked_resource.location,
-        principal_id: properties.principal_id,
-        client_id: properties.client_id,
-        tenant_id: properties.tenant_id,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn identities_read_with_values_no_spec_lists() {
+        let id = ResourceId::parse("/subscriptions/11111111-1111-1111-1111-111111111111/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1").unwrap();
+        let identity = identity_from_json(
+            &id,
+            json!({"location": "westeurope", "properties": {"principalId": "p", "clientId": "c",
+                "tenantId": "t", "isolationScope": "Galactic", "somethingNew": [1]}}),
+        )
+        .unwrap();
+        assert_eq!(identity.principal_id.as_deref(), Some("p"));
+        assert_eq!(identity.client_id.as_deref(), Some("c"));
     }
 }

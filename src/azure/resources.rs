@@ -1,5 +1,12 @@
 //! Finding a resource by type and name in a subscription (`Resources_List`,
 //! Microsoft.Resources 2024-03-01), e.g. the vault behind a `keyvaulturi`.
+//!
+//! Every list reads every page: ARM's index may page before it filters, so a
+//! filtered page can be empty or short and still carry a `nextLink`
+//! (projectkudu/AzureResourceExplorer#254 and #255: empty `value` arrays with
+//! a `nextLink` when ARM filters late). A `nextLink` to another host is refused
+//! (`Arm::same_host_path`). The index also lags creates by seconds to minutes:
+//! callers that must not miss a resource they know the id of read it by id.
 
 use super::id::ResourceId;
 use super::{Arm, AzureError};
@@ -7,17 +14,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub const API: &str = "2024-03-01";
-
-#[derive(Deserialize)]
-struct Page {
-    #[serde(default)]
-    value: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    id: String,
-}
 
 /// The id of the resource of `resource_type` named `name` in the subscription,
 /// if there is one. Names in the filter are compared case-insensitively by ARM.
@@ -31,16 +27,9 @@ pub async fn find_by_name(
         "resourceType eq '{resource_type}' and name eq '{}'",
         name.replace('\'', "''")
     );
-    let query = serde_urlencoded::to_string([("$filter", filter.as_str()), ("api-version", API)])
-        .unwrap_or_default();
     let resource = format!("the {resource_type} named {name} in subscription {subscription_id}");
-    let page: Page = arm
-        .get_json(
-            &format!("/subscriptions/{subscription_id}/resources?{query}"),
-            &resource,
-        )
-        .await?;
-    page.value
+    let listed = list(arm, subscription_id, &filter, &resource).await?;
+    listed
         .into_iter()
         .map(|item| ResourceId::parse(&item.id).map_err(AzureError::from))
         .find(|id| {
@@ -117,11 +106,47 @@ async fn list(
         let page: TaggedPage = arm.get_json(&path, resource).await?;
         found.extend(page.value.into_iter().map(|item| TaggedResource {
             id: item.id,
-            tags: super::generated::tags(item.tags.as_ref()),
+            tags: super::answer::tags(item.tags.as_ref()),
         }));
-        match page.next_link {
+        match page.next_link.filter(|l| !l.is_empty()) {
             Some(next) => path = arm.same_host_path(&next, resource)?,
             None => return Ok(found),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::fake::{CountingCredential, ScriptedArm};
+    use std::sync::Arc;
+
+    const SUB: &str = "11111111-1111-1111-1111-111111111111";
+
+    #[tokio::test]
+    async fn a_name_is_found_after_empty_filtered_pages() {
+        let link = |n: u8| {
+            format!(
+                r#"{{"value":[],"nextLink":"https://127.0.0.1:1/subscriptions/{SUB}/resources?api-version={API}&$skiptoken={n}"}}"#
+            )
+        };
+        let vault = format!("/subscriptions/{SUB}/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-central");
+        let http = Arc::new(ScriptedArm::new(vec![
+            (200, link(1)),
+            (200, link(2)),
+            (
+                200,
+                format!(
+                    r#"{{"value":[{{"id":"{vault}","name":"kv-central","type":"Microsoft.KeyVault/vaults"}}]}}"#
+                ),
+            ),
+        ]));
+        let arm = Arm::over(http.clone(), Arc::new(CountingCredential::default()));
+        let found = find_by_name(&arm, SUB, "Microsoft.KeyVault/vaults", "KV-Central")
+            .await
+            .unwrap();
+        assert_eq!(found.map(|id| id.to_string()), Some(vault));
+        assert_eq!(http.paths().len(), 3);
+        assert!(http.paths()[0].contains("%24filter=resourceType+eq"));
     }
 }

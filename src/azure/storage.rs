@@ -1,11 +1,16 @@
-//! Storage accounts, read with azure_mgmt_storage (2023-05-01) and reduced to
-//! what the audit and the plan need. Key source and identity type are kept as
-//! strings: the crate matches enums case-sensitively, Azure does not.
+//! Storage accounts (2023-05-01), reduced to what the audit and the plan need.
+//! Read tolerantly (`answer.rs`): storage answers values its spec does not
+//! list (an accessTier `Smart`, provisioning states and properties added
+//! later), which made azure_mgmt_storage's model reject the whole account.
+//! Key source and identity type are kept as strings, compared ignoring case.
 
-use super::generated::{enum_text, tags};
+use super::answer::{tags, text};
 use super::id::StorageAccountId;
 use super::{Arm, AzureError};
+use serde_json::Value;
 use std::collections::BTreeMap;
+
+pub const API: &str = "2023-05-01";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserAssignedIdentity {
@@ -40,76 +45,48 @@ impl StorageAccount {
 
 pub async fn get(arm: &Arm, id: &StorageAccountId) -> Result<StorageAccount, AzureError> {
     let resource = format!("storage account {id}");
-    let account = arm
-        .storage()?
-        .storage_accounts_client()
-        .get_properties(id.resource_group(), id.name(), id.subscription_id())
-        .await
-        .map_err(|e| AzureError::from_core(e, &resource, arm.endpoint().as_str()))?;
-    Ok(from_model(id, &account))
+    let answer: Value = arm
+        .get_json(&format!("{id}?api-version={API}"), &resource)
+        .await?;
+    from_json(id, &answer).ok_or_else(|| AzureError::Unexpected {
+        resource,
+        detail: "the answer does not read as one: it is not a JSON object".to_string(),
+    })
 }
 
-/// Reduces the generated model to what the tool needs.
-fn from_model(
-    id: &StorageAccountId,
-    account: &azure_mgmt_storage::models::StorageAccount,
-) -> StorageAccount {
-    let encryption = account
-        .properties
-        .as_ref()
-        .and_then(|p| p.encryption.clone());
-    let vault = encryption
-        .as_ref()
-        .and_then(|e| e.keyvaultproperties.clone());
-    let identity = account.identity.as_ref();
-    let user_assigned = identity
-        .and_then(|i| i.user_assigned_identities.as_ref())
-        .and_then(|v| v.as_object())
+/// Reduces the answer to what the tool needs; `None` only when it is not an object.
+fn from_json(id: &StorageAccountId, answer: &Value) -> Option<StorageAccount> {
+    answer.as_object()?;
+    const VAULT: &str = "/properties/encryption/keyvaultproperties";
+    let user_assigned = answer
+        .pointer("/identity/userAssignedIdentities")
+        .and_then(Value::as_object)
         .map(|map| {
             map.iter()
                 .map(|(id, entry)| UserAssignedIdentity {
                     id: id.clone(),
-                    principal_id: entry
-                        .get("principalId")
-                        .and_then(|p| p.as_str())
-                        .map(str::to_string),
+                    principal_id: text(entry, "/principalId"),
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let tags = tags(account.tracked_resource.tags.as_ref());
-    StorageAccount {
+    Some(StorageAccount {
         id: id.clone(),
-        location: account.tracked_resource.location.clone(),
-        key_source: encryption
-            .as_ref()
-            .and_then(|e| e.key_source.as_ref())
-            .map(enum_text)
+        location: text(answer, "/location").unwrap_or_default(),
+        key_source: text(answer, "/properties/encryption/keySource")
             .unwrap_or_else(|| "Microsoft.Storage".into()),
-        key_vault_uri: vault
-            .as_ref()
-            .and_then(|v| v.keyvaulturi.clone())
-            .filter(|s| !s.is_empty()),
-        key_name: vault
-            .as_ref()
-            .and_then(|v| v.keyname.clone())
-            .filter(|s| !s.is_empty()),
-        key_version: vault
-            .as_ref()
-            .and_then(|v| v.keyversion.clone())
-            .filter(|s| !s.is_empty()),
-        encryption_identity: encryption
-            .as_ref()
-            .and_then(|e| e.identity.as_ref())
-            .and_then(|i| i.user_assigned_identity.clone())
-            .filter(|s| !s.is_empty()),
-        identity_type: identity
-            .map(|i| enum_text(&i.type_))
-            .unwrap_or_else(|| "None".into()),
-        system_principal_id: identity.and_then(|i| i.principal_id.clone()),
+        key_vault_uri: text(answer, &format!("{VAULT}/keyvaulturi")),
+        key_name: text(answer, &format!("{VAULT}/keyname")),
+        key_version: text(answer, &format!("{VAULT}/keyversion")),
+        encryption_identity: text(
+            answer,
+            "/properties/encryption/identity/userAssignedIdentity",
+        ),
+        identity_type: text(answer, "/identity/type").unwrap_or_else(|| "None".into()),
+        system_principal_id: text(answer, "/identity/principalId"),
         user_assigned,
-        tags,
-    }
+        tags: tags(answer.get("tags")),
+    })
 }
 
 #[cfg(test)]
@@ -120,9 +97,28 @@ mod tests {
     const ID: &str = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
 
     fn read(body: serde_json::Value) -> StorageAccount {
-        let model: azure_mgmt_storage::models::StorageAccount =
-            serde_json::from_value(body).unwrap();
-        from_model(&StorageAccountId::parse(ID).unwrap(), &model)
+        from_json(&StorageAccountId::parse(ID).unwrap(), &body).unwrap()
+    }
+
+    #[test]
+    fn values_the_spec_does_not_list_leave_the_account_readable() {
+        let account = read(
+            json!({"location": "westeurope", "kind": "StorageV3", "sku": {"name": "Premium_XRS", "tier": "Ultra"},
+            "identity": {"type": "SystemAssigned,UserAssigned,Delegated", "principalId": "p"},
+            "properties": {"accessTier": "Smart", "provisioningState": "Upgrading", "brandNewProperty": {"x": 1},
+                "minimumTlsVersion": "TLS1_3", "largeFileSharesState": "Maybe",
+                "encryption": {"keySource": "Microsoft.Keyvault", "requireInfrastructureEncryption": "yes",
+                    "services": {"blob": {"keyType": "Tenant", "enabled": true}},
+                    "keyvaultproperties": {"keyvaulturi": "https://kv.vault.azure.net/", "keyname": "k", "keyversion": ""}}}}),
+        );
+        assert!(account.uses_key_vault());
+        assert_eq!(
+            account.key_vault_uri.as_deref(),
+            Some("https://kv.vault.azure.net/")
+        );
+        assert_eq!(account.key_version, None);
+        assert_eq!(account.system_principal_id.as_deref(), Some("p"));
+        assert!(from_json(&StorageAccountId::parse(ID).unwrap(), &json!([])).is_none());
     }
 
     #[test]

@@ -135,7 +135,8 @@ async fn find_key(
         Some(v) => v.clone(),
         None => {
             let sub = id.subscription_id().to_string();
-            let names = BTreeMap::from([(vault_name.clone(), vec![sub.clone()])]);
+            // With the account, a vault the index does not list yet is read in its group.
+            let names = BTreeMap::from([(vault_name.clone(), vec![id.clone()])]);
             let index = health::read_vaults(arm, names, &[sub], false, 1).await;
             match index.get(&vault_name) {
                 Some(Lookup::Found(v)) => v.id.to_string(),
