@@ -224,6 +224,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 summary: PlanSummary::of(&accounts, &skipped),
                 accounts,
                 skipped,
+                unread: vec![],
             }
         })
 }

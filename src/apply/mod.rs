@@ -48,12 +48,15 @@ pub async fn apply(
         .await;
     let mut accounts = accounts;
     accounts.sort_by(|a, b| a.storage_account_id.cmp(&b.storage_account_id));
+    let mut summary = ApplySummary::of(&accounts);
+    summary.unread = plan.unread.len();
     ApplyReport {
         schema_version: report::SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         dry_run: options.dry_run,
-        summary: ApplySummary::of(&accounts),
+        summary,
         accounts,
+        unread: plan.unread.clone(),
     }
 }
 

@@ -100,6 +100,9 @@ pub async fn build(
         }
     }
     let tenant_id = builder.tenants.values().next().cloned().unwrap_or_default();
+    let unread = unread(report);
+    let mut summary = PlanSummary::of(&accounts, &skipped);
+    summary.unread = unread.len();
     Ok(Plan {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -107,10 +110,43 @@ pub async fn build(
         tenant_id,
         arm_endpoint: arm.endpoint().to_string(),
         settings: settings.clone(),
-        summary: PlanSummary::of(&accounts, &skipped),
+        summary,
         accounts,
         skipped,
+        unread,
     })
+}
+
+/// What the audit could not read: subscriptions whose sources were not
+/// listed completely (they may send the activity log to accounts nobody saw)
+/// and destination accounts that could not be read.
+fn unread(report: &AuditReport) -> Vec<Unread> {
+    let subscriptions = report
+        .subscriptions
+        .iter()
+        .filter(|s| !s.complete)
+        .map(|s| Unread {
+            id: format!("/subscriptions/{}", s.subscription_id),
+            reason: if s.errors.is_empty() {
+                "its activity-log sources could not be read completely".to_string()
+            } else {
+                s.errors.join("; ")
+            },
+        });
+    let accounts = report
+        .destinations
+        .iter()
+        .filter(|d| d.status == Status::Unreadable)
+        .map(|d| Unread {
+            id: d.storage_account_id.clone(),
+            reason: d
+                .reasons
+                .iter()
+                .map(|r| r.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    subscriptions.chain(accounts).collect()
 }
 
 /// The tenant of every subscription that holds an account to plan for (the

@@ -369,6 +369,7 @@ pub(crate) fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
         summary: PlanSummary::of(&accounts, &skipped),
         accounts,
         skipped,
+        unread: vec![],
     }
 }
 

@@ -8,9 +8,9 @@
 //! that GitHub colours it: `+` green, `!` orange. Text from Azure outside the
 //! block is escaped so that it shows as written.
 
-use super::account_name;
 use super::markdown::{code, text};
 use super::plan_text::{change_lines, outcome, summary_line, Outcome};
+use super::{account_name, plural};
 use crate::plan::{AccountPlan, Plan, Skipped};
 use std::fmt::Write as _;
 
@@ -26,6 +26,17 @@ pub fn plan_markdown(plan: &Plan) -> String {
         ),
         Outcome::AllCompliant => ("✅", "no changes".to_string()),
         Outcome::NotAllCompliant(_) => ("⚠️", "no changes can be planned".to_string()),
+        Outcome::Incomplete(n) => (
+            "⚠️",
+            format!("incomplete, {} not read", plural(n, "resource")),
+        ),
+    };
+    let verdict = match outcome(plan) {
+        Outcome::Changes if plan.is_incomplete() => format!(
+            "{verdict}; incomplete, {} not read",
+            plural(plan.unread.len(), "resource")
+        ),
+        _ => verdict,
     };
     let _ = writeln!(out, "## {icon} actlog-cmk plan: {verdict}\n");
     let _ = writeln!(
@@ -44,6 +55,9 @@ pub fn plan_markdown(plan: &Plan) -> String {
         }
         Outcome::AllCompliant | Outcome::NotAllCompliant(_) => {
             let _ = writeln!(out, "{} See Skipped below.\n", text(&summary_line(plan)));
+        }
+        Outcome::Incomplete(_) => {
+            let _ = writeln!(out, "{} See Not read below.\n", text(&summary_line(plan)));
         }
     }
 
@@ -75,6 +89,18 @@ pub fn plan_markdown(plan: &Plan) -> String {
         out.push_str("### Skipped\n\n| Storage account | Status | Reason |\n| --- | --- | --- |\n");
         for skipped in &plan.skipped {
             skipped_row(&mut out, skipped);
+        }
+        out.push('\n');
+    }
+    if plan.is_incomplete() {
+        out.push_str("### Not read\n\nThe plan may be missing changes for these.\n\n| Resource | Why |\n| --- | --- |\n");
+        for unread in &plan.unread {
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                code(&unread.id, true),
+                text(&unread.reason)
+            );
         }
         out.push('\n');
     }
