@@ -278,6 +278,12 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// Whether this run saw the account's vault provisioned (its vault step
+    /// waited for it, or a read found it so).
+    fn vault_seen_provisioned(&self) -> bool {
+        self.seen.vault.as_ref().is_some_and(|v| v.provisioned)
+    }
+
     fn propagation_timeout(&self) -> Duration {
         self.options.propagation_timeout
     }
@@ -403,7 +409,13 @@ impl<'a> Runner<'a> {
 
     /// The key: created if it does not exist. Azure answers an existing key
     /// unchanged instead, so the answer is checked like a key found.
-    async fn ensure_key(&self, desired: &Desired) -> Result<(StepResult, VaultKey), Failure> {
+    ///
+    /// A vault this run did not create or wait for (the plan found it: an
+    /// earlier run, killed while the vault was still `RegisteringDns`,
+    /// created it) may still be provisioning, and Key Vault refuses keys
+    /// until it is (409): then it is waited for like a new vault and the key
+    /// written again. Only a refused write costs the reads.
+    async fn ensure_key(&mut self, desired: &Desired) -> Result<(StepResult, VaultKey), Failure> {
         let Desired::Key {
             vault_id,
             name,
@@ -416,17 +428,51 @@ impl<'a> Runner<'a> {
             unreachable!("called for keys only")
         };
         let id = format!("{vault_id}/keys/{name}");
-        let answer = write::create_key(
-            self.arm,
-            vault_id,
-            name,
-            *key_size,
-            *expiry_days,
-            *rotation_days,
-            tags,
-        )
-        .await
-        .map_err(|e| fail("key", e))?;
+        let create = || {
+            write::create_key(
+                self.arm,
+                vault_id,
+                name,
+                *key_size,
+                *expiry_days,
+                *rotation_days,
+                tags,
+            )
+        };
+        let answer = match create().await {
+            Ok(answer) => answer,
+            Err(e) if e.status() == Some(409) && !self.vault_seen_provisioned() => {
+                let rid = ResourceId::parse(vault_id)
+                    .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
+                let vault = keyvault::get_vault(self.arm, &rid)
+                    .await
+                    .map_err(|e| fail("key", e))?;
+                if vault.provisioned {
+                    // Not the vault's provisioning: Azure's refusal stands.
+                    self.seen.vault = Some(vault);
+                    return Err(fail("key", e));
+                }
+                tracing::info!(vault = %vault_id, "waiting for the vault to finish provisioning before its key");
+                let vault = wait::vault_provisioned(
+                    self.arm,
+                    &rid,
+                    Some(vault),
+                    self.propagation_timeout(),
+                )
+                .await
+                .map_err(|e| fail("key", e))?;
+                if !vault.provisioned {
+                    return Err(stop(
+                        "key",
+                        format!("{vault_id} is still provisioning"),
+                        "run apply again in a few minutes",
+                    ));
+                }
+                self.seen.vault = Some(vault);
+                create().await.map_err(|e| fail("key", e))?
+            }
+            Err(e) => return Err(fail("key", e)),
+        };
         let key = match keyvault::key_from_json(name, answer) {
             Ok(key) => key,
             // An answer that does not read as a key: read it.
