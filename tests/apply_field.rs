@@ -5,6 +5,11 @@
 
 mod support;
 
+use actlog_cmk::emulator::settings::Settings;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use support::reports::account;
 use support::*;
 
 /// Apply carries out what it could plan, but an audit that could not read a
@@ -56,4 +61,133 @@ async fn apply_counts_what_could_not_be_read_and_exits_3() {
     // With the subscription readable again, the same estate is all done.
     let done = tool.run(&["apply", "--yes", "-s", SUB1]).await;
     assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+}
+
+/// Grants take a minute to reach storage here: without telling a grant on
+/// its way from a hopeless refusal, apply would wait all of it.
+fn slow_grants() -> Settings {
+    Settings {
+        grant_propagation_ms: 60_000,
+        ..fast_settings()
+    }
+}
+
+/// A vault firewall that shuts out trusted services makes storage answer
+/// `KeyVaultAuthenticationFailure`, as a grant on its way does: apply names
+/// the firewall at the first refusal instead of waiting out the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_firewall_without_the_trusted_services_bypass_fails_fast_and_is_named() {
+    let env = Env::start_with(slow_grants()).await;
+    env.add_subscription(SUB1, "prod").await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    let vault = env
+        .vault(
+            SUB1,
+            "rg-keys",
+            "kv-firewalled",
+            json!({"enableRbacAuthorization": true,
+                   "networkAcls": {"defaultAction": "Deny", "bypass": "None"}}),
+        )
+        .await;
+    let started = Instant::now();
+    let run = env
+        .tool()
+        .run(&[
+            "apply",
+            "--yes",
+            "--key-vault",
+            &vault,
+            "--propagation-timeout",
+            "300",
+            "-o",
+            "json",
+        ])
+        .await;
+    let took = started.elapsed();
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let result = account(&report, &app);
+    assert_eq!(result["outcome"], "failed", "{result:#}");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(
+            "storage_account: Azure Storage cannot use the key: the firewall of key vault"
+        ),
+        "{reason}"
+    );
+    assert!(reason.contains("AzureServices"), "{reason}");
+    assert!(
+        result["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("waiting would not help"),
+        "{result:#}"
+    );
+    assert!(took < Duration::from_secs(30), "apply waited {took:?}");
+}
+
+/// A key disabled while apply waits for its grant: the next refusal names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_disabled_while_apply_waits_fails_the_account_at_once_and_is_named() {
+    let env = Env::start_with(slow_grants()).await;
+    env.add_subscription(SUB1, "prod").await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    env.clear_requests().await;
+    let tool = env.tool();
+    let child = tool
+        .command(&[
+            "apply",
+            "--yes",
+            "--propagation-timeout",
+            "300",
+            "-o",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until storage has refused the key once (the grant is on its way).
+    let started = Instant::now();
+    let vault_name = loop {
+        let requests = env.arm_requests().await;
+        let refused = requests.iter().any(|r| {
+            r["operation"] == "StorageAccounts_Update"
+                && r["errorCode"] == "KeyVaultAuthenticationFailure"
+        });
+        let vault = requests
+            .iter()
+            .find(|r| r["operation"] == "Vaults_CreateOrUpdate")
+            .and_then(|r| r["path"].as_str())
+            .map(|p| p.rsplit('/').next().unwrap().to_string());
+        if let (true, Some(vault)) = (refused, vault) {
+            break vault;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{requests:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let disabled = env
+        .admin(
+            Method::PATCH,
+            &format!("/keyvault/vaults/{vault_name}/keys/activity-log-cmk"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert!(disabled.status.is_success(), "{:?}", disabled.body);
+    let disabled_at = Instant::now();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let took = disabled_at.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let result = account(&report, &app);
+    assert_eq!(result["outcome"], "failed", "{result:#}");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(reason.contains("is disabled"), "{reason}");
+    assert!(took < Duration::from_secs(20), "apply went on for {took:?}");
 }

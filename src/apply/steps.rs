@@ -6,6 +6,7 @@
 //! account is read just before its update. Nothing here deletes, disables or
 //! removes anything. What Azure answered is kept for the verification.
 
+use super::diagnose;
 use super::failure::Failure;
 use super::report::{AccountResult, Outcome, StepResult, StepStatus};
 use super::wait::{self, Propagation, Waited};
@@ -668,6 +669,8 @@ impl<'a> Runner<'a> {
             }
         }
         let identity_type = with_user_assigned(&current.identity_type);
+        let vault_id = &self.account.targets.vault_id;
+        // `Ok(Err(cause))`: refused for a cause waiting cannot cure.
         let switched = wait::retry_propagation(self.propagation_timeout(), || {
             let identities = &identities;
             let identity_type = &identity_type;
@@ -685,6 +688,15 @@ impl<'a> Runner<'a> {
                     key_name,
                 )
                 .await;
+                if let Err(e) = &result {
+                    if e.code() == Some("KeyVaultAuthenticationFailure") {
+                        if let Some(cause) =
+                            diagnose::refusal_cause(self.arm, vault_id, key_name).await
+                        {
+                            return Ok(Err((e.to_string(), cause)));
+                        }
+                    }
+                }
                 if let Some(granted) = granted {
                     match &result {
                         Ok(_) => propagation.usable(granted),
@@ -692,12 +704,17 @@ impl<'a> Runner<'a> {
                         Err(_) => {}
                     }
                 }
-                result
+                result.map(Ok)
             }
         })
         .await;
         match switched {
-            Waited::Done(_) => Ok(record(step, account_id, StepStatus::Updated, Some(call_for(desired)))),
+            Waited::Done(Ok(_)) => Ok(record(step, account_id, StepStatus::Updated, Some(call_for(desired)))),
+            Waited::Done(Err((refusal, cause))) => Err(stop(
+                step,
+                format!("Azure Storage cannot use the key: {cause} ({refusal})"),
+                "fix that, then run apply again: waiting would not help",
+            )),
             Waited::Failed(e) => Err(fail(step, e)),
             Waited::TimedOut(e) => Err(stop(
                 step,
