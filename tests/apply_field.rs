@@ -9,7 +9,9 @@ use actlog_cmk::emulator::settings::Settings;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use support::estate::*;
 use support::reports::account;
+use support::schemas::assert_matches_project_schema;
 use support::*;
 
 /// Apply carries out what it could plan, but an audit that could not read a
@@ -190,4 +192,77 @@ async fn a_key_disabled_while_apply_waits_fails_the_account_at_once_and_is_named
     let reason = result["reason"].as_str().unwrap();
     assert!(reason.contains("is disabled"), "{reason}");
     assert!(took < Duration::from_secs(20), "apply went on for {took:?}");
+}
+
+/// A user-assigned identity deleted while attached stays listed on the
+/// account, and Azure refuses an update that names it: the plan shows it
+/// dropped, apply does not send it back, and an identity that exists (here
+/// in another resource group, so it is read) is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attached_identity_that_no_longer_exists_is_dropped_and_shown_and_live_ones_kept() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let app = env.storage_account(SUB1, "rg-app", "stapp").await;
+    env.diagnostic_setting(SUB1, "to-app", &app, true).await;
+    let (gone, _) = env.identity(SUB1, "rg-app", "id-gone").await;
+    let (kept, _) = env.identity(SUB1, "rg-shared", "id-kept").await;
+    let attached = env
+        .arm(
+            Method::PATCH,
+            &format!("{app}?{STORAGE_API}"),
+            Some(json!({"identity": {"type": "UserAssigned",
+                "userAssignedIdentities": {&gone: {}, &kept: {}}}})),
+        )
+        .await;
+    assert!(attached.status.is_success(), "{:?}", attached.body);
+    let deleted = env
+        .arm(Method::DELETE, &format!("{gone}?{MSI_API}"), None)
+        .await;
+    assert!(deleted.status.is_success(), "{:?}", deleted.body);
+    let tool = env.tool();
+
+    let text = tool.run(&["plan"]).await;
+    assert_eq!(text.code, 0, "{}\n{}", text.stdout, text.stderr);
+    let dropped_line = text
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("~ identity.dropped_identity "))
+        .unwrap_or_else(|| panic!("no dropped identity line:\n{}", text.stdout));
+    assert!(
+        dropped_line.ends_with(&format!(
+            "= \"{gone}\" -> \"(dropped: it no longer exists)\""
+        )),
+        "{dropped_line}"
+    );
+    let plan = tool.run(&["plan", "-o", "json"]).await.json();
+    assert_matches_project_schema("plan.schema.json", &plan, "a plan dropping an identity");
+    let storage = account(&plan, &app)["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "storage_account")
+        .unwrap()
+        .clone();
+    let desired = &storage["desired"];
+    assert_eq!(desired["dropped_identities"], json!([gone]), "{desired:#}");
+    let sent: Vec<String> = desired["user_assigned_identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(sent.contains(&kept.to_lowercase()), "{sent:?}");
+    assert!(!sent.contains(&gone.to_lowercase()), "{sent:?}");
+
+    let run = tool.run(&["apply", "--yes"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let after = env
+        .arm(Method::GET, &format!("{app}?{STORAGE_API}"), None)
+        .await;
+    let identities = user_assigned(&after.body["identity"]);
+    assert!(identities.contains(&kept.to_lowercase()), "{identities:?}");
+    assert!(
+        identities.iter().any(|i| i.ends_with("/id-stapp-cmk")),
+        "{identities:?}"
+    );
 }

@@ -613,6 +613,7 @@ impl<'a> Runner<'a> {
         let Desired::StorageEncryption {
             account_id,
             user_assigned_identities,
+            dropped_identities,
             identity_id,
             key_vault_uri,
             key_name,
@@ -657,9 +658,19 @@ impl<'a> Runner<'a> {
             ));
         }
         // Keep every identity the account has now (even one added since the
-        // plan), plus the planned ones.
-        let mut identities: Vec<String> =
-            current.user_assigned.iter().map(|u| u.id.clone()).collect();
+        // plan), plus the planned ones; not those the plan found deleted
+        // (Azure refuses an update naming one, and leaves them listed).
+        let dropped = |id: &str| {
+            dropped_identities
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(id))
+        };
+        let mut identities: Vec<String> = current
+            .user_assigned
+            .iter()
+            .map(|u| u.id.clone())
+            .filter(|id| !dropped(id))
+            .collect();
         for id in user_assigned_identities
             .iter()
             .chain(std::iter::once(identity_id))

@@ -15,7 +15,7 @@ use crate::audit::{AuditReport, Destination, ReasonCode, Status};
 use crate::azure::authorization::CRYPTO_SERVICE_ENCRYPTION_USER;
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, KeyVault};
-use crate::azure::{resources, storage, subscriptions, Arm, AzureError};
+use crate::azure::{msi, resources, storage, subscriptions, Arm, AzureError};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -404,11 +404,13 @@ impl Builder<'_> {
         changes.extend(self.vault_change(&account_id, &targets, &seen));
         changes.extend(self.key_change(&account_id, &targets, &seen)?);
         changes.extend(self.grant_change(&account_id, &targets, &seen));
+        let gone = self.gone_identities(&account_id, &targets, &seen).await;
         changes.push(storage_change(
             &account_id,
             &targets,
             &seen,
             &vault_uri(self.arm, &targets, &seen),
+            &gone,
         ));
         Ok(AccountPlan {
             storage_account_id: d.storage_account_id.clone(),
@@ -455,6 +457,39 @@ impl Builder<'_> {
             targets,
             changes,
         })
+    }
+
+    /// The user-assigned identities attached to the account that no longer
+    /// exist (deleted while attached: Azure keeps listing them on the account
+    /// and refuses an update that names one). An identity in its group's list
+    /// exists without a read; any other is read, and only a 404 counts as
+    /// gone: one that cannot be read is kept, since dropping an identity that
+    /// exists would cut off whatever uses it.
+    async fn gone_identities(
+        &self,
+        account: &StorageAccountId,
+        targets: &Targets,
+        seen: &Observation,
+    ) -> Vec<String> {
+        let listed = self.identities.get(&group_key(account));
+        let mut gone = Vec::new();
+        for attached in &seen.account.user_assigned {
+            let lower = attached.id.to_ascii_lowercase();
+            if attached.id.eq_ignore_ascii_case(&targets.identity_id)
+                || listed.is_some_and(|l| l.contains(&lower))
+            {
+                continue;
+            }
+            let Ok(id) = ResourceId::parse(&attached.id) else {
+                continue;
+            };
+            match msi::get_identity(self.arm, &id).await {
+                Err(e) if e.is_not_found() => gone.push(attached.id.clone()),
+                Err(e) => tracing::debug!(error = %e, "an attached identity is kept unread"),
+                Ok(_) => {}
+            }
+        }
+        gone
     }
 
     fn identity_change(
@@ -710,10 +745,17 @@ fn storage_change(
     targets: &Targets,
     seen: &Observation,
     vault_uri: &str,
+    gone: &[String],
 ) -> ResourceChange {
     let a = &seen.account;
     let identity_type = with_user_assigned(&a.identity_type);
-    let mut identities: Vec<String> = a.user_assigned.iter().map(|u| u.id.clone()).collect();
+    let is_gone = |id: &str| gone.iter().any(|g| g.eq_ignore_ascii_case(id));
+    let mut identities: Vec<String> = a
+        .user_assigned
+        .iter()
+        .map(|u| u.id.clone())
+        .filter(|id| !is_gone(id))
+        .collect();
     if !identities
         .iter()
         .any(|i| i.eq_ignore_ascii_case(&targets.identity_id))
@@ -737,6 +779,13 @@ fn storage_change(
         json!(before_ids),
         json!(identities),
     );
+    for id in gone {
+        diff(
+            "identity.dropped_identity",
+            json!(id),
+            json!(DROPPED_IDENTITY),
+        );
+    }
     diff(
         "encryption.key_source",
         json!(a.key_source),
@@ -768,12 +817,16 @@ fn storage_change(
             account_id: account.to_string(),
             identity_type,
             user_assigned_identities: identities,
+            dropped_identities: gone.to_vec(),
             identity_id: targets.identity_id.clone(),
             key_vault_uri: vault_uri.to_string(),
             key_name: targets.key_name.clone(),
         },
     }
 }
+
+/// What the plan shows for an attached identity that is not sent back.
+pub const DROPPED_IDENTITY: &str = "(dropped: it no longer exists)";
 
 fn created(name: &str, after: Value) -> AttributeChange {
     AttributeChange {

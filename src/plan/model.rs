@@ -268,9 +268,14 @@ pub enum Desired {
     StorageEncryption {
         account_id: String,
         identity_type: String,
-        /// Every user-assigned identity the account will have: the ones it
-        /// had, plus the new one.
+        /// The user-assigned identities sent: the ones the account had
+        /// (except `dropped_identities`), plus the new one.
         user_assigned_identities: Vec<String>,
+        /// Attached identities that no longer exist (deleted while
+        /// attached): Azure refuses an update that names one, so they are
+        /// not sent back. Absent from the JSON when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dropped_identities: Vec<String>,
         identity_id: String,
         key_vault_uri: String,
         key_name: String,
