@@ -10,6 +10,7 @@
 //! the key at the first attempt.
 
 use crate::audit::classify::key_reasons;
+use crate::audit::ReasonCode;
 use crate::azure::id::ResourceId;
 use crate::azure::keyvault::{self, KeyVault, VaultKey};
 use crate::azure::Arm;
@@ -29,18 +30,27 @@ pub fn hopeless(
     }
     if vault.firewall_blocks_trusted_services() {
         return Some(format!(
-            "the firewall of key vault {vault_id} shuts out trusted Microsoft services, so Azure Storage cannot reach the key: set networkAcls.bypass to AzureServices (or open the firewall)"
+            "vault firewall: key vault {vault_id} shuts out trusted Microsoft services, so Azure Storage cannot reach the key: set networkAcls.bypass to AzureServices (or open the firewall)"
         ));
     }
     let Some(key) = key else {
         return Some(format!(
-            "key '{key_name}' does not exist in key vault {vault_id} (deleted since it was created?)"
+            "key missing: key '{key_name}' does not exist in key vault {vault_id} (deleted since it was created?)"
         ));
     };
+    // The cause first, in a word or two: the ids that follow are long.
     key_reasons(key, vault_id, now_unix)
         .into_iter()
         .next()
-        .map(|r| r.message)
+        .map(|r| {
+            let cause = match r.code {
+                ReasonCode::KeyDisabled => "key disabled",
+                ReasonCode::KeyExpired => "key expired",
+                ReasonCode::KeyNotYetValid => "key not yet valid",
+                _ => "key unusable",
+            };
+            format!("{cause}: {}", r.message)
+        })
 }
 
 /// Reads the vault and the key after a refusal and says whether it is
@@ -133,20 +143,20 @@ mod tests {
         firewalled.network_restricted = true;
         firewalled.bypass_azure_services = false;
         let cause = hopeless(&firewalled, "cmk", Some(&key()), NOW).expect("a cause");
-        assert!(cause.contains("firewall"), "{cause}");
+        assert!(cause.starts_with("vault firewall: "), "{cause}");
         assert!(cause.contains("AzureServices"), "{cause}");
 
         let mut disabled = key();
         disabled.enabled = false;
         let cause = hopeless(&vault(), "cmk", Some(&disabled), NOW).expect("a cause");
-        assert!(cause.contains("disabled"), "{cause}");
+        assert!(cause.starts_with("key disabled: "), "{cause}");
 
         let mut expired = key();
         expired.expires = Some(NOW - 1);
         let cause = hopeless(&vault(), "cmk", Some(&expired), NOW).expect("a cause");
-        assert!(cause.contains("expired"), "{cause}");
+        assert!(cause.starts_with("key expired: "), "{cause}");
 
         let cause = hopeless(&vault(), "cmk", None, NOW).expect("a cause");
-        assert!(cause.contains("does not exist"), "{cause}");
+        assert!(cause.starts_with("key missing: "), "{cause}");
     }
 }
