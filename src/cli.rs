@@ -67,7 +67,12 @@ pub struct EmulatorArgs {
     /// Serve plain http instead of HTTPS (only for clients that cannot use TLS).
     #[arg(long)]
     pub insecure_http: bool,
-    /// JSON settings (timings, throttling, faults); see docs/emulator.md.
+    /// Preset settings: `default` (kind timings) or `field` (Azure's rough
+    /// edges and timings); see docs/emulator.md.
+    #[arg(long, value_enum, default_value_t = EmulatorProfile::Default)]
+    pub profile: EmulatorProfile,
+    /// JSON settings (timings, throttling, faults), merged on top of the
+    /// profile; see docs/emulator.md.
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
     /// Start from a state saved with `GET /_emulator/state`.
@@ -89,6 +94,15 @@ pub struct EmulatorArgs {
     /// Write every ARM exchange into this folder as an `oav validate-traffic` file.
     #[arg(long, value_name = "DIR")]
     pub traffic_dir: Option<PathBuf>,
+}
+
+/// The emulator's settings presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmulatorProfile {
+    /// Today's kind emulator: grants in seconds, a current index.
+    Default,
+    /// Azure's rough edges, each on, with Azure's timings.
+    Field,
 }
 
 /// How to reach ARM; shared by every command that talks to Azure.

@@ -49,12 +49,36 @@ async fn expired_tokens_are_refused() {
             None,
         )
         .await;
+    // ARM's own code for it, its message shape and the challenge header.
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(a.code(), "InvalidAuthenticationToken");
-    assert!(a.body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("expiry"));
+    assert_eq!(a.code(), "ExpiredAuthenticationToken");
+    let message = a.body["error"]["message"].as_str().unwrap();
+    let shape = is_expired_token_message(message);
+    assert!(shape, "{message}");
+    let challenge = a.header("www-authenticate").unwrap();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    assert!(
+        challenge.contains("is earlier than current UTC time"),
+        "{challenge}"
+    );
+}
+
+/// `The access token expiry UTC time 'M/D/YYYY h:mm:ss AM' is earlier than
+/// current UTC time '...'.`, Azure's words with .NET's en-US times.
+fn is_expired_token_message(message: &str) -> bool {
+    let Some(rest) = message.strip_prefix("The access token expiry UTC time '") else {
+        return false;
+    };
+    let Some((expiry, rest)) = rest.split_once("' is earlier than current UTC time '") else {
+        return false;
+    };
+    let Some(now) = rest.strip_suffix("'.") else {
+        return false;
+    };
+    [expiry, now].iter().all(|t| {
+        chrono::NaiveDateTime::parse_from_str(t, "%m/%d/%Y %I:%M:%S %p").is_ok()
+            && (t.ends_with(" AM") || t.ends_with(" PM"))
+    })
 }
 
 #[tokio::test]

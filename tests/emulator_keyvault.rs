@@ -693,7 +693,8 @@ async fn invalid_keys_are_refused() {
     let rp = &a.body["properties"]["rotationPolicy"];
     assert_eq!(rp["attributes"]["expiryTime"], "P1Y");
     assert!(rp["attributes"]["created"].is_i64());
-    assert_eq!(rp["lifetimeActions"][0]["action"]["type"], "rotate");
+    // Key Vault answers the action type capitalised, whatever was sent.
+    assert_eq!(rp["lifetimeActions"][0]["action"]["type"], "Rotate");
 }
 
 #[tokio::test]

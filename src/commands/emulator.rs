@@ -1,13 +1,25 @@
 //! `actlog-cmk emulator`: start the local ARM, print how to reach it, serve until stopped.
 
-use crate::cli::EmulatorArgs;
+use crate::cli::{EmulatorArgs, EmulatorProfile};
 use crate::emulator::{self, settings::Settings, state::State, Options};
 use anyhow::Context;
 
 pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
-    let settings: Settings = match &args.settings {
-        Some(path) => read_json(path, "settings")?,
-        None => Settings::default(),
+    let profile = match args.profile {
+        EmulatorProfile::Default => Settings::default(),
+        EmulatorProfile::Field => Settings::field(),
+    };
+    let settings = match &args.settings {
+        Some(path) => {
+            let patch: serde_json::Value = read_json(path, "settings")?;
+            profile.merged(&patch).with_context(|| {
+                format!(
+                    "the settings file {} is not valid: fix it or leave the flag out",
+                    path.display()
+                )
+            })?
+        }
+        None => profile,
     };
     let initial_state: Option<State> = match &args.state {
         Some(path) => Some(read_json(path, "state")?),

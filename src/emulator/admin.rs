@@ -115,10 +115,10 @@ fn route(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
         }
         (&Method::PATCH, ["settings"]) => {
             let patch: Value = parse(req)?;
-            let mut current = serde_json::to_value(emu.settings()).unwrap_or_default();
-            merge(&mut current, &patch);
-            let settings: Settings =
-                serde_json::from_value(current).map_err(ArmError::invalid_request_content)?;
+            let settings = emu
+                .settings()
+                .merged(&patch)
+                .map_err(ArmError::invalid_request_content)?;
             *lock(&emu.settings) = settings.clone();
             Ok(Reply::ok(
                 serde_json::to_value(settings).unwrap_or_default(),

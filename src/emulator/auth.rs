@@ -236,9 +236,16 @@ impl TokenIssuer {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(|| invalid("The access token is invalid."))?;
         if claims.exp <= now.timestamp() {
-            return Err(invalid(
-                "The access token expiry UTC time is earlier than current UTC time.",
-            ));
+            // ARM's own code for this case, and its message with .NET's
+            // en-US times (microsoft/foundry-dev-tools#461 quotes one).
+            let expiry = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+            let why = format!(
+                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                dotnet_time(expiry),
+                dotnet_time(now)
+            );
+            return Err(ArmError::expired_authentication_token(why.clone())
+                .with_header("www-authenticate", challenge(&why)));
         }
         if !claims.tid.eq_ignore_ascii_case(&state.tenant_id) {
             return Err(invalid("The access token is from the wrong issuer. It must match the tenant associated with this subscription."));
@@ -249,6 +256,11 @@ impl TokenIssuer {
             tenant_id: claims.tid,
         })
     }
+}
+
+/// A time as .NET prints it in ARM's messages: `6/15/2026 8:22:51 AM`.
+fn dotnet_time(t: DateTime<Utc>) -> String {
+    t.format("%-m/%-d/%Y %-I:%M:%S %p").to_string()
 }
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
@@ -358,7 +370,14 @@ mod tests {
         let err = issuer
             .validate(&state, Some(&header), later, "https://x")
             .unwrap_err();
-        assert_eq!(err.code, "InvalidAuthenticationToken");
+        assert_eq!(err.code, "ExpiredAuthenticationToken");
+        assert!(err
+            .message
+            .starts_with("The access token expiry UTC time '"));
+        assert!(err.message.ends_with(&format!(
+            "' is earlier than current UTC time '{}'.",
+            dotnet_time(later)
+        )));
         assert!(err.headers.iter().any(|(k, _)| k == "www-authenticate"));
     }
 

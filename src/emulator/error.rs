@@ -95,6 +95,15 @@ impl ArmError {
         )
     }
 
+    /// ARM's 401 for a token past its `exp`.
+    pub fn expired_authentication_token(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "ExpiredAuthenticationToken",
+            message,
+        )
+    }
+
     pub fn authentication_failed(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "AuthenticationFailed", message)
     }

@@ -14,6 +14,11 @@
 //!   ignored filter would answer with everything and read as a result.
 //! - `$top`: the page size (1-1000, ARM's limit; more is 400
 //!   `InvalidTopInQueryString`); pages are linked by `nextLink`, the last has none.
+//!   With `resourceListPagesBeforeFilter` a page is cut from the unfiltered
+//!   list and filtered afterwards, as ARM does: a filtered page may be short
+//!   or empty and still carry `nextLink`.
+//! - A new resource is listed only `resourceIndexLagMs` after its create
+//!   (recorded on the resource at create), while a GET by id finds it at once.
 //! - `$expand`: `createdTime`, `changedTime`, `provisioningState`, each shown
 //!   where the emulator records it.
 
@@ -202,6 +207,8 @@ struct Listed {
     provisioning_state: &'static str,
     created: Option<DateTime<Utc>>,
     changed: Option<DateTime<Utc>>,
+    /// When the index shows it (`resourceIndexLagMs` after its create).
+    indexed_at: Option<DateTime<Utc>>,
 }
 
 impl Listed {
@@ -296,6 +303,7 @@ fn index(ctx: &Ctx) -> Result<Vec<Listed>, ArmError> {
             },
             created: Some(account.created_at),
             changed: None,
+            indexed_at: account.indexed_at,
         });
     }
     let vaults: VaultsView = view(&ctx.state.keyvault)?;
@@ -304,6 +312,7 @@ fn index(ctx: &Ctx) -> Result<Vec<Listed>, ArmError> {
             provisioning_state: vault.provisioning_state(ctx.now),
             created: Some(vault.created_at),
             changed: Some(vault.modified_at),
+            indexed_at: vault.indexed_at,
             id: vault.id,
             subscription_id: vault.subscription_id,
             resource_group: vault.resource_group,
@@ -332,8 +341,11 @@ fn index(ctx: &Ctx) -> Result<Vec<Listed>, ArmError> {
             provisioning_state: "Succeeded",
             created: None,
             changed: None,
+            indexed_at: identity.indexed_at,
         });
     }
+    // ARM's index trails the resource providers: a new resource is not listed yet.
+    all.retain(|r| r.indexed_at.is_none_or(|at| at <= ctx.now));
     all.sort_by_key(|r| key(&r.id));
     Ok(all)
 }
@@ -392,21 +404,29 @@ fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .into_iter()
         .filter(|r| r.subscription_id.eq_ignore_ascii_case(&subscription))
         .filter(|r| !denied.iter().any(|scope| is_within(&r.id, scope)))
-        .filter(|r| conditions.iter().all(|c| r.matches(c)))
         .collect();
+    let matches = |r: &Listed| conditions.iter().all(|c| r.matches(c));
 
     let size = top
         .unwrap_or(MAX_TOP)
         .min(ctx.settings.resource_page_size)
         .max(1);
-    let page: Vec<Value> = visible
+    // ARM either filters and then pages (a full page of matches), or, in the
+    // field, pages the whole subscription and filters each page afterwards.
+    let candidates: Vec<&Listed> = if ctx.settings.resource_list_pages_before_filter {
+        visible.iter().collect()
+    } else {
+        visible.iter().filter(|r| matches(r)).collect()
+    };
+    let page: Vec<Value> = candidates
         .iter()
         .skip(offset)
         .take(size)
+        .filter(|r| matches(r))
         .map(|r| r.to_json(expand))
         .collect();
     let mut body = json!({ "value": page });
-    if offset.saturating_add(size) < visible.len() {
+    if offset.saturating_add(size) < candidates.len() {
         body["nextLink"] = json!(next_link(ctx, offset + size));
     }
     Ok(Reply::ok(body))

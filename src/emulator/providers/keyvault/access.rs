@@ -27,7 +27,10 @@ fn policy_error() -> ArmError {
     )
 }
 
-fn authentication_failure() -> ArmError {
+/// Storage's one answer for a key it cannot use, whatever the reason (no
+/// grant yet, a firewall, a disabled key, an identity that is gone): Azure
+/// does not tell them apart.
+pub fn authentication_failure() -> ArmError {
     ArmError::bad_request(
         "KeyVaultAuthenticationFailure",
         "The operation failed because of authentication issue on the keyvault. For more information, see - https://aka.ms/storagekeyvaultaccesspolicy",
@@ -190,6 +193,7 @@ mod tests {
             modified_at: t0(),
             modified_by: "c".into(),
             provisioned_at: t0(),
+            indexed_at: None,
             keys: BTreeMap::from([("cmk".to_string(), key("RSA", Some(2048)))]),
             deleted_keys: BTreeMap::new(),
         };

@@ -3,11 +3,13 @@
 
 use super::model::{new_version_id, valid_key_name, Key, KeyVersion, Vault, KEY_TYPE};
 use super::properties::invalid_value;
+use super::rotation::{answered_policy, parse_rotation_policy};
 use super::vaults::require_vault;
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::tags;
 use crate::emulator::reply::Reply;
+use crate::emulator::settings::RotationActionCasing;
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -22,6 +24,17 @@ const KEY_OPS: &[&str] = &[
     "release",
 ];
 const CURVES: &[&str] = &["P-256", "P-384", "P-521", "P-256K"];
+/// Key Vault allows 15 tags on a key (Microsoft Learn, "About keys, secrets
+/// and certificates"; issue 14), where ARM resources allow 50.
+const MAX_KEY_TAGS: usize = 15;
+
+/// Code as for the provider's other bad parameters; message *(chosen)*.
+fn too_many_tags(count: usize) -> ArmError {
+    ArmError::bad_request(
+        "BadRequest",
+        format!("A key can have at most {MAX_KEY_TAGS} tags; {count} were given."),
+    )
+}
 
 fn key_not_found(vault: &str, key: &str, group: &str) -> ArmError {
     ArmError::resource_not_found(KEY_TYPE, &format!("{vault}/{key}"), group)
@@ -43,7 +56,13 @@ fn ready_vault<'a>(ctx: &'a Ctx) -> Result<&'a Vault, ArmError> {
     Ok(vault)
 }
 
-fn key_properties(vault: &Vault, key: &Key, version: &KeyVersion, full: bool) -> Value {
+fn key_properties(
+    vault: &Vault,
+    key: &Key,
+    version: &KeyVersion,
+    full: bool,
+    casing: RotationActionCasing,
+) -> Value {
     let mut attributes = json!({
         "enabled": version.enabled,
         "created": version.created,
@@ -72,18 +91,18 @@ fn key_properties(vault: &Vault, key: &Key, version: &KeyVersion, full: bool) ->
             props["curveName"] = json!(curve);
         }
         if let Some(policy) = &key.rotation_policy {
-            props["rotationPolicy"] = policy.clone();
+            props["rotationPolicy"] = answered_policy(policy, casing);
         }
     }
     props
 }
 
 /// A key resource; `full` = false gives the short form the list examples show.
-fn key_json(vault: &Vault, key: &Key, full: bool) -> Value {
+fn key_json(vault: &Vault, key: &Key, full: bool, casing: RotationActionCasing) -> Value {
     let Some(current) = key.current() else {
         return Value::Null;
     };
-    let mut props = key_properties(vault, key, current, full);
+    let mut props = key_properties(vault, key, current, full, casing);
     if !full {
         if let Some(map) = props.as_object_mut() {
             map.remove("keyUriWithVersion");
@@ -102,13 +121,19 @@ fn key_json(vault: &Vault, key: &Key, full: bool) -> Value {
     body
 }
 
-fn version_json(vault: &Vault, key: &Key, version: &KeyVersion, full: bool) -> Value {
+fn version_json(
+    vault: &Vault,
+    key: &Key,
+    version: &KeyVersion,
+    full: bool,
+    casing: RotationActionCasing,
+) -> Value {
     json!({
         "id": format!("{}/keys/{}/versions/{}", vault.id, key.name, version.version),
         "name": version.version,
         "type": format!("{KEY_TYPE}/versions"),
         "location": vault.location,
-        "properties": key_properties(vault, key, version, full),
+        "properties": key_properties(vault, key, version, full, casing),
     })
 }
 
@@ -194,13 +219,17 @@ fn parse_key(
         ));
     }
     let version = parse_attributes(props.get("attributes"), now)?;
+    let tags = tags(body)?;
+    if let Some(count) = tags.as_ref().map(Map::len).filter(|n| *n > MAX_KEY_TAGS) {
+        return Err(too_many_tags(count));
+    }
     Ok(Key {
         name: name.to_string(),
         kty,
         key_size,
         curve_name,
         key_ops,
-        tags: tags(body)?,
+        tags,
         rotation_policy: parse_rotation_policy(props.get("rotationPolicy"), now)?,
         versions: vec![version],
     })
@@ -241,54 +270,9 @@ fn parse_attributes(attributes: Option<&Value>, now: i64) -> Result<KeyVersion, 
     })
 }
 
-/// Rotation policies are stored as sent after checking their shape; the
-/// response adds `attributes.created`/`updated`.
-fn parse_rotation_policy(policy: Option<&Value>, now: i64) -> Result<Option<Value>, ArmError> {
-    let Some(policy) = policy.filter(|p| !p.is_null()) else {
-        return Ok(None);
-    };
-    let bad = || invalid_value("rotationPolicy");
-    let mut policy = policy.as_object().ok_or_else(bad)?.clone();
-    if let Some(actions) = policy.get("lifetimeActions").filter(|a| !a.is_null()) {
-        let actions = actions.as_array().ok_or_else(bad)?;
-        for action in actions {
-            let kind = action.pointer("/action/type").and_then(Value::as_str);
-            if !matches!(kind, Some("rotate" | "notify")) {
-                return Err(bad());
-            }
-            let trigger = action
-                .get("trigger")
-                .and_then(Value::as_object)
-                .ok_or_else(bad)?;
-            let durations = ["timeAfterCreate", "timeBeforeExpiry"];
-            if !durations.iter().any(|d| {
-                trigger
-                    .get(*d)
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| s.starts_with('P'))
-            }) {
-                return Err(bad());
-            }
-        }
-    }
-    let mut attributes = match policy.get("attributes") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(a)) => a.clone(),
-        Some(_) => return Err(bad()),
-    };
-    if let Some(expiry) = attributes.get("expiryTime") {
-        if !expiry.as_str().is_some_and(|s| s.starts_with('P')) {
-            return Err(bad());
-        }
-    }
-    attributes.insert("created".into(), json!(now));
-    attributes.insert("updated".into(), json!(now));
-    policy.insert("attributes".into(), Value::Object(attributes));
-    Ok(Some(Value::Object(policy)))
-}
-
 /// PUT `.../keys/{keyName}`: creates the key, or returns an existing one unchanged.
 pub fn create_if_not_exist(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let name = ctx.param("keyName").to_string();
     if !valid_key_name(&name) {
         return Err(ArmError::bad_request(
@@ -301,7 +285,7 @@ pub fn create_if_not_exist(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let key = parse_key(&name, &body, vault, ctx.now.timestamp())?;
     let lower = name.to_ascii_lowercase();
     if let Some(existing) = vault.keys.get(&lower) {
-        return Ok(Reply::ok(key_json(vault, existing, true)));
+        return Ok(Reply::ok(key_json(vault, existing, true, casing)));
     }
     if vault.deleted_keys.contains_key(&lower) {
         return Err(ArmError::conflict(
@@ -309,7 +293,7 @@ pub fn create_if_not_exist(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             format!("Key {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged."),
         ));
     }
-    let reply = key_json(vault, &key, true);
+    let reply = key_json(vault, &key, true, casing);
     let vault_key = vault.name.to_ascii_lowercase();
     if let Some(vault) = ctx.state.keyvault.vaults.get_mut(&vault_key) {
         vault.keys.insert(lower, key);
@@ -331,33 +315,37 @@ fn require_key<'a>(ctx: &'a Ctx, vault: &'a Vault) -> Result<&'a Key, ArmError> 
 }
 
 pub fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let key = require_key(ctx, vault)?;
-    Ok(Reply::ok(key_json(vault, key, true)))
+    Ok(Reply::ok(key_json(vault, key, true, casing)))
 }
 
 pub fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let value: Vec<Value> = vault
         .keys
         .values()
-        .map(|k| key_json(vault, k, false))
+        .map(|k| key_json(vault, k, false, casing))
         .collect();
     Ok(Reply::ok(json!({ "value": value })))
 }
 
 pub fn list_versions(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let key = require_key(ctx, vault)?;
     let value: Vec<Value> = key
         .versions
         .iter()
-        .map(|v| version_json(vault, key, v, false))
+        .map(|v| version_json(vault, key, v, false, casing))
         .collect();
     Ok(Reply::ok(json!({ "value": value })))
 }
 
 pub fn get_version(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let vault = require_vault(ctx)?;
     let key = require_key(ctx, vault)?;
     let version = key.version(ctx.param("keyVersion")).ok_or_else(|| {
@@ -367,7 +355,7 @@ pub fn get_version(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             ctx.param("resourceGroupName"),
         )
     })?;
-    Ok(Reply::ok(version_json(vault, key, version, true)))
+    Ok(Reply::ok(version_json(vault, key, version, true, casing)))
 }
 
 /// The live vault (by name alone) and key an admin route names, mutably.
@@ -397,6 +385,7 @@ fn admin_key<'a>(ctx: &'a mut Ctx) -> Result<(&'a mut Vault, String), ArmError> 
 /// Admin PATCH: `{"enabled": bool, "exp": secs|null, "nbf": secs|null}` on
 /// the current version, as the data plane's update-key would.
 pub fn admin_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let body = ctx.body()?.clone();
     let now = ctx.now.timestamp();
     let (vault, key_name) = admin_key(ctx)?;
@@ -423,13 +412,14 @@ pub fn admin_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let reply = vault
         .keys
         .get(&key_name)
-        .map(|k| key_json(vault, k, true))
+        .map(|k| key_json(vault, k, true, casing))
         .unwrap_or_default();
     Ok(Reply::ok(reply))
 }
 
 /// Admin POST `.../rotate`: a new current version, as a rotation would make.
 pub fn admin_rotate(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let casing = ctx.settings.key_rotation_action_casing;
     let now = ctx.now.timestamp();
     let (vault, key_name) = admin_key(ctx)?;
     let Some(key) = vault.keys.get_mut(&key_name) else {
@@ -446,7 +436,7 @@ pub fn admin_rotate(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let reply = vault
         .keys
         .get(&key_name)
-        .map(|k| key_json(vault, k, true))
+        .map(|k| key_json(vault, k, true, casing))
         .unwrap_or_default();
     Ok(Reply::ok(reply))
 }

@@ -28,9 +28,10 @@ mod keys;
 mod model;
 mod policies;
 mod properties;
+mod rotation;
 mod vaults;
 
-pub use access::{check_cmk_key, ResolvedKey};
+pub use access::{authentication_failure, check_cmk_key, ResolvedKey};
 pub use model::{Model, Vault};
 
 use crate::emulator::router::{Access, Route};

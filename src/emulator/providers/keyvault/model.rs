@@ -58,6 +58,10 @@ pub struct Vault {
     pub modified_by: String,
     /// When `provisioningState` turns from `RegisteringDns` to `Succeeded`.
     pub provisioned_at: DateTime<Utc>,
+    /// When ARM's index (Resources_List) shows it; `None` (a state file from
+    /// before the setting) means at once.
+    #[serde(default)]
+    pub indexed_at: Option<DateTime<Utc>>,
     /// Keys by lower-case name.
     pub keys: BTreeMap<String, Key>,
     /// Keys deleted through the data plane: recoverable, so their names stay taken.

@@ -146,6 +146,7 @@ fn new_vault(ctx: &Ctx, location: String) -> Vault {
         modified_at: ctx.now,
         modified_by: ctx.caller.client_id.clone(),
         provisioned_at: ctx.now + provisioning,
+        indexed_at: Some(ctx.settings.indexed_at(ctx.now)),
         keys: BTreeMap::new(),
         deleted_keys: BTreeMap::new(),
     }
@@ -239,6 +240,8 @@ fn recover(ctx: &mut Ctx, location: &str) -> Result<Reply, ArmError> {
         ));
     };
     let mut vault = deleted.vault;
+    // Back in ARM's index only after the index has caught up, like a create.
+    vault.indexed_at = Some(ctx.settings.indexed_at(ctx.now));
     vault.modified_at = ctx.now;
     vault.modified_by = ctx.caller.client_id.clone();
     let reply = vault_json(&vault, ctx.now);

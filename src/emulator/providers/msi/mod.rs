@@ -28,6 +28,9 @@ pub struct Identity {
     pub principal_id: String,
     pub client_id: String,
     pub tenant_id: String,
+    /// When ARM's index (Resources_List) shows it; `None` means at once.
+    #[serde(default)]
+    pub indexed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -142,6 +145,7 @@ fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         principal_id: ctx.new_guid(),
         client_id: ctx.new_guid(),
         tenant_id: ctx.state.tenant_id.clone(),
+        indexed_at: Some(ctx.settings.indexed_at(ctx.now)),
     };
     let now = ctx.now;
     ctx.state

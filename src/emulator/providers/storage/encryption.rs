@@ -279,6 +279,17 @@ pub fn apply(state: &State, change: &Change) -> Result<Encryption, ArmError> {
         next.user_assigned_identity.as_deref(),
         change.system_is_new,
     )?;
+    // A user-assigned identity deleted while still attached stays listed on
+    // the account, but storage can no longer get a token for it.
+    if let Some(id) = next
+        .user_assigned_identity
+        .as_deref()
+        .filter(|id| !id.is_empty())
+    {
+        if state.msi.get(id).is_none() {
+            return Err(keyvault::authentication_failure());
+        }
+    }
     let resolved = keyvault::check_cmk_key(state, &uri, &name, &principal, change.now)?;
     let current_versioned_key_id = match version.as_deref().filter(|v| !v.is_empty()) {
         Some(pinned) => match resolved.current_versioned_key_id.rsplit_once('/') {

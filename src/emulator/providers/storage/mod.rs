@@ -16,7 +16,7 @@ use crate::emulator::reply::Reply;
 use crate::emulator::router::{Access, Route};
 use encryption::Change;
 use hyper::{Method, StatusCode};
-use model::{to_json, Encryption, Operation, RESOURCE_TYPE};
+use model::{to_json, Encryption, Operation, Values, RESOURCE_TYPE};
 use request::{
     account_name_invalid, apply_identity, check_kind_and_sku, check_top_level, identity_request,
     invalid_values, kind, name_invalid_message, setting, sku, valid_account_name, Shape,
@@ -25,6 +25,15 @@ use serde_json::{json, Map, Value};
 
 const API: &[&str] = &["2023-05-01"];
 const ACCOUNT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts/{accountName}";
+
+/// What the answers carry, by `storageUnknownValues`.
+fn values(ctx: &Ctx) -> Values {
+    if ctx.settings.storage_unknown_values {
+        Values::Field
+    } else {
+        Values::Spec
+    }
+}
 
 fn route(
     method: Method,
@@ -207,7 +216,7 @@ fn commit(ctx: &mut Ctx, account: model::Account, new_principal: Option<String>)
         ctx.state
             .add_directory_object(&principal, "ManagedIdentity", ctx.now);
     }
-    let body = to_json(&account, ctx.now);
+    let body = to_json(&account, ctx.now, values(ctx));
     ctx.state.storage.accounts.insert(key(&account.id), account);
     body
 }
@@ -261,6 +270,7 @@ fn create(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         tags: Map::new(),
         created_at: ctx.now,
         ready_at: ctx.now + delay,
+        indexed_at: Some(ctx.settings.indexed_at(ctx.now)),
         identity: None,
         encryption: Encryption::default(),
         settings: Map::new(),
@@ -316,7 +326,7 @@ fn poll(ctx: &mut Ctx) -> Result<Reply, ArmError> {
                 format!("The storage account of operation '{operation_id}' no longer exists."),
             )
         })?;
-    Ok(Reply::ok(to_json(account, ctx.now)))
+    Ok(Reply::ok(to_json(account, ctx.now, values(ctx))))
 }
 
 fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
@@ -325,7 +335,7 @@ fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .storage
         .get_by_id(&account_id(ctx))
         .ok_or_else(|| not_found(ctx))?;
-    Ok(Reply::ok(to_json(account, ctx.now)))
+    Ok(Reply::ok(to_json(account, ctx.now, values(ctx))))
 }
 
 fn update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
@@ -366,7 +376,7 @@ fn list_where(ctx: &Ctx, keep: impl Fn(&model::Account) -> bool) -> Reply {
         .storage
         .accounts()
         .filter(|a| keep(a))
-        .map(|a| to_json(a, ctx.now))
+        .map(|a| to_json(a, ctx.now, values(ctx)))
         .collect();
     Reply::ok(json!({ "value": value }))
 }

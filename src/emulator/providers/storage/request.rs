@@ -323,9 +323,15 @@ pub fn apply_identity(
                 continue;
             }
             let Some(found) = state.msi.get(id) else {
-                let message = format!("Resource '{id}' was not found.");
+                // Also for an identity deleted while still attached: Azure's
+                // identity service answers BadRequest with the id in lower case
+                // (Azure/aad-pod-identity#515, Azure/azure-libraries-for-net#839).
+                let message = format!("Resource '{}' was not found.", id.to_ascii_lowercase());
                 return Err(identity_failure(
-                    account_id, "NotFound", "NotFound", &message,
+                    account_id,
+                    "BadRequest",
+                    "BadRequest",
+                    &message,
                 ));
             };
             let attached = next
