@@ -253,6 +253,31 @@ mod tests {
     }
 
     #[test]
+    fn an_incomplete_plan_says_so_in_the_title_and_lists_what_was_not_read() {
+        let unread = crate::plan::Unread {
+            id: format!("/subscriptions/{SUB2}"),
+            reason: "denied | 403".to_string(),
+        };
+        let mut changes = two_accounts();
+        changes.unread = vec![unread.clone()];
+        let md = plan_markdown(&changes);
+        assert!(md.starts_with(
+            "## 📝 actlog-cmk plan: 7 to add, 3 to change, 0 to destroy; incomplete, 1 resource not read\n"
+        ), "{md}");
+        assert!(md.contains(&format!(
+            "### Not read\n\nThe plan may be missing changes for these.\n\n| Resource | Why |\n| --- | --- |\n| `/subscriptions/{SUB2}` | denied \\| 403 |\n"
+        )), "{md}");
+        let mut none = all_compliant();
+        none.unread = vec![unread];
+        let md = plan_markdown(&none);
+        assert!(
+            md.starts_with("## ⚠️ actlog-cmk plan: incomplete, 1 resource not read\n"),
+            "{md}"
+        );
+        assert!(md.contains("INCOMPLETE: 1 resource could not be read and may need changes. See Not read below.\n"), "{md}");
+    }
+
+    #[test]
     fn a_value_with_backticks_gets_a_longer_fence() {
         let mut plan = two_accounts();
         plan.accounts[0].changes[0].attributes[0].after = json!("a````b");

@@ -381,4 +381,28 @@ mod tests {
         let text = plan_text(&plan, false);
         assert!(text.contains(" (cmk_broken)\n  (no changes)\n\n"));
     }
+
+    #[test]
+    fn an_incomplete_plan_names_what_was_not_read_with_or_without_changes() {
+        let unread = crate::plan::Unread {
+            id: format!("/subscriptions/{SUB2}"),
+            reason: "listing diagnostic settings was denied (403)".to_string(),
+        };
+        let mut changes = two_accounts();
+        changes.unread = vec![unread.clone()];
+        let text = plan_text(&changes, false);
+        assert!(text.contains(&format!(
+            "Not read (the plan may be missing changes there):\n  - /subscriptions/{SUB2}: listing diagnostic settings was denied (403)\n"
+        )));
+        assert!(text.ends_with(
+            "Plan: 7 to add, 3 to change, 0 to destroy. Incomplete: 1 resource could not be read (see Not read above).\n"
+        ), "{text}");
+        let mut none = all_compliant();
+        none.unread = vec![unread];
+        let text = plan_text(&none, false);
+        assert!(!text.contains("No changes."), "{text}");
+        assert!(text.ends_with(
+            "No changes planned, but the plan is INCOMPLETE: 1 resource could not be read and may need changes. See Not read above.\n"
+        ), "{text}");
+    }
 }
