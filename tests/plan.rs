@@ -417,3 +417,177 @@ async fn settings_come_from_flags_then_the_environment_then_the_config_file() {
     );
     assert!(env.arm_requests().await.is_empty());
 }
+
+/// A subscription whose diagnostic settings cannot be listed may send its
+/// activity log anywhere: "no changes" would be a lie a pipeline gate trusts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incomplete_audit_makes_an_incomplete_plan_that_names_what_was_not_read() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    env.add_subscription(SUB2, "dev").await;
+    let good = env
+        .cmk_account(SUB1, "rg", "stgood", "kv-plan-incomplete", true)
+        .await;
+    env.diagnostic_setting(SUB1, "to-good", &good.account_id, true)
+        .await;
+    let insights = format!("/subscriptions/{SUB2}/providers/Microsoft.Insights");
+    env.deny(&[&insights]).await;
+    env.clear_requests().await;
+    let tool = env.tool();
+
+    for args in [
+        &["plan", "--detailed-exitcode"][..],
+        &["plan"][..],
+        &["plan", "-s", SUB2, "--detailed-exitcode"][..],
+    ] {
+        let run = tool.run(args).await;
+        assert_eq!(run.code, 3, "{args:?}:\n{}\n{}", run.stdout, run.stderr);
+        assert!(!run.stdout.contains("No changes."), "{}", run.stdout);
+        assert!(run.stdout.contains("INCOMPLETE"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!(
+                "Not read (the plan may be missing changes there):\n  - /subscriptions/{SUB2}: "
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("Microsoft.Insights/diagnosticSettings/read"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("could not read /subscriptions/{SUB2}")),
+            "{}",
+            run.stderr
+        );
+    }
+
+    let json = tool.run(&["plan", "-o", "json"]).await;
+    assert_eq!(json.code, 3, "{}", json.stderr);
+    let plan = json.json();
+    assert_matches_project_schema("plan.schema.json", &plan, "an incomplete plan");
+    assert_eq!(plan["summary"]["unread"], 1, "{plan:#}");
+    assert_eq!(plan["unread"][0]["id"], format!("/subscriptions/{SUB2}"));
+    assert!(plan["unread"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("Microsoft.Insights/diagnosticSettings/read"));
+
+    let markdown = tool.run(&["plan", "-o", "markdown"]).await;
+    assert_eq!(markdown.code, 3, "{}", markdown.stderr);
+    assert!(
+        markdown
+            .stdout
+            .starts_with("## ⚠️ actlog-cmk plan: incomplete, 1 resource not read"),
+        "{}",
+        markdown.stdout
+    );
+    assert!(
+        markdown.stdout.contains("### Not read"),
+        "{}",
+        markdown.stdout
+    );
+    assert!(
+        markdown
+            .stdout
+            .contains(&format!("`/subscriptions/{SUB2}`")),
+        "{}",
+        markdown.stdout
+    );
+
+    // A complete plan of the same estate (the readable subscription only) is
+    // still "no changes": the code above comes from what was not read.
+    let complete = tool.run(&["plan", "-s", SUB1, "--detailed-exitcode"]).await;
+    assert_eq!(complete.code, 0, "{}\n{}", complete.stdout, complete.stderr);
+    assert!(
+        complete.stdout.contains("No changes"),
+        "{}",
+        complete.stdout
+    );
+    assert_no_writes(&env).await;
+}
+
+/// Key Vault's rotation rules and tag limits are checked before anything is
+/// read or written, from flags and from the config file alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_lifetimes_and_tag_counts_azure_would_refuse_are_refused_before_any_call() {
+    let env = Env::start().await;
+    app_account(&env).await;
+    env.clear_requests().await;
+    let tool = env.tool();
+    let many_tags: Vec<String> = (0..14).map(|i| format!("t{i}=v")).collect();
+    let mut tag_args = vec!["plan"];
+    for tag in &many_tags {
+        tag_args.extend(["--tag", tag]);
+    }
+    for (args, expected) in [
+        (
+            vec![
+                "plan",
+                "--key-rotation-days",
+                "30",
+                "--key-expiry-days",
+                "33",
+            ],
+            "no later than 7 days before expiry, so --key-rotation-days must be at most 26",
+        ),
+        (
+            vec!["apply", "--yes", "--key-rotation-days", "6"],
+            "no sooner than 7 days after creation",
+        ),
+        (vec!["plan", "--key-expiry-days", "27"], "at least 28 days"),
+        (
+            tag_args.clone(),
+            "Key Vault allows at most 15 tags on a key",
+        ),
+    ] {
+        let run = tool.run(&args).await;
+        assert_eq!(run.code, 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("actlog-cmk.toml");
+    std::fs::write(&config, "key_rotation_days = 3\n").unwrap();
+    let run = tool
+        .run(&["plan", "--config", config.to_str().unwrap()])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("key_rotation_days"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no sooner than 7 days"),
+        "{}",
+        run.stderr
+    );
+    let tags: String = (0..14).map(|i| format!("t{i} = \"v\"\n")).collect();
+    std::fs::write(&config, format!("[tags]\n{tags}")).unwrap();
+    let run = tool
+        .run(&["plan", "--config", config.to_str().unwrap()])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("at most 15 tags on a key"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        env.arm_requests().await.is_empty(),
+        "refused settings must not cost a call"
+    );
+
+    // At the limits, the plan is made.
+    let mut at_limits = vec![
+        "plan",
+        "--key-rotation-days",
+        "30",
+        "--key-expiry-days",
+        "37",
+    ];
+    for tag in &many_tags[..13] {
+        at_limits.extend(["--tag", tag]);
+    }
+    let run = tool.run(&at_limits).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}

@@ -91,16 +91,24 @@ fn desired() -> impl Strategy<Value = Desired> {
             role_definition_id: "r".into(),
             principal,
         }),
-        (prop::collection::vec(text(), 0..3), text()).prop_map(
-            |(user_assigned_identities, identity_id)| Desired::StorageEncryption {
-                account_id: "a".into(),
-                identity_type: "UserAssigned".into(),
-                user_assigned_identities,
-                identity_id,
-                key_vault_uri: "https://kv.vault.azure.net/".into(),
-                key_name: "k".into(),
-            }
-        ),
+        (
+            prop::collection::vec(text(), 0..3),
+            prop::collection::vec(text(), 0..2),
+            text()
+        )
+            .prop_map(
+                |(user_assigned_identities, dropped_identities, identity_id)| {
+                    Desired::StorageEncryption {
+                        account_id: "a".into(),
+                        identity_type: "UserAssigned".into(),
+                        user_assigned_identities,
+                        dropped_identities,
+                        identity_id,
+                        key_vault_uri: "https://kv.vault.azure.net/".into(),
+                        key_name: "k".into(),
+                    }
+                }
+            ),
     ]
 }
 
@@ -224,6 +232,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 summary: PlanSummary::of(&accounts, &skipped),
                 accounts,
                 skipped,
+                unread: vec![],
             }
         })
 }

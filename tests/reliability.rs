@@ -24,6 +24,12 @@ enum Fault {
     VaultNameTakenAfterPlan,
     LockedResourceGroup,
     ReadOnlyPrincipal,
+    KilledWhileVaultsRegister,
+    KilledWhileGrantsPropagate,
+    KilledBetweenSwitchAndVerification,
+    VaultFirewallClosedWhileWaiting,
+    KeyDisabledWhileWaiting,
+    AttachedIdentityDeleted,
 }
 
 impl Fault {
@@ -41,8 +47,133 @@ impl Fault {
             }
             Fault::LockedResourceGroup => "a ReadOnly lock on one account's resource group",
             Fault::ReadOnlyPrincipal => "the tool's principal may read but not write",
+            Fault::KilledWhileVaultsRegister => {
+                "apply SIGKILLed while every new vault is still RegisteringDns (3 s), then run again"
+            }
+            Fault::KilledWhileGrantsPropagate => {
+                "apply SIGKILLed while storage still refuses the key because grants (8 s) propagate, then run again"
+            }
+            Fault::KilledBetweenSwitchAndVerification => {
+                "apply SIGKILLed after an account was switched to its key, before it was verified, then run again"
+            }
+            Fault::VaultFirewallClosedWhileWaiting => {
+                "one account's vault firewall closed to trusted services (no AzureServices bypass) while apply waits for its grant (8 s)"
+            }
+            Fault::KeyDisabledWhileWaiting => {
+                "one account's new key disabled while apply waits for its grant (8 s)"
+            }
+            Fault::AttachedIdentityDeleted => {
+                "a user-assigned identity attached to an account deleted before apply"
+            }
         }
     }
+
+    /// Faults that kill the first apply: the row is about the rerun.
+    fn kills(self) -> bool {
+        matches!(
+            self,
+            Fault::KilledWhileVaultsRegister
+                | Fault::KilledWhileGrantsPropagate
+                | Fault::KilledBetweenSwitchAndVerification
+        )
+    }
+}
+
+/// Requests of `operation` that Azure answered with success.
+fn succeeded(requests: &[Value], operation: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r["operation"] == operation)
+        .filter(|r| r["status"].as_u64().is_some_and(|s| s < 300))
+        .count()
+}
+
+/// Storage refused the first account's key (its grant is on its way).
+fn first_account_refused(requests: &[Value]) -> bool {
+    requests.iter().any(|r| {
+        r["operation"] == "StorageAccounts_Update"
+            && r["errorCode"] == "KeyVaultAuthenticationFailure"
+            && r["path"].as_str().is_some_and(|p| p.contains("/strela"))
+    })
+}
+
+/// The vault apply created for the first account, from the request log.
+fn first_account_vault(requests: &[Value]) -> String {
+    requests
+        .iter()
+        .filter(|r| r["operation"] == "Vaults_CreateOrUpdate")
+        .filter_map(|r| r["path"].as_str())
+        .find(|p| p.contains("/rg-rel-a/"))
+        .expect("the first account's vault was created")
+        .to_string()
+}
+
+/// Starts `apply --yes -o json` and, once the request log shows `ready`,
+/// either SIGKILLs it (and returns `None`) or does `meanwhile` and returns
+/// what apply printed when it ended.
+async fn apply_until(
+    env: &Env,
+    tool: &support::cli::Tool,
+    ready: impl Fn(&[Value]) -> bool,
+    kill: bool,
+) -> Option<std::process::Child> {
+    env.clear_requests().await;
+    let mut child = tool
+        .command(&["apply", "--yes", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !ready(&env.arm_requests().await) {
+        assert!(child.try_wait().unwrap().is_none(), "apply ended too early");
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if kill {
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        return None;
+    }
+    Some(child)
+}
+
+async fn finish(child: std::process::Child) -> Run {
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The network rules of a vault, through ARM as its owner would set them.
+async fn vault_firewall(env: &Env, vault: &str, bypass: &str) {
+    let a = env
+        .arm(
+            Method::PATCH,
+            &format!("{vault}?{VAULT_API}"),
+            Some(
+                json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": bypass}}}),
+            ),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+}
+
+async fn key_enabled(env: &Env, vault: &str, enabled: bool) {
+    let name = vault.rsplit('/').next().unwrap();
+    let a = env
+        .admin(
+            Method::PATCH,
+            &format!("/keyvault/vaults/{name}/keys/activity-log-cmk"),
+            Some(json!({"enabled": enabled})),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
 }
 
 const ACCOUNTS: [(&str, &str, &str); 3] = [
@@ -115,6 +246,15 @@ async fn inject(env: &Env, fault: Fault) {
         Fault::SlowPropagation => {
             json!({"grantPropagationMs": 3000, "principalReplicationMs": 2000})
         }
+        Fault::KilledWhileVaultsRegister => json!({"vaultProvisioningMs": 3000}),
+        Fault::KilledWhileGrantsPropagate
+        | Fault::VaultFirewallClosedWhileWaiting
+        | Fault::KeyDisabledWhileWaiting => json!({"grantPropagationMs": 8000}),
+        // Slow account reads, so the kill lands between a switch and its check.
+        Fault::KilledBetweenSwitchAndVerification => {
+            json!({"faults": {"operationLatencyMs": {"StorageAccounts_GetProperties": 1500}}})
+        }
+        Fault::AttachedIdentityDeleted => return,
     };
     env.patch_settings(patch).await;
 }
@@ -187,6 +327,53 @@ async fn run_scenario(fault: Fault) -> Row {
             .await;
             tool.run(&["apply", "--yes", "-o", "json"]).await
         }
+        Fault::KilledWhileVaultsRegister => {
+            inject(&env, fault).await;
+            let vaults = |r: &[Value]| succeeded(r, "Vaults_CreateOrUpdate") == ACCOUNTS.len();
+            apply_until(&env, &tool, vaults, true).await;
+            tool.run(&["apply", "--yes", "-o", "json"]).await
+        }
+        Fault::KilledWhileGrantsPropagate => {
+            inject(&env, fault).await;
+            apply_until(&env, &tool, first_account_refused, true).await;
+            tool.run(&["apply", "--yes", "-o", "json"]).await
+        }
+        Fault::KilledBetweenSwitchAndVerification => {
+            inject(&env, fault).await;
+            let switched = |r: &[Value]| succeeded(r, "StorageAccounts_Update") >= 1;
+            apply_until(&env, &tool, switched, true).await;
+            env.patch_settings(json!({"faults": {"operationLatencyMs": {}}}))
+                .await;
+            tool.run(&["apply", "--yes", "-o", "json"]).await
+        }
+        Fault::VaultFirewallClosedWhileWaiting | Fault::KeyDisabledWhileWaiting => {
+            inject(&env, fault).await;
+            let child = apply_until(&env, &tool, first_account_refused, false)
+                .await
+                .unwrap();
+            let vault = first_account_vault(&env.arm_requests().await);
+            if matches!(fault, Fault::VaultFirewallClosedWhileWaiting) {
+                vault_firewall(&env, &vault, "None").await;
+            } else {
+                key_enabled(&env, &vault, false).await;
+            }
+            finish(child).await
+        }
+        Fault::AttachedIdentityDeleted => {
+            // The second account's own identity, attached since before apply.
+            let identity = estate.before[1]["userAssignedIdentities"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap()
+                .clone();
+            let a = env
+                .arm(Method::DELETE, &format!("{identity}?{MSI_API}"), None)
+                .await;
+            assert!(a.status.is_success(), "{:?}", a.body);
+            tool.run(&["apply", "--yes", "-o", "json"]).await
+        }
         _ => {
             inject(&env, fault).await;
             tool.run(&["apply", "--yes", "-o", "json"]).await
@@ -215,7 +402,14 @@ async fn run_scenario(fault: Fault) -> Row {
                 .unwrap()
                 .eq_ignore_ascii_case(id)
         });
-        let result = result.unwrap_or_else(|| panic!("{fault:?}: no result for {id}: {report:#}"));
+        // After a kill, an account the killed run finished is no longer in
+        // the rerun's plan: it must audit compliant.
+        let finished_before = json!({"outcome": "done"});
+        let result = match result {
+            Some(result) => result,
+            None if fault.kills() => &finished_before,
+            None => panic!("{fault:?}: no result for {id}: {report:#}"),
+        };
         let status = audit["destinations"]
             .as_array()
             .unwrap()
@@ -310,7 +504,8 @@ async fn run_scenario(fault: Fault) -> Row {
             | Fault::DroppedConnections
             | Fault::ShortLivedTokens
             | Fault::SlowPropagation
-    );
+            | Fault::AttachedIdentityDeleted
+    ) || fault.kills();
     if must_finish {
         assert_eq!(done, ACCOUNTS.len(), "{fault:?}: {failed:?}");
     } else if writes_failed_everywhere {
@@ -332,6 +527,25 @@ async fn run_scenario(fault: Fault) -> Row {
             rerun.stdout
         );
         "; after the lock is removed a rerun finishes"
+    } else if matches!(
+        fault,
+        Fault::VaultFirewallClosedWhileWaiting | Fault::KeyDisabledWhileWaiting
+    ) {
+        let vault = first_account_vault(&env.arm_requests().await);
+        let note = if matches!(fault, Fault::VaultFirewallClosedWhileWaiting) {
+            vault_firewall(&env, &vault, "AzureServices").await;
+            "; once trusted services may bypass the firewall, a rerun finishes"
+        } else {
+            key_enabled(&env, &vault, true).await;
+            "; once the key is enabled again, a rerun finishes"
+        };
+        let rerun = tool.run(&["apply", "--yes"]).await;
+        assert_eq!(
+            rerun.code, 0,
+            "{fault:?}: rerun: {}\n{}",
+            rerun.stdout, rerun.stderr
+        );
+        note
     } else if !must_finish {
         let rerun = tool.run(&["apply", "--yes"]).await;
         assert_eq!(
@@ -348,14 +562,23 @@ async fn run_scenario(fault: Fault) -> Row {
         .first()
         .map(|r| {
             let step = r.split(':').next().unwrap_or_default();
-            let answer = r.find("Azure answered").map_or(r.as_str(), |i| &r[i..]);
+            // A cause the tool named says more than Azure's answer.
+            let answer = match r.find("cannot use the key: ") {
+                Some(i) => &r[i..],
+                None => r.find("Azure answered").map_or(r.as_str(), |i| &r[i..]),
+            };
             format!(": {step}: {}", shorten(&sanitize(answer, &env, &[])))
         })
         .unwrap_or_default();
+    let killed = if fault.kills() {
+        "killed; the rerun: "
+    } else {
+        ""
+    };
     Row {
         what: fault.describe().to_string(),
         outcome: format!(
-            "exit {}, {done} done, {} failed{first_reason}{rerun_note}",
+            "{killed}exit {}, {done} done, {} failed{first_reason}{rerun_note}",
             run.code,
             failed.len()
         ),
@@ -531,6 +754,12 @@ async fn the_flow_survives_every_fault_and_refuses_bad_input_and_the_table_is_wr
         Fault::VaultNameTakenAfterPlan,
         Fault::LockedResourceGroup,
         Fault::ReadOnlyPrincipal,
+        Fault::KilledWhileVaultsRegister,
+        Fault::KilledWhileGrantsPropagate,
+        Fault::KilledBetweenSwitchAndVerification,
+        Fault::VaultFirewallClosedWhileWaiting,
+        Fault::KeyDisabledWhileWaiting,
+        Fault::AttachedIdentityDeleted,
     ];
     let mut fault_rows = Vec::new();
     for fault in faults {
@@ -546,7 +775,8 @@ async fn the_flow_survives_every_fault_and_refuses_bad_input_and_the_table_is_wr
          ## Faults\n\n\
          Each row: a fresh emulator with three accounts in two subscriptions (one with a\n\
          system-assigned and a user-assigned identity already), the fault switched on, then\n\
-         `actlog-cmk apply --yes` (which audits and plans first). Afterwards, with the fault\n\
+         `actlog-cmk apply --yes` (which audits and plans first; for a crash, killed with\n\
+         SIGKILL at that point and run again, the row showing the rerun). Afterwards, with the fault\n\
          off, the suite checks on the emulator's state that: every account is compliant and\n\
          healthy or reported failed with a reason and a next step; no account lost an\n\
          identity it had; no account points at a missing, disabled or expired key; nothing\n\

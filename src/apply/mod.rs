@@ -2,9 +2,11 @@
 //! grant, storage update and verification; accounts in parallel. Every step
 //! reads first and writes only what is missing, so a rerun after a crash
 //! finishes the work without creating anything twice (`steps.rs`). Waiting
-//! for Azure (vault DNS, grant propagation) is in `wait.rs`; the proof that
-//! the account works is in `verify.rs`.
+//! for Azure (vault DNS, grant propagation) is in `wait.rs`, telling a grant
+//! on its way from a key storage can never use in `diagnose.rs`; the proof
+//! that the account works is in `verify.rs`.
 
+mod diagnose;
 pub mod failure;
 pub mod progress;
 pub mod report;
@@ -48,12 +50,15 @@ pub async fn apply(
         .await;
     let mut accounts = accounts;
     accounts.sort_by(|a, b| a.storage_account_id.cmp(&b.storage_account_id));
+    let mut summary = ApplySummary::of(&accounts);
+    summary.unread = plan.unread.len();
     ApplyReport {
         schema_version: report::SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         dry_run: options.dry_run,
-        summary: ApplySummary::of(&accounts),
+        summary,
         accounts,
+        unread: plan.unread.clone(),
     }
 }
 

@@ -12,6 +12,11 @@ pub struct ApplyReport {
     pub dry_run: bool,
     pub summary: ApplySummary,
     pub accounts: Vec<AccountResult>,
+    /// What the plan could not read (the plan's `unread`): apply could not
+    /// see whether these need changes, so it is not all done. Absent from
+    /// the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<crate::plan::Unread>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -20,6 +25,14 @@ pub struct ApplySummary {
     pub failed: usize,
     pub refused: usize,
     pub skipped: usize,
+    /// Subscriptions and accounts the plan could not read (apply only;
+    /// absent from the JSON when 0, as in the plan).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unread: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,7 +106,8 @@ pub mod exit_code {
     pub const DONE: u8 = 0;
     /// Nothing was changed: bad input, a refused plan file, a declined confirmation.
     pub const ERROR: u8 = 1;
-    /// Some accounts failed or were refused; others may be done.
+    /// Some accounts failed or were refused, or something could not be
+    /// read; others may be done.
     pub const PARTIAL: u8 = 3;
 }
 
@@ -112,13 +126,15 @@ impl ApplySummary {
             failed: count(Outcome::Failed),
             refused: count(Outcome::Refused),
             skipped: count(Outcome::Skipped),
+            unread: 0,
         }
     }
 
     /// 0 when every account is done or had nothing to do; 3 when one failed
-    /// or was refused (docs/output.md). Apply and rollback both exit with it.
+    /// or was refused, or something could not be read (docs/output.md).
+    /// Apply and rollback both exit with it.
     pub fn exit_code(&self) -> u8 {
-        if self.failed + self.refused > 0 {
+        if self.failed + self.refused + self.unread > 0 {
             exit_code::PARTIAL
         } else {
             exit_code::DONE

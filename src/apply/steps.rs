@@ -6,6 +6,7 @@
 //! account is read just before its update. Nothing here deletes, disables or
 //! removes anything. What Azure answered is kept for the verification.
 
+use super::diagnose;
 use super::failure::Failure;
 use super::report::{AccountResult, Outcome, StepResult, StepStatus};
 use super::wait::{self, Propagation, Waited};
@@ -278,6 +279,12 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// Whether this run saw the account's vault provisioned (its vault step
+    /// waited for it, or a read found it so).
+    fn vault_seen_provisioned(&self) -> bool {
+        self.seen.vault.as_ref().is_some_and(|v| v.provisioned)
+    }
+
     fn propagation_timeout(&self) -> Duration {
         self.options.propagation_timeout
     }
@@ -403,7 +410,13 @@ impl<'a> Runner<'a> {
 
     /// The key: created if it does not exist. Azure answers an existing key
     /// unchanged instead, so the answer is checked like a key found.
-    async fn ensure_key(&self, desired: &Desired) -> Result<(StepResult, VaultKey), Failure> {
+    ///
+    /// A vault this run did not create or wait for (the plan found it: an
+    /// earlier run, killed while the vault was still `RegisteringDns`,
+    /// created it) may still be provisioning, and Key Vault refuses keys
+    /// until it is (409): then it is waited for like a new vault and the key
+    /// written again. Only a refused write costs the reads.
+    async fn ensure_key(&mut self, desired: &Desired) -> Result<(StepResult, VaultKey), Failure> {
         let Desired::Key {
             vault_id,
             name,
@@ -416,17 +429,51 @@ impl<'a> Runner<'a> {
             unreachable!("called for keys only")
         };
         let id = format!("{vault_id}/keys/{name}");
-        let answer = write::create_key(
-            self.arm,
-            vault_id,
-            name,
-            *key_size,
-            *expiry_days,
-            *rotation_days,
-            tags,
-        )
-        .await
-        .map_err(|e| fail("key", e))?;
+        let create = || {
+            write::create_key(
+                self.arm,
+                vault_id,
+                name,
+                *key_size,
+                *expiry_days,
+                *rotation_days,
+                tags,
+            )
+        };
+        let answer = match create().await {
+            Ok(answer) => answer,
+            Err(e) if e.status() == Some(409) && !self.vault_seen_provisioned() => {
+                let rid = ResourceId::parse(vault_id)
+                    .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
+                let vault = keyvault::get_vault(self.arm, &rid)
+                    .await
+                    .map_err(|e| fail("key", e))?;
+                if vault.provisioned {
+                    // Not the vault's provisioning: Azure's refusal stands.
+                    self.seen.vault = Some(vault);
+                    return Err(fail("key", e));
+                }
+                tracing::info!(vault = %vault_id, "waiting for the vault to finish provisioning before its key");
+                let vault = wait::vault_provisioned(
+                    self.arm,
+                    &rid,
+                    Some(vault),
+                    self.propagation_timeout(),
+                )
+                .await
+                .map_err(|e| fail("key", e))?;
+                if !vault.provisioned {
+                    return Err(stop(
+                        "key",
+                        format!("{vault_id} is still provisioning"),
+                        "run apply again in a few minutes",
+                    ));
+                }
+                self.seen.vault = Some(vault);
+                create().await.map_err(|e| fail("key", e))?
+            }
+            Err(e) => return Err(fail("key", e)),
+        };
         let key = match keyvault::key_from_json(name, answer) {
             Ok(key) => key,
             // An answer that does not read as a key: read it.
@@ -566,6 +613,7 @@ impl<'a> Runner<'a> {
         let Desired::StorageEncryption {
             account_id,
             user_assigned_identities,
+            dropped_identities,
             identity_id,
             key_vault_uri,
             key_name,
@@ -610,9 +658,19 @@ impl<'a> Runner<'a> {
             ));
         }
         // Keep every identity the account has now (even one added since the
-        // plan), plus the planned ones.
-        let mut identities: Vec<String> =
-            current.user_assigned.iter().map(|u| u.id.clone()).collect();
+        // plan), plus the planned ones; not those the plan found deleted
+        // (Azure refuses an update naming one, and leaves them listed).
+        let dropped = |id: &str| {
+            dropped_identities
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(id))
+        };
+        let mut identities: Vec<String> = current
+            .user_assigned
+            .iter()
+            .map(|u| u.id.clone())
+            .filter(|id| !dropped(id))
+            .collect();
         for id in user_assigned_identities
             .iter()
             .chain(std::iter::once(identity_id))
@@ -622,6 +680,8 @@ impl<'a> Runner<'a> {
             }
         }
         let identity_type = with_user_assigned(&current.identity_type);
+        let vault_id = &self.account.targets.vault_id;
+        // `Ok(Err(cause))`: refused for a cause waiting cannot cure.
         let switched = wait::retry_propagation(self.propagation_timeout(), || {
             let identities = &identities;
             let identity_type = &identity_type;
@@ -639,6 +699,15 @@ impl<'a> Runner<'a> {
                     key_name,
                 )
                 .await;
+                if let Err(e) = &result {
+                    if e.code() == Some("KeyVaultAuthenticationFailure") {
+                        if let Some(cause) =
+                            diagnose::refusal_cause(self.arm, vault_id, key_name).await
+                        {
+                            return Ok(Err((e.to_string(), cause)));
+                        }
+                    }
+                }
                 if let Some(granted) = granted {
                     match &result {
                         Ok(_) => propagation.usable(granted),
@@ -646,12 +715,17 @@ impl<'a> Runner<'a> {
                         Err(_) => {}
                     }
                 }
-                result
+                result.map(Ok)
             }
         })
         .await;
         match switched {
-            Waited::Done(_) => Ok(record(step, account_id, StepStatus::Updated, Some(call_for(desired)))),
+            Waited::Done(Ok(_)) => Ok(record(step, account_id, StepStatus::Updated, Some(call_for(desired)))),
+            Waited::Done(Err((refusal, cause))) => Err(stop(
+                step,
+                format!("Azure Storage cannot use the key: {cause} ({refusal})"),
+                "fix that, then run apply again: waiting would not help",
+            )),
             Waited::Failed(e) => Err(fail(step, e)),
             Waited::TimedOut(e) => Err(stop(
                 step,

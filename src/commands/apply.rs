@@ -2,7 +2,7 @@
 //! another tenant or endpoint as a whole, and any account that changed since),
 //! or plan now, show the diff and ask. Exit codes: docs/output.md.
 
-use crate::apply::{self, progress, report::exit_code, ApplyOptions, Progress};
+use crate::apply::{self, progress, ApplyOptions, Progress};
 use crate::audit::{self, AuditOptions};
 use crate::azure::id::StorageAccountId;
 use crate::azure::{subscriptions, Arm};
@@ -111,7 +111,8 @@ async fn execute(
         )
         .await;
         finish(args, &report)?;
-        return Ok(exit_code::DONE);
+        // Not DONE when something could not be read: the summary counts it.
+        return Ok(report.exit_code());
     }
     if !from_file && !args.yes && !args.dry_run {
         super::confirm(

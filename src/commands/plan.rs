@@ -46,6 +46,13 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
         }
         return Ok(exit_code::ERROR);
     }
+    if plan.is_incomplete() {
+        for unread in &plan.unread {
+            eprintln!("warning: could not read {}: {}", unread.id, unread.reason);
+        }
+        eprintln!("warning: the plan is incomplete: what could not be read may need changes too; exiting 3");
+        return Ok(exit_code::INCOMPLETE);
+    }
     Ok(match (args.detailed_exitcode, plan.has_changes()) {
         (true, true) => exit_code::CHANGES,
         _ => exit_code::NO_CHANGES,

@@ -70,11 +70,9 @@ pub fn settings(
         file.key_rotation_days,
         "--key-rotation-days",
     )?;
-    if let (Some(expiry), Some(rotation)) = (key_expiry_days, key_rotation_days) {
-        if rotation >= expiry {
-            bail!("--key-rotation-days ({rotation}) must be shorter than --key-expiry-days ({expiry}), or the key expires before it rotates");
-        }
-    }
+    // Before any read or write: Key Vault would refuse the key on every account.
+    config::validate_key_lifetime(key_expiry_days, key_rotation_days)
+        .map_err(|e| anyhow!("{e}; nothing was changed"))?;
     let identity = args
         .identity
         .clone()
@@ -121,6 +119,7 @@ pub fn settings(
     for (k, v) in &tags {
         config::validate_tag(k, v).map_err(|e| anyhow!("tag '{k}': {e}"))?;
     }
+    config::validate_tag_count(&tags).map_err(|e| anyhow!("--tag: {e}; nothing was changed"))?;
     let parallelism = scope
         .parallelism
         .or(file.parallelism)

@@ -15,7 +15,7 @@ use crate::audit::{AuditReport, Destination, ReasonCode, Status};
 use crate::azure::authorization::CRYPTO_SERVICE_ENCRYPTION_USER;
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, KeyVault};
-use crate::azure::{resources, storage, subscriptions, Arm, AzureError};
+use crate::azure::{msi, resources, storage, subscriptions, Arm, AzureError};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -100,6 +100,9 @@ pub async fn build(
         }
     }
     let tenant_id = builder.tenants.values().next().cloned().unwrap_or_default();
+    let unread = unread(report);
+    let mut summary = PlanSummary::of(&accounts, &skipped);
+    summary.unread = unread.len();
     Ok(Plan {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -107,10 +110,43 @@ pub async fn build(
         tenant_id,
         arm_endpoint: arm.endpoint().to_string(),
         settings: settings.clone(),
-        summary: PlanSummary::of(&accounts, &skipped),
+        summary,
         accounts,
         skipped,
+        unread,
     })
+}
+
+/// What the audit could not read: subscriptions whose sources were not
+/// listed completely (they may send the activity log to accounts nobody saw)
+/// and destination accounts that could not be read.
+fn unread(report: &AuditReport) -> Vec<Unread> {
+    let subscriptions = report
+        .subscriptions
+        .iter()
+        .filter(|s| !s.complete)
+        .map(|s| Unread {
+            id: format!("/subscriptions/{}", s.subscription_id),
+            reason: if s.errors.is_empty() {
+                "its activity-log sources could not be read completely".to_string()
+            } else {
+                s.errors.join("; ")
+            },
+        });
+    let accounts = report
+        .destinations
+        .iter()
+        .filter(|d| d.status == Status::Unreadable)
+        .map(|d| Unread {
+            id: d.storage_account_id.clone(),
+            reason: d
+                .reasons
+                .iter()
+                .map(|r| r.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    subscriptions.chain(accounts).collect()
 }
 
 /// The tenant of every subscription that holds an account to plan for (the
@@ -368,11 +404,13 @@ impl Builder<'_> {
         changes.extend(self.vault_change(&account_id, &targets, &seen));
         changes.extend(self.key_change(&account_id, &targets, &seen)?);
         changes.extend(self.grant_change(&account_id, &targets, &seen));
+        let gone = self.gone_identities(&account_id, &targets, &seen).await;
         changes.push(storage_change(
             &account_id,
             &targets,
             &seen,
             &vault_uri(self.arm, &targets, &seen),
+            &gone,
         ));
         Ok(AccountPlan {
             storage_account_id: d.storage_account_id.clone(),
@@ -419,6 +457,39 @@ impl Builder<'_> {
             targets,
             changes,
         })
+    }
+
+    /// The user-assigned identities attached to the account that no longer
+    /// exist (deleted while attached: Azure keeps listing them on the account
+    /// and refuses an update that names one). An identity in its group's list
+    /// exists without a read; any other is read, and only a 404 counts as
+    /// gone: one that cannot be read is kept, since dropping an identity that
+    /// exists would cut off whatever uses it.
+    async fn gone_identities(
+        &self,
+        account: &StorageAccountId,
+        targets: &Targets,
+        seen: &Observation,
+    ) -> Vec<String> {
+        let listed = self.identities.get(&group_key(account));
+        let mut gone = Vec::new();
+        for attached in &seen.account.user_assigned {
+            let lower = attached.id.to_ascii_lowercase();
+            if attached.id.eq_ignore_ascii_case(&targets.identity_id)
+                || listed.is_some_and(|l| l.contains(&lower))
+            {
+                continue;
+            }
+            let Ok(id) = ResourceId::parse(&attached.id) else {
+                continue;
+            };
+            match msi::get_identity(self.arm, &id).await {
+                Err(e) if e.is_not_found() => gone.push(attached.id.clone()),
+                Err(e) => tracing::debug!(error = %e, "an attached identity is kept unread"),
+                Ok(_) => {}
+            }
+        }
+        gone
     }
 
     fn identity_change(
@@ -674,10 +745,17 @@ fn storage_change(
     targets: &Targets,
     seen: &Observation,
     vault_uri: &str,
+    gone: &[String],
 ) -> ResourceChange {
     let a = &seen.account;
     let identity_type = with_user_assigned(&a.identity_type);
-    let mut identities: Vec<String> = a.user_assigned.iter().map(|u| u.id.clone()).collect();
+    let is_gone = |id: &str| gone.iter().any(|g| g.eq_ignore_ascii_case(id));
+    let mut identities: Vec<String> = a
+        .user_assigned
+        .iter()
+        .map(|u| u.id.clone())
+        .filter(|id| !is_gone(id))
+        .collect();
     if !identities
         .iter()
         .any(|i| i.eq_ignore_ascii_case(&targets.identity_id))
@@ -701,6 +779,13 @@ fn storage_change(
         json!(before_ids),
         json!(identities),
     );
+    for id in gone {
+        diff(
+            "identity.dropped_identity",
+            json!(id),
+            json!(DROPPED_IDENTITY),
+        );
+    }
     diff(
         "encryption.key_source",
         json!(a.key_source),
@@ -732,12 +817,16 @@ fn storage_change(
             account_id: account.to_string(),
             identity_type,
             user_assigned_identities: identities,
+            dropped_identities: gone.to_vec(),
             identity_id: targets.identity_id.clone(),
             key_vault_uri: vault_uri.to_string(),
             key_name: targets.key_name.clone(),
         },
     }
 }
+
+/// What the plan shows for an attached identity that is not sent back.
+pub const DROPPED_IDENTITY: &str = "(dropped: it no longer exists)";
 
 fn created(name: &str, after: Value) -> AttributeChange {
     AttributeChange {

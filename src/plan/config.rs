@@ -160,6 +160,14 @@ impl ConfigFile {
         if let Some(n) = self.key_rotation_days {
             validate_days(n).map_err(at("key_rotation_days"))?;
         }
+        validate_key_lifetime(self.key_expiry_days, self.key_rotation_days).map_err(|m| {
+            let field = if self.key_rotation_days.is_some() {
+                "key_rotation_days"
+            } else {
+                "key_expiry_days"
+            };
+            (field.to_string(), m)
+        })?;
         if let Some(id) = &self.identity {
             validate_resource_id(id, IDENTITY_TYPE).map_err(at("identity"))?;
         }
@@ -175,12 +183,7 @@ impl ConfigFile {
         for (name, value) in &self.tags {
             validate_tag(name, value).map_err(|m| (format!("tags.{name}"), m))?;
         }
-        if self.tags.len() > MAX_TAGS {
-            return Err(at("tags")(format!(
-                "{} tags, more than the {MAX_TAGS} Azure allows on a resource",
-                self.tags.len()
-            )));
-        }
+        validate_tag_count(&self.tags).map_err(at("tags"))?;
         if let Some(n) = self.parallelism {
             if !PARALLELISM.contains(&n) {
                 return Err(at("parallelism")(format!(
@@ -303,7 +306,81 @@ pub fn validate_days(n: u32) -> Result<u32, String> {
     }
 }
 
-const MAX_TAGS: usize = 50;
+/// Azure's limit of tags on a resource (identity, vault).
+/// <https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations>
+pub const MAX_RESOURCE_TAGS: usize = 50;
+
+/// Key Vault's limit of tags on a key: the tool tags the keys it creates with
+/// the same tags as its other resources, so this is the limit that binds.
+/// <https://learn.microsoft.com/rest/api/keyvault/keys/create-key> ("maximum 15 tags").
+pub const MAX_KEY_TAGS: usize = 15;
+
+/// The tags the tool adds to everything it creates (rollback finds its work
+/// by them), on top of `--tag`.
+pub const OWN_TAGS: [&str; 2] = [super::build::TAG_MANAGED_BY, super::build::TAG_ACCOUNT];
+
+/// `--tag` values and the file's `[tags]`, counted with the tool's own tags
+/// (names compare as Azure compares them, case-insensitively): every created
+/// key carries them all, and Key Vault refuses a key with more than
+/// [`MAX_KEY_TAGS`] (resources stop at [`MAX_RESOURCE_TAGS`]).
+pub fn validate_tag_count(tags: &BTreeMap<String, String>) -> Result<(), String> {
+    let mut names: Vec<String> = tags.keys().map(|k| k.to_ascii_lowercase()).collect();
+    names.extend(OWN_TAGS.iter().map(|t| t.to_ascii_lowercase()));
+    names.sort();
+    names.dedup();
+    let total = names.len();
+    let own = OWN_TAGS.join(", ");
+    if total > MAX_RESOURCE_TAGS {
+        return Err(format!(
+            "{total} tags with the tool's own ({own}): Azure allows at most {MAX_RESOURCE_TAGS} tags on a resource, and Key Vault {MAX_KEY_TAGS} on a key"
+        ));
+    }
+    if total > MAX_KEY_TAGS {
+        return Err(format!(
+            "{total} tags with the tool's own ({own}): Key Vault allows at most {MAX_KEY_TAGS} tags on a key, and the tool tags the key it creates like its other resources; give at most {} tags",
+            MAX_KEY_TAGS - OWN_TAGS.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Key Vault's rotation rules (how to configure key rotation:
+/// <https://learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation>):
+/// a rotation no sooner than 7 days after creation and, with an expiry, no
+/// later than 7 days before it; an expiry (the rotation policy's
+/// `expiryTime`, which write.rs sets from the same days) of at least 28 days.
+pub const MIN_ROTATION_DAYS: u32 = 7;
+pub const MIN_DAYS_BEFORE_EXPIRY: u32 = 7;
+pub const MIN_EXPIRY_DAYS: u32 = 28;
+
+/// `--key-expiry-days` and `--key-rotation-days` (or the file's) against
+/// Key Vault's rules, so that a plan never holds a key Key Vault refuses.
+pub fn validate_key_lifetime(expiry: Option<u32>, rotation: Option<u32>) -> Result<(), String> {
+    if let Some(expiry) = expiry {
+        if expiry < MIN_EXPIRY_DAYS {
+            return Err(format!(
+                "key expiry of {expiry} days: Key Vault requires at least {MIN_EXPIRY_DAYS} days (--key-expiry-days)"
+            ));
+        }
+    }
+    if let Some(rotation) = rotation {
+        if rotation < MIN_ROTATION_DAYS {
+            return Err(format!(
+                "key rotation after {rotation} days: Key Vault rotates no sooner than {MIN_ROTATION_DAYS} days after creation (--key-rotation-days)"
+            ));
+        }
+        if let Some(expiry) = expiry {
+            if rotation + MIN_DAYS_BEFORE_EXPIRY > expiry {
+                return Err(format!(
+                    "key rotation after {rotation} days with expiry after {expiry} days: Key Vault rotates no later than {MIN_DAYS_BEFORE_EXPIRY} days before expiry, so --key-rotation-days must be at most {} (or --key-expiry-days at least {})",
+                    expiry - MIN_DAYS_BEFORE_EXPIRY,
+                    rotation + MIN_DAYS_BEFORE_EXPIRY
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// An Azure tag: a name of 1-512 characters without `<>%&\?/`, a value of
 /// at most 256 characters.
@@ -353,6 +430,45 @@ vault = "kv-{account}-{hash}"
 owner = "security"
 cost-center = "1234"
 "#;
+
+    #[test]
+    fn key_lifetimes_follow_key_vaults_rotation_rules() {
+        assert_eq!(validate_key_lifetime(None, None), Ok(()));
+        assert_eq!(validate_key_lifetime(Some(28), None), Ok(()));
+        assert_eq!(validate_key_lifetime(None, Some(7)), Ok(()));
+        assert_eq!(validate_key_lifetime(Some(365), Some(30)), Ok(()));
+        assert_eq!(validate_key_lifetime(Some(37), Some(30)), Ok(()));
+        let short = validate_key_lifetime(Some(27), None).unwrap_err();
+        assert!(short.contains("at least 28 days"), "{short}");
+        let soon = validate_key_lifetime(None, Some(6)).unwrap_err();
+        assert!(
+            soon.contains("no sooner than 7 days after creation"),
+            "{soon}"
+        );
+        let late = validate_key_lifetime(Some(36), Some(30)).unwrap_err();
+        assert!(
+            late.contains("no later than 7 days before expiry"),
+            "{late}"
+        );
+        assert!(late.contains("at most 29"), "{late}");
+    }
+
+    #[test]
+    fn tag_counts_include_the_tools_own_tags() {
+        let tags = |n: usize| -> BTreeMap<String, String> {
+            (0..n).map(|i| (format!("t{i}"), "v".to_string())).collect()
+        };
+        assert_eq!(validate_tag_count(&tags(13)), Ok(()));
+        let fourteen = validate_tag_count(&tags(14)).unwrap_err();
+        assert!(fourteen.contains("at most 15 tags on a key"), "{fourteen}");
+        assert!(fourteen.contains("16 tags"), "{fourteen}");
+        // The tool's own names, in any casing, are not counted twice.
+        let mut own = tags(13);
+        own.insert("Managed-By".into(), "me".into());
+        assert_eq!(validate_tag_count(&own), Ok(()));
+        let many = validate_tag_count(&tags(49)).unwrap_err();
+        assert!(many.contains("at most 50 tags on a resource"), "{many}");
+    }
 
     #[test]
     fn every_key_is_read() {

@@ -475,6 +475,7 @@ mod tests {
             summary: PlanSummary::of(std::slice::from_ref(&account), &skipped),
             accounts: vec![account],
             skipped,
+            unread: vec![],
         }
     }
 

@@ -28,7 +28,22 @@ pub struct Plan {
     /// Destinations without changes, and why (compliant, unreadable, a fix
     /// that needs a person).
     pub skipped: Vec<Skipped>,
+    /// What the audit beneath the plan could not read (a subscription's
+    /// sources, an account): the plan may miss changes there, so plan exits
+    /// 3 and apply counts them. Absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
     pub summary: PlanSummary,
+}
+
+/// Something the plan could not see, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    /// `/subscriptions/{id}` for a subscription whose sources could not be
+    /// listed, else the storage account's id.
+    pub id: String,
+    /// Why, naming the permission or the next step.
+    pub reason: String,
 }
 
 /// The choices the plan was made with (flags, environment, config file).
@@ -68,6 +83,13 @@ pub struct PlanSummary {
     pub destroy: usize,
     pub accounts: usize,
     pub skipped: usize,
+    /// Entries of `unread`; absent from the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unread: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -246,9 +268,14 @@ pub enum Desired {
     StorageEncryption {
         account_id: String,
         identity_type: String,
-        /// Every user-assigned identity the account will have: the ones it
-        /// had, plus the new one.
+        /// The user-assigned identities sent: the ones the account had
+        /// (except `dropped_identities`), plus the new one.
         user_assigned_identities: Vec<String>,
+        /// Attached identities that no longer exist (deleted while
+        /// attached): Azure refuses an update that names one, so they are
+        /// not sent back. Absent from the JSON when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dropped_identities: Vec<String>,
         identity_id: String,
         key_vault_uri: String,
         key_name: String,
@@ -259,9 +286,15 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.accounts.iter().any(|a| !a.changes.is_empty())
     }
+
+    /// Something could not be read: "no changes" would not be the whole truth.
+    pub fn is_incomplete(&self) -> bool {
+        !self.unread.is_empty()
+    }
 }
 
 impl PlanSummary {
+    /// The counts of a plan; `unread` is set by who knows what was not read.
     pub fn of(accounts: &[AccountPlan], skipped: &[Skipped]) -> Self {
         let changes = accounts.iter().flat_map(|a| &a.changes);
         PlanSummary {
@@ -273,15 +306,20 @@ impl PlanSummary {
             destroy: 0,
             accounts: accounts.len(),
             skipped: skipped.len(),
+            unread: 0,
         }
     }
 }
 
-/// Exit codes of `plan --detailed-exitcode` (docs/output.md).
+/// Exit codes of `plan` (docs/output.md).
 pub mod exit_code {
     pub const NO_CHANGES: u8 = 0;
     pub const ERROR: u8 = 1;
+    /// Only with `--detailed-exitcode`.
     pub const CHANGES: u8 = 2;
+    /// Something could not be read (with or without `--detailed-exitcode`,
+    /// as `audit` exits): a gate must not read the plan as the whole truth.
+    pub const INCOMPLETE: u8 = 3;
 }
 
 impl Observed {

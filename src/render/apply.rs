@@ -2,7 +2,9 @@
 //! and the versioned JSON a script reads (docs/output.md).
 
 use super::results::{results_json, results_text, AccountLines, Wording};
+use super::style::clean;
 use crate::apply::{ApplyReport, StepStatus};
+use std::fmt::Write as _;
 
 fn status_word(status: StepStatus) -> &'static str {
     match status {
@@ -48,7 +50,18 @@ pub fn apply_text(report: &ApplyReport) -> String {
         command: "Apply",
         default_next_step: "run apply again",
     };
-    results_text(&wording, report.dry_run, &accounts, &report.summary)
+    let mut out = results_text(&wording, report.dry_run, &accounts, &report.summary);
+    if !report.unread.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNot read ({}: apply could not see whether they need changes; fix the access, then run apply again):",
+            report.unread.len()
+        );
+        for unread in &report.unread {
+            let _ = writeln!(out, "  - {}: {}", clean(&unread.id), clean(&unread.reason));
+        }
+    }
+    out
 }
 
 pub fn apply_json(report: &ApplyReport) -> String {
@@ -88,6 +101,7 @@ mod tests {
             dry_run,
             summary: ApplySummary::of(&accounts),
             accounts,
+            unread: vec![],
         }
     }
 

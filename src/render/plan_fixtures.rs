@@ -212,6 +212,7 @@ fn new_vault_account() -> AccountPlan {
                     account_id: account.clone(),
                     identity_type: "SystemAssigned,UserAssigned".to_string(),
                     user_assigned_identities: vec![identity.to_lowercase()],
+                    dropped_identities: vec![],
                     identity_id: identity.clone(),
                     key_vault_uri: uri.to_string(),
                     key_name: "cmk-actlog".to_string(),
@@ -320,6 +321,7 @@ fn reused_vault_account() -> AccountPlan {
                     account_id: account.clone(),
                     identity_type: "UserAssigned".to_string(),
                     user_assigned_identities: vec![identity.to_lowercase()],
+                    dropped_identities: vec![],
                     identity_id: identity.clone(),
                     key_vault_uri: uri.to_string(),
                     key_name: "cmk-actlog".to_string(),
@@ -369,6 +371,7 @@ pub(crate) fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
         summary: PlanSummary::of(&accounts, &skipped),
         accounts,
         skipped,
+        unread: vec![],
     }
 }
 

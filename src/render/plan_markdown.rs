@@ -8,9 +8,9 @@
 //! that GitHub colours it: `+` green, `!` orange. Text from Azure outside the
 //! block is escaped so that it shows as written.
 
-use super::account_name;
 use super::markdown::{code, text};
 use super::plan_text::{change_lines, outcome, summary_line, Outcome};
+use super::{account_name, plural};
 use crate::plan::{AccountPlan, Plan, Skipped};
 use std::fmt::Write as _;
 
@@ -26,6 +26,17 @@ pub fn plan_markdown(plan: &Plan) -> String {
         ),
         Outcome::AllCompliant => ("✅", "no changes".to_string()),
         Outcome::NotAllCompliant(_) => ("⚠️", "no changes can be planned".to_string()),
+        Outcome::Incomplete(n) => (
+            "⚠️",
+            format!("incomplete, {} not read", plural(n, "resource")),
+        ),
+    };
+    let verdict = match outcome(plan) {
+        Outcome::Changes if plan.is_incomplete() => format!(
+            "{verdict}; incomplete, {} not read",
+            plural(plan.unread.len(), "resource")
+        ),
+        _ => verdict,
     };
     let _ = writeln!(out, "## {icon} actlog-cmk plan: {verdict}\n");
     let _ = writeln!(
@@ -44,6 +55,9 @@ pub fn plan_markdown(plan: &Plan) -> String {
         }
         Outcome::AllCompliant | Outcome::NotAllCompliant(_) => {
             let _ = writeln!(out, "{} See Skipped below.\n", text(&summary_line(plan)));
+        }
+        Outcome::Incomplete(_) => {
+            let _ = writeln!(out, "{} See Not read below.\n", text(&summary_line(plan)));
         }
     }
 
@@ -75,6 +89,18 @@ pub fn plan_markdown(plan: &Plan) -> String {
         out.push_str("### Skipped\n\n| Storage account | Status | Reason |\n| --- | --- | --- |\n");
         for skipped in &plan.skipped {
             skipped_row(&mut out, skipped);
+        }
+        out.push('\n');
+    }
+    if plan.is_incomplete() {
+        out.push_str("### Not read\n\nThe plan may be missing changes for these.\n\n| Resource | Why |\n| --- | --- |\n");
+        for unread in &plan.unread {
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                code(&unread.id, true),
+                text(&unread.reason)
+            );
         }
         out.push('\n');
     }
@@ -224,6 +250,31 @@ mod tests {
         assert!(md.contains(
             "No changes can be planned, but 1 destination is not known to be compliant. See Skipped below.\n"
         ));
+    }
+
+    #[test]
+    fn an_incomplete_plan_says_so_in_the_title_and_lists_what_was_not_read() {
+        let unread = crate::plan::Unread {
+            id: format!("/subscriptions/{SUB2}"),
+            reason: "denied | 403".to_string(),
+        };
+        let mut changes = two_accounts();
+        changes.unread = vec![unread.clone()];
+        let md = plan_markdown(&changes);
+        assert!(md.starts_with(
+            "## 📝 actlog-cmk plan: 7 to add, 3 to change, 0 to destroy; incomplete, 1 resource not read\n"
+        ), "{md}");
+        assert!(md.contains(&format!(
+            "### Not read\n\nThe plan may be missing changes for these.\n\n| Resource | Why |\n| --- | --- |\n| `/subscriptions/{SUB2}` | denied \\| 403 |\n"
+        )), "{md}");
+        let mut none = all_compliant();
+        none.unread = vec![unread];
+        let md = plan_markdown(&none);
+        assert!(
+            md.starts_with("## ⚠️ actlog-cmk plan: incomplete, 1 resource not read\n"),
+            "{md}"
+        );
+        assert!(md.contains("INCOMPLETE: 1 resource could not be read and may need changes. See Not read below.\n"), "{md}");
     }
 
     #[test]

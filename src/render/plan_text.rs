@@ -62,8 +62,17 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
         out.push('\n');
     }
 
+    if plan.is_incomplete() {
+        out.push_str("Not read (the plan may be missing changes there):\n");
+        for unread in &plan.unread {
+            let _ = writeln!(out, "  - {}: {}", clean(&unread.id), clean(&unread.reason));
+        }
+        out.push('\n');
+    }
+
     let summary = match outcome(plan) {
         Outcome::NotAllCompliant(_) => format!("{} See Skipped above.", summary_line(plan)),
+        Outcome::Incomplete(_) => format!("{} See Not read above.", summary_line(plan)),
         _ => summary_line(plan),
     };
     let _ = writeln!(out, "{}", paint(&summary, BOLD, color));
@@ -146,11 +155,16 @@ pub(super) enum Outcome {
     /// No changes, but this many skipped destinations are not known to be
     /// compliant (broken, missing, unreadable).
     NotAllCompliant(usize),
+    /// No changes for what was read, but this many things were not read.
+    Incomplete(usize),
 }
 
 pub(super) fn outcome(plan: &Plan) -> Outcome {
     if plan.has_changes() {
         return Outcome::Changes;
+    }
+    if plan.is_incomplete() {
+        return Outcome::Incomplete(plan.unread.len());
     }
     match plan
         .skipped
@@ -167,9 +181,20 @@ pub(super) fn outcome(plan: &Plan) -> Outcome {
 /// is nothing to do.
 pub(super) fn summary_line(plan: &Plan) -> String {
     match outcome(plan) {
+        Outcome::Changes if plan.is_incomplete() => format!(
+            "Plan: {} to add, {} to change, {} to destroy. Incomplete: {} could not be read (see Not read above).",
+            plan.summary.add,
+            plan.summary.change,
+            plan.summary.destroy,
+            plural(plan.unread.len(), "resource")
+        ),
         Outcome::Changes => format!(
             "Plan: {} to add, {} to change, {} to destroy.",
             plan.summary.add, plan.summary.change, plan.summary.destroy
+        ),
+        Outcome::Incomplete(n) => format!(
+            "No changes planned, but the plan is INCOMPLETE: {} could not be read and may need changes.",
+            plural(n, "resource")
         ),
         Outcome::AllCompliant => {
             "No changes. Every activity-log destination in scope is compliant.".to_string()
@@ -355,5 +380,29 @@ mod tests {
         plan.accounts[1].changes.clear();
         let text = plan_text(&plan, false);
         assert!(text.contains(" (cmk_broken)\n  (no changes)\n\n"));
+    }
+
+    #[test]
+    fn an_incomplete_plan_names_what_was_not_read_with_or_without_changes() {
+        let unread = crate::plan::Unread {
+            id: format!("/subscriptions/{SUB2}"),
+            reason: "listing diagnostic settings was denied (403)".to_string(),
+        };
+        let mut changes = two_accounts();
+        changes.unread = vec![unread.clone()];
+        let text = plan_text(&changes, false);
+        assert!(text.contains(&format!(
+            "Not read (the plan may be missing changes there):\n  - /subscriptions/{SUB2}: listing diagnostic settings was denied (403)\n"
+        )));
+        assert!(text.ends_with(
+            "Plan: 7 to add, 3 to change, 0 to destroy. Incomplete: 1 resource could not be read (see Not read above).\n"
+        ), "{text}");
+        let mut none = all_compliant();
+        none.unread = vec![unread];
+        let text = plan_text(&none, false);
+        assert!(!text.contains("No changes."), "{text}");
+        assert!(text.ends_with(
+            "No changes planned, but the plan is INCOMPLETE: 1 resource could not be read and may need changes. See Not read above.\n"
+        ), "{text}");
     }
 }

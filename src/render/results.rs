@@ -81,13 +81,18 @@ pub(super) fn results_text(
     }
     let _ = writeln!(
         out,
-        "\n{} {}: {} done, {} failed, {} refused, {} skipped.",
+        "\n{} {}: {} done, {} failed, {} refused, {} skipped{}.",
         wording.command,
         if dry_run { "dry run" } else { "complete" },
         summary.done,
         summary.failed,
         summary.refused,
-        summary.skipped
+        summary.skipped,
+        if summary.unread > 0 {
+            format!(", {} NOT READ", summary.unread)
+        } else {
+            String::new()
+        }
     );
     out
 }
