@@ -56,6 +56,7 @@ async fn kill_when(env: &Env, what: &str, ready: impl Fn(&[Value]) -> bool) {
     env.clear_requests().await;
     // The tool holds the CA file: it lives until the kill.
     let tool = env.tool();
+    tool.ready().await;
     let mut child = tool
         .command(&["apply", "--yes", "--parallelism", "3"])
         .stdout(std::process::Stdio::null())

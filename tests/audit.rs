@@ -174,7 +174,19 @@ async fn an_estate_across_subscriptions_is_audited_and_each_account_is_read_once
     .iter()
     .map(|op| count(&requests, op))
     .sum();
-    assert!(health <= 2 * 4 + 1, "{health} health reads: {requests:#?}");
+    // Under the field profile ARM's index pages before it filters: the vault
+    // lookup follows every page, empty ones included (a few more reads).
+    let index_pages = count(&requests, "Resources_List");
+    let extra_pages = if profile::Profile::is_field() {
+        index_pages.saturating_sub(1)
+    } else {
+        0
+    };
+    assert!(extra_pages <= 8, "{index_pages} index pages");
+    assert!(
+        health <= 2 * 4 + 1 + extra_pages,
+        "{health} health reads: {requests:#?}"
+    );
     assert!(
         requests.len() <= 2 * s + a + pages + health,
         "{} requests: {requests:#?}",

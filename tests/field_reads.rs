@@ -72,7 +72,7 @@ async fn audit_right_after_apply_finds_the_vaults_the_index_does_not_list_yet() 
     let apply = env.tool().run(&["apply", "--yes", "-o", "json"]).await;
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     let vaults = env
-        .resources_of_type(SUB1, "Microsoft.KeyVault/vaults")
+        .indexed_resources_of_type(SUB1, "Microsoft.KeyVault/vaults")
         .await;
     assert!(vaults.is_empty(), "the index still lags: {vaults:?}");
 

@@ -224,6 +224,8 @@ pub struct Arm {
     // The generated client, built once: building one costs a fresh default
     // HTTP client inside the crate (tens of milliseconds), per call otherwise.
     keyvault_client: OnceLock<azure_mgmt_keyvault::package_preview_2022_02::Client>,
+    storage_client: OnceLock<azure_mgmt_storage::Client>,
+    msi_client: OnceLock<azure_mgmt_msi::Client>,
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -385,6 +387,8 @@ impl Arm {
             transport,
             retry,
             keyvault_client: OnceLock::new(),
+            storage_client: OnceLock::new(),
+            msi_client: OnceLock::new(),
         }
     }
 
@@ -466,6 +470,55 @@ impl Arm {
                 .retry(self.retry.clone())
                 .build()
                 .map_err(|e| AzureError::Config(format!("cannot set up the key vault client: {e}")))
+        })
+    }
+
+    /// The generated storage management client (2023-05-01), on this connection.
+    pub fn storage(&self) -> Result<azure_mgmt_storage::Client, AzureError> {
+        Self::cached(&self.storage_client, || {
+            azure_mgmt_storage::Client::builder(self.credential())
+                .endpoint(self.endpoint.clone())
+                .scopes(&self.scopes())
+                .transport(self.transport.clone())
+                .retry(self.retry.clone())
+                .build()
+                .map_err(|e| AzureError::Config(format!("cannot set up the storage client: {e}")))
+        })
+    }
+
+    /// The generated managed-identity client (2023-01-31), on this connection.
+    pub fn msi(&self) -> Result<azure_mgmt_msi::Client, AzureError> {
+        Self::cached(&self.msi_client, || {
+            azure_mgmt_msi::Client::builder(self.credential())
+                .endpoint(self.endpoint.clone())
+                .scopes(&self.scopes())
+                .transport(self.transport.clone())
+                .retry(self.retry.clone())
+                .build()
+                .map_err(|e| AzureError::Config(format!("cannot set up the identity client: {e}")))
+        })
+    }
+
+    /// The JSON of an answer to a request a generated client sent (its URL,
+    /// api-version, credential and this connection's transport and retries).
+    /// Only the request is theirs: their models match enums case-sensitively
+    /// and reject values newer Azure answers, so the answer is read tolerantly
+    /// (`answer.rs`) by the caller.
+    pub async fn generated_answer(
+        &self,
+        sent: azure_core::Result<azure_core::Response>,
+        resource: &str,
+    ) -> Result<Value, AzureError> {
+        let endpoint = self.endpoint.as_str();
+        let body = sent
+            .map_err(|e| AzureError::from_core(e, resource, endpoint))?
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| AzureError::from_core(e, resource, endpoint))?;
+        serde_json::from_slice(&body).map_err(|e| AzureError::Unexpected {
+            resource: resource.to_string(),
+            detail: format!("the answer is not JSON: {e}"),
         })
     }
 

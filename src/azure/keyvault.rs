@@ -2,11 +2,11 @@
 //! reduced to what a customer-managed key depends on. Answers are read
 //! tolerantly (`answer.rs`): only what is judged, in any casing, so a rotation
 //! policy answered `rotate` (Managed HSM's casing) or a property no spec lists
-//! never makes a vault or key unreadable. azure_mgmt_keyvault's
-//! `package-preview-2022-02` client is kept for the name check only.
+//! never makes a vault or key unreadable. Requests are azure_mgmt_keyvault's
+//! (`package-preview-2022-02`, pinned to 2023-07-01 on the endpoint); its
+//! models are used only for the name check, whose answer has no enum to trip on.
 
 use super::answer::{enum_text, flag, number, tags, text, text_is, texts};
-use super::connection::KEYVAULT_API;
 use super::id::ResourceId;
 use super::{Arm, AzureError};
 use azure_mgmt_keyvault::package_preview_2022_02::models;
@@ -63,11 +63,15 @@ pub struct VaultKey {
 }
 
 pub async fn get_vault(arm: &Arm, id: &ResourceId) -> Result<KeyVault, AzureError> {
-    let answer: Value = arm
-        .get_json(
-            &format!("{id}?api-version={KEYVAULT_API}"),
-            &format!("key vault {id}"),
-        )
+    let client = arm.keyvault()?;
+    let sent = client
+        .vaults_client()
+        .get(&id.resource_group, id.name(), &id.subscription_id)
+        .send()
+        .await
+        .map(|r| r.into_raw_response());
+    let answer = arm
+        .generated_answer(sent, &format!("key vault {id}"))
         .await?;
     vault_from_json(id, answer)
 }
@@ -178,12 +182,22 @@ pub async fn get_key(
     name: &str,
     version: Option<&str>,
 ) -> Result<VaultKey, AzureError> {
-    let path = match version {
-        Some(v) => format!("{vault}/keys/{name}/versions/{v}?api-version={KEYVAULT_API}"),
-        None => format!("{vault}/keys/{name}?api-version={KEYVAULT_API}"),
+    let client = arm.keyvault()?.keys_client();
+    let (sub, group, vault_name) = (&vault.subscription_id, &vault.resource_group, vault.name());
+    let sent = match version {
+        Some(v) => client
+            .get_version(sub, group, vault_name, name, v)
+            .send()
+            .await
+            .map(|r| r.into_raw_response()),
+        None => client
+            .get(sub, group, vault_name, name)
+            .send()
+            .await
+            .map(|r| r.into_raw_response()),
     };
-    let answer: Value = arm
-        .get_json(&path, &format!("key {name} in key vault {vault}"))
+    let answer = arm
+        .generated_answer(sent, &format!("key {name} in key vault {vault}"))
         .await?;
     key_from_json(name, answer)
 }

@@ -1,4 +1,5 @@
-//! User-assigned managed identities (2023-01-31), read tolerantly
+//! User-assigned managed identities (2023-01-31), sent by azure_mgmt_msi and
+//! read tolerantly
 //! (`answer.rs`): an `isolationScope` or property no spec lists yet never
 //! makes an identity unreadable.
 
@@ -18,11 +19,15 @@ pub struct Identity {
 }
 
 pub async fn get_identity(arm: &Arm, id: &ResourceId) -> Result<Identity, AzureError> {
-    let answer: Value = arm
-        .get_json(
-            &format!("{id}?api-version={API}"),
-            &format!("managed identity {id}"),
-        )
+    let client = arm.msi()?;
+    let sent = client
+        .user_assigned_identities_client()
+        .get(&id.subscription_id, &id.resource_group, id.name())
+        .send()
+        .await
+        .map(|r| r.into_raw_response());
+    let answer = arm
+        .generated_answer(sent, &format!("managed identity {id}"))
         .await?;
     identity_from_json(id, answer)
 }

@@ -1,7 +1,8 @@
 //! Storage accounts (2023-05-01), reduced to what the audit and the plan need.
-//! Read tolerantly (`answer.rs`): storage answers values its spec does not
-//! list (an accessTier `Smart`, provisioning states and properties added
-//! later), which made azure_mgmt_storage's model reject the whole account.
+//! Sent by azure_mgmt_storage, read tolerantly (`answer.rs`): storage answers
+//! values its spec does not list (an accessTier `Smart`, provisioning states
+//! and properties added later), which made the crate's model reject the
+//! whole account.
 //! Key source and identity type are kept as strings, compared ignoring case.
 
 use super::answer::{tags, text};
@@ -45,9 +46,14 @@ impl StorageAccount {
 
 pub async fn get(arm: &Arm, id: &StorageAccountId) -> Result<StorageAccount, AzureError> {
     let resource = format!("storage account {id}");
-    let answer: Value = arm
-        .get_json(&format!("{id}?api-version={API}"), &resource)
-        .await?;
+    let client = arm.storage()?;
+    let sent = client
+        .storage_accounts_client()
+        .get_properties(id.resource_group(), id.name(), id.subscription_id())
+        .send()
+        .await
+        .map(|r| r.into_raw_response());
+    let answer = arm.generated_answer(sent, &resource).await?;
     from_json(id, &answer).ok_or_else(|| AzureError::Unexpected {
         resource,
         detail: "the answer does not read as one: it is not a JSON object".to_string(),

@@ -1,15 +1,59 @@
 //! Runs the real `actlog-cmk` binary against the in-process emulator, signed
 //! in with the environment credential through the emulator's token endpoint.
 
+use super::profile::{self, Profile};
 use super::Env;
 use std::path::PathBuf;
 use std::process::Output;
+use std::sync::Arc;
 
 pub struct Tool {
     pub ca_file: PathBuf,
     _dir: tempfile::TempDir,
     vars: Vec<(String, String)>,
     secret: String,
+    profile: ProfileSwitch,
+}
+
+/// What the tool needs to switch the emulator to the test profile before
+/// its first run (see `support::profile`).
+struct ProfileSwitch {
+    client: reqwest::Client,
+    settings_url: String,
+    admin_key: String,
+    applied: Arc<tokio::sync::OnceCell<()>>,
+}
+
+impl ProfileSwitch {
+    async fn apply(&self) {
+        if !Profile::is_field() {
+            return;
+        }
+        self.applied
+            .get_or_init(|| async {
+                let current: serde_json::Value = self
+                    .client
+                    .get(&self.settings_url)
+                    .header("x-emulator-key", &self.admin_key)
+                    .send()
+                    .await
+                    .expect("settings")
+                    .json()
+                    .await
+                    .expect("settings json");
+                let patch = profile::patch_towards(&current, &profile::field_for_tests());
+                let answer = self
+                    .client
+                    .patch(&self.settings_url)
+                    .header("x-emulator-key", &self.admin_key)
+                    .json(&patch)
+                    .send()
+                    .await
+                    .expect("settings patch");
+                assert!(answer.status().is_success(), "field profile: {patch}");
+            })
+            .await;
+    }
 }
 
 impl Env {
@@ -35,6 +79,12 @@ impl Env {
             _dir: dir,
             vars,
             secret: c.client_secret.clone(),
+            profile: ProfileSwitch {
+                client: self.client.clone(),
+                settings_url: format!("{}/_emulator/settings", c.endpoint),
+                admin_key: c.admin_key.clone(),
+                applied: self.profile_applied.clone(),
+            },
         }
     }
 }
@@ -76,6 +126,13 @@ impl Run {
 }
 
 impl Tool {
+    /// Switches the emulator to the test profile (once per emulator) before
+    /// the tool first talks to it; `run` does this itself, a test that
+    /// starts the binary through `command` calls it first.
+    pub async fn ready(&self) {
+        self.profile.apply().await;
+    }
+
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("actlog-cmk"));
         for (k, _) in std::env::vars() {
@@ -95,6 +152,7 @@ impl Tool {
 
     /// Runs the binary without blocking the emulator's runtime.
     pub async fn run(&self, args: &[&str]) -> Run {
+        self.ready().await;
         let mut cmd = self.command(args);
         let output: Output = tokio::task::spawn_blocking(move || cmd.output())
             .await
@@ -115,6 +173,7 @@ impl Tool {
     /// refused where there is no terminal to ask on, and cancelled when the
     /// operator answers "no".
     pub async fn assert_confirmation_required(&self, command: &str) {
+        self.ready().await;
         let no_tty = self.run(&[command]).await;
         assert_eq!(no_tty.code, 1);
         assert!(no_tty.stderr.contains("--yes"), "{}", no_tty.stderr);

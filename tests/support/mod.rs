@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod estate;
+pub mod profile;
 pub mod reports;
 pub mod request_log;
 pub mod schemas;
@@ -20,7 +21,13 @@ pub const SUB3: &str = "33333333-3333-3333-3333-333333333333";
 pub struct Env {
     pub emu: RunningEmulator,
     pub client: reqwest::Client,
+    /// The token taken at start (tests that need a raw token use it).
     pub token: String,
+    /// The token `arm` sends: renewed when the emulator says it expired,
+    /// as the field profile's tokens do within a test.
+    current_token: std::sync::Mutex<String>,
+    /// Set once the test profile has been switched on (at the first run of the tool).
+    pub(crate) profile_applied: std::sync::Arc<tokio::sync::OnceCell<()>>,
 }
 
 pub struct Answer {
@@ -76,18 +83,23 @@ impl Env {
             emu,
             client,
             token: String::new(),
+            current_token: std::sync::Mutex::new(String::new()),
+            profile_applied: Default::default(),
         };
-        env.token = env
-            .token_for(
-                &env.emu.connection.client_id.clone(),
-                &env.emu.connection.client_secret.clone(),
-            )
-            .await;
+        env.token = env.own_token().await;
+        *env.current_token.lock().unwrap() = env.token.clone();
         env
     }
 
     pub fn endpoint(&self) -> &str {
         &self.emu.connection.endpoint
+    }
+
+    /// A fresh token of the emulator's own service principal.
+    async fn own_token(&self) -> String {
+        let c = &self.emu.connection;
+        self.token_for(&c.client_id.clone(), &c.client_secret.clone())
+            .await
     }
 
     /// A token from the emulator's token endpoint (client-credentials grant).
@@ -119,8 +131,19 @@ impl Env {
     }
 
     /// An ARM call with this env's token. `path` includes the query (api-version).
+    /// A token that expired (short-lived under the field profile) is renewed
+    /// and the call sent again, as any ARM client does.
     pub async fn arm(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
-        self.arm_as(&self.token.clone(), method, path, body).await
+        let token = self.current_token.lock().unwrap().clone();
+        let answer = self
+            .arm_as(&token, method.clone(), path, body.clone())
+            .await;
+        if answer.status != StatusCode::UNAUTHORIZED {
+            return answer;
+        }
+        let token = self.own_token().await;
+        *self.current_token.lock().unwrap() = token.clone();
+        self.arm_as(&token, method, path, body).await
     }
 
     pub async fn arm_as(
