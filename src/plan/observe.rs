@@ -1,8 +1,12 @@
 //! Reads everything an account's plan depends on, for plan (to decide the
 //! changes) and for apply (to refuse an account that changed since). Both
-//! reduce the reads to the same [`Observed`], whose fingerprint they compare.
+//! reduce the reads to the same [`Observed`], whose fingerprint they compare
+//! ([`unchanged_since`]).
 
-use super::model::{Observed, ObservedAccount, ObservedIdentity, ObservedVault, Targets};
+use super::build::made_for;
+use super::model::{
+    AccountPlan, Desired, Observed, ObservedAccount, ObservedIdentity, ObservedVault, Targets,
+};
 use crate::audit::classify::{policy_gap, rbac_grants};
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, KeyVault, VaultKey};
@@ -74,6 +78,45 @@ impl Observation {
             grant_exists: self.grant_exists,
         }
     }
+}
+
+/// Whether the account, as apply reads it now, is as the plan saw it; apply
+/// leaves a plan file's account alone otherwise.
+///
+/// One difference is the plan's own progress, not a change: the plan found
+/// no identity and creates it, and apply now finds it, tagged as the tool's
+/// for this account. The plan lists identities per resource group rather
+/// than reading each account's (reads bind at scale), and ARM's index lags a
+/// create by seconds to minutes, so an identity an interrupted apply created
+/// just before `plan --out` is missing from the list. The plan's steps hold
+/// for it all the same: the identity step reads before it creates and finds
+/// it, the grant step reads the principal from it. So the plan is compared
+/// without that identity and without the grant (which the plan could not
+/// have seen without a principal); anything else that differs still refuses.
+/// An identity someone else made under the planned name does not pass.
+pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
+    let now = seen.observed(&plan.targets);
+    if now.fingerprint() == plan.fingerprint {
+        return true;
+    }
+    let plan_creates_identity = plan.observed.identity.is_none()
+        && plan.changes.iter().any(|c| {
+            matches!(&c.desired, Desired::Identity { id, .. }
+                if id.eq_ignore_ascii_case(&plan.targets.identity_id))
+        });
+    let made_by_the_tool = seen
+        .identity
+        .as_ref()
+        .is_some_and(|i| made_for(&i.tags, &seen.account.id));
+    if !(plan_creates_identity && made_by_the_tool) {
+        return false;
+    }
+    let before_the_identity = Observed {
+        identity: None,
+        grant_exists: false,
+        ..now
+    };
+    before_the_identity.fingerprint() == plan.fingerprint
 }
 
 /// `Ok(None)` for 404.
