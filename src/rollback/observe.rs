@@ -149,6 +149,43 @@ mod tests {
     }
 
     #[test]
+    fn only_attached_identities_of_the_accounts_group_missing_from_the_list_are_read() {
+        let identity = |rg: &str, name: &str| {
+            format!("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
+        };
+        let attached = [
+            identity("RG-App", "id-listed"),
+            identity("rg-app", "id-new"),
+            identity("rg-shared", "id-elsewhere"),
+        ];
+        let account = StorageAccount {
+            id: StorageAccountId::parse(ACCOUNT).unwrap(),
+            location: "westeurope".into(),
+            key_source: "Microsoft.Keyvault".into(),
+            key_vault_uri: None,
+            key_name: None,
+            key_version: None,
+            encryption_identity: None,
+            identity_type: "UserAssigned".into(),
+            system_principal_id: None,
+            user_assigned: attached
+                .iter()
+                .map(|id| crate::azure::storage::UserAssignedIdentity {
+                    id: id.clone(),
+                    principal_id: None,
+                })
+                .collect(),
+            tags: BTreeMap::new(),
+        };
+        let listed = vec![attached[0].to_ascii_lowercase()];
+        let read: Vec<String> = unlisted_attached(&account, &listed)
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(read, vec![attached[1].clone()]);
+    }
+
+    #[test]
     fn only_both_tags_for_this_account_count() {
         let account = StorageAccountId::parse(ACCOUNT).unwrap();
         let key = account.id().key();
