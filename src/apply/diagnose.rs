@@ -5,15 +5,50 @@
 //! waits out only the first; for the others the account fails at once, naming
 //! the cause, instead of retrying for the whole `--propagation-timeout`.
 //!
-//! Each refusal costs one read of the vault and one of the key: far fewer
-//! requests than the retries they save, and none at all when storage accepts
-//! the key at the first attempt.
+//! A diagnosis costs one read of the vault and one of the key, and reads are
+//! what binds first in a subscription. A grant can take minutes to reach
+//! storage (up to 10 for RBAC on Key Vault) while apply retries every few
+//! seconds, so an account is diagnosed at its first refusal (a firewall or a
+//! bad key is there from the start and fails at once) and again only as the
+//! wait goes on, at intervals that double up to a minute ([`Diagnoses`]): a
+//! key disabled while apply waits is still named within seconds early on and
+//! within a minute late in a long wait, which is short next to the wait.
+//! No reads at all when storage accepts the key at the first attempt.
 
 use crate::audit::classify::key_reasons;
 use crate::audit::ReasonCode;
 use crate::azure::id::ResourceId;
 use crate::azure::keyvault::{self, KeyVault, VaultKey};
 use crate::azure::Arm;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The wait after the first diagnosis before the next one.
+const FIRST_INTERVAL: Duration = Duration::from_secs(5);
+/// The longest wait between two diagnoses of one account.
+const LONGEST_INTERVAL: Duration = Duration::from_secs(60);
+
+/// When one account's refusals are worth a diagnosis: the first, then one
+/// after 5 s, 10 s, 20 s, ... up to one a minute.
+#[derive(Debug, Default)]
+pub struct Diagnoses {
+    /// When the last diagnosis was made, and how long until the next.
+    last: Mutex<Option<(Instant, Duration)>>,
+}
+
+impl Diagnoses {
+    /// Whether a refusal at `now` is to be diagnosed; if so, it counts as made.
+    pub fn due(&self, now: Instant) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = match *last {
+            None => FIRST_INTERVAL,
+            Some((at, interval)) if now.saturating_duration_since(at) < interval => return false,
+            Some((_, interval)) => (interval * 2).min(LONGEST_INTERVAL),
+        };
+        *last = Some((now, next));
+        true
+    }
+}
 
 /// The cause of a refusal that waiting cannot cure, from the vault and its
 /// key (`None`: the key does not exist) as read after the refusal; `None`
@@ -117,6 +152,26 @@ mod tests {
             expires: Some(NOW + 86_400),
             tags: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn diagnoses_thin_out_as_the_wait_grows() {
+        let diagnoses = Diagnoses::default();
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        assert!(diagnoses.due(at(0)), "the first refusal");
+        assert!(!diagnoses.due(at(300)));
+        assert!(!diagnoses.due(at(4_900)));
+        assert!(diagnoses.due(at(5_000)), "5 s later");
+        assert!(!diagnoses.due(at(14_000)));
+        assert!(diagnoses.due(at(15_000)), "10 s later");
+        assert!(diagnoses.due(at(35_000)), "20 s later");
+        assert!(!diagnoses.due(at(70_000)));
+        assert!(diagnoses.due(at(75_000)), "40 s later");
+        assert!(!diagnoses.due(at(134_000)));
+        assert!(diagnoses.due(at(135_000)), "a minute later, at most");
+        assert!(diagnoses.due(at(195_000)), "and a minute after that");
+        // Over a 300 s wait with retries every 20 s: 8 diagnoses, not ~25.
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub use report::{AccountResult, ApplyReport, ApplySummary, Outcome, StepResult, 
 
 use crate::azure::id::StorageAccountId;
 use crate::azure::Arm;
-use crate::plan::observe::observe;
+use crate::plan::observe::{observe, unchanged_since};
 use crate::plan::{AccountPlan, Plan};
 use futures::stream::{self, StreamExt};
 use std::time::Duration;
@@ -107,7 +107,7 @@ async fn refuse_if_changed(
         Err(e) => return refuse(e.to_string(), "run plan again"),
     };
     match observe(arm, &id, &account.targets).await {
-        Ok(seen) if seen.observed(&account.targets).fingerprint() == account.fingerprint => None,
+        Ok(seen) if unchanged_since(account, &seen) => None,
         Ok(_) => refuse(
             "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".into(),
             "run plan again, review it, and apply the new plan",

@@ -681,8 +681,10 @@ impl<'a> Runner<'a> {
         }
         let identity_type = with_user_assigned(&current.identity_type);
         let vault_id = &self.account.targets.vault_id;
+        let diagnoses = diagnose::Diagnoses::default();
         // `Ok(Err(cause))`: refused for a cause waiting cannot cure.
         let switched = wait::retry_propagation(self.propagation_timeout(), || {
+            let diagnoses = &diagnoses;
             let identities = &identities;
             let identity_type = &identity_type;
             async move {
@@ -700,7 +702,9 @@ impl<'a> Runner<'a> {
                 )
                 .await;
                 if let Err(e) = &result {
-                    if e.code() == Some("KeyVaultAuthenticationFailure") {
+                    if e.code() == Some("KeyVaultAuthenticationFailure")
+                        && diagnoses.due(Instant::now())
+                    {
                         if let Some(cause) =
                             diagnose::refusal_cause(self.arm, vault_id, key_name).await
                         {

@@ -393,6 +393,7 @@ mod tests {
             principal_id: Some(PRINCIPAL.into()),
             client_id: None,
             tenant_id: None,
+            tags: Default::default(),
         }
     }
 

@@ -3,10 +3,11 @@
 //! (`answer.rs`): an `isolationScope` or property no spec lists yet never
 //! makes an identity unreadable.
 
-use super::answer::text;
+use super::answer::{tags, text};
 use super::id::ResourceId;
 use super::{Arm, AzureError};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub const API: &str = "2023-01-31";
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,9 @@ pub struct Identity {
     pub principal_id: Option<String>,
     pub client_id: Option<String>,
     pub tenant_id: Option<String>,
+    /// Read by rollback to recognise the tool's own identity by id when
+    /// ARM's resource index does not list it yet.
+    pub tags: BTreeMap<String, String>,
 }
 
 pub async fn get_identity(arm: &Arm, id: &ResourceId) -> Result<Identity, AzureError> {
@@ -46,6 +50,7 @@ pub fn identity_from_json(id: &ResourceId, answer: Value) -> Result<Identity, Az
         principal_id: text(&answer, "/properties/principalId"),
         client_id: text(&answer, "/properties/clientId"),
         tenant_id: text(&answer, "/properties/tenantId"),
+        tags: tags(answer.get("tags")),
     })
 }
 
@@ -60,10 +65,12 @@ mod tests {
         let identity = identity_from_json(
             &id,
             json!({"location": "westeurope", "properties": {"principalId": "p", "clientId": "c",
-                "tenantId": "t", "isolationScope": "Galactic", "somethingNew": [1]}}),
+                "tenantId": "t", "isolationScope": "Galactic", "somethingNew": [1]},
+                "tags": {"managed-by": "actlog-cmk"}}),
         )
         .unwrap();
         assert_eq!(identity.principal_id.as_deref(), Some("p"));
         assert_eq!(identity.client_id.as_deref(), Some("c"));
+        assert_eq!(identity.tags["managed-by"], "actlog-cmk");
     }
 }

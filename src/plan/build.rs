@@ -25,6 +25,17 @@ pub const TAG_MANAGED_BY: &str = "managed-by";
 pub const TAG_MANAGED_BY_VALUE: &str = "actlog-cmk";
 pub const TAG_ACCOUNT: &str = "actlog-cmk-account";
 
+/// True when `tags` say the tool created the resource for `account`.
+pub fn made_for(tags: &BTreeMap<String, String>, account: &StorageAccountId) -> bool {
+    let tag = |name: &str| {
+        tags.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    tag(TAG_MANAGED_BY).is_some_and(|v| v.eq_ignore_ascii_case(TAG_MANAGED_BY_VALUE))
+        && tag(TAG_ACCOUNT).is_some_and(|v| v.eq_ignore_ascii_case(&account.id().key()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(transparent)]
@@ -190,8 +201,10 @@ async fn tenants(
 
 /// The identities of every resource group where an identity may be created
 /// (the groups of the non-compliant accounts). ARM's resource list can lag a
-/// create by a moment: an identity it misses is planned as new, and apply,
-/// which reads before it writes, finds it and creates nothing. A group that
+/// create by seconds to minutes: an identity it misses is planned as new, and
+/// apply, which reads before it writes, finds it and creates nothing (from a
+/// plan file too: `observe::unchanged_since` takes the tool's own identity
+/// found there as the plan's progress). No read per account. A group that
 /// cannot be listed is left out (its accounts read their identity one by one).
 async fn identities_by_group(
     arm: &Arm,

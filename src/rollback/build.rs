@@ -178,7 +178,9 @@ async fn plan_account(
     options: &BuildOptions,
 ) -> Result<Outcome, String> {
     let account = storage::get(arm, id).await.map_err(explain)?;
-    let tool = observe::tool_resources(arm, id).await.map_err(explain)?;
+    let tool = observe::tool_resources(arm, &account)
+        .await
+        .map_err(explain)?;
     let key = if account.uses_key_vault() {
         Some(find_key(arm, &account, &tool).await?)
     } else {

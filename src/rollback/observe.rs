@@ -4,25 +4,21 @@
 //! group, so ARM's resource index of that group (`Resources_List`, which
 //! carries tags) finds them even after a rollback took the identity off;
 //! the key's tags come from the key itself.
+//!
+//! ARM's index lags a create by seconds to minutes, so right after `apply`
+//! the identity it attached may not be listed yet: an identity attached to
+//! the account, in its resource group and missing from the list, is read by
+//! id and judged by its own tags. That read happens only under lag (or for
+//! an identity deleted while attached); a listed identity costs nothing.
 
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::{keyvault, resources, Arm, AzureError};
-use crate::plan::build::{TAG_ACCOUNT, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
+use crate::azure::storage::StorageAccount;
+use crate::azure::{keyvault, msi, resources, Arm, AzureError};
+pub use crate::plan::build::made_for;
 use std::collections::BTreeMap;
 
 pub const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
 pub const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
-
-/// True when `tags` say the tool created the resource for `account`.
-pub fn made_for(tags: &BTreeMap<String, String>, account: &StorageAccountId) -> bool {
-    let tag = |name: &str| {
-        tags.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    tag(TAG_MANAGED_BY).is_some_and(|v| v.eq_ignore_ascii_case(TAG_MANAGED_BY_VALUE))
-        && tag(TAG_ACCOUNT).is_some_and(|v| v.eq_ignore_ascii_case(&account.id().key()))
-}
 
 /// The identities and vaults the tool created for an account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,31 +37,78 @@ impl ToolResources {
     }
 }
 
-/// The tool's identities and vaults in the account's resource group.
+/// The tool's identities and vaults in the account's resource group,
+/// including identities attached to `account` that the index does not list
+/// yet.
 pub async fn tool_resources(
     arm: &Arm,
-    account: &StorageAccountId,
+    account: &StorageAccount,
 ) -> Result<ToolResources, AzureError> {
+    let id = &account.id;
     let mut found = ToolResources::default();
     let listed =
-        resources::list_in_resource_group(arm, account.subscription_id(), account.resource_group())
-            .await?;
+        resources::list_in_resource_group(arm, id.subscription_id(), id.resource_group()).await?;
+    let mut seen = Vec::new();
     for item in listed {
-        if !made_for(&item.tags, account) {
-            continue;
-        }
-        let Ok(id) = ResourceId::parse(&item.id) else {
+        let Ok(rid) = ResourceId::parse(&item.id) else {
             continue;
         };
-        if id.is_type(IDENTITY_TYPE) {
-            found.identities.push(id.to_string());
-        } else if id.is_type(VAULT_TYPE) {
-            found.vaults.push(id.to_string());
+        seen.push(rid.key());
+        if !made_for(&item.tags, id) {
+            continue;
+        }
+        if rid.is_type(IDENTITY_TYPE) {
+            found.identities.push(rid.to_string());
+        } else if rid.is_type(VAULT_TYPE) {
+            found.vaults.push(rid.to_string());
+        }
+    }
+    for unlisted in unlisted_attached(account, &seen) {
+        if let Some(identity) = tool_identity_by_id(arm, &unlisted, id).await {
+            found.identities.push(identity);
         }
     }
     found.identities.sort();
     found.vaults.sort();
     Ok(found)
+}
+
+/// The account's user-assigned identities in its own resource group (where
+/// apply creates the tool's) that the group's list does not show.
+fn unlisted_attached(account: &StorageAccount, listed: &[String]) -> Vec<ResourceId> {
+    account
+        .user_assigned
+        .iter()
+        .filter_map(|u| ResourceId::parse(&u.id).ok())
+        .filter(|rid| rid.is_type(IDENTITY_TYPE))
+        .filter(|rid| {
+            rid.subscription_id
+                .eq_ignore_ascii_case(account.id.subscription_id())
+                && rid
+                    .resource_group
+                    .eq_ignore_ascii_case(account.id.resource_group())
+        })
+        .filter(|rid| !listed.contains(&rid.key()))
+        .collect()
+}
+
+/// The identity's id when a read by id finds it tagged as the tool's for
+/// `account`; `None` when it is someone else's, no longer exists, or cannot
+/// be read: an identity not known to be the tool's stays on the account.
+async fn tool_identity_by_id(
+    arm: &Arm,
+    rid: &ResourceId,
+    account: &StorageAccountId,
+) -> Option<String> {
+    match msi::get_identity(arm, rid).await {
+        Ok(identity) => made_for(&identity.tags, account).then(|| rid.to_string()),
+        Err(e) => {
+            if !e.is_not_found() {
+                tracing::debug!(error = %e, "an attached identity not listed is kept unread");
+            }
+            None
+        }
+    }
 }
 
 /// What rollback needs to know about a key: who made it, and whether it works.
@@ -103,6 +146,43 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn only_attached_identities_of_the_accounts_group_missing_from_the_list_are_read() {
+        let identity = |rg: &str, name: &str| {
+            format!("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
+        };
+        let attached = [
+            identity("RG-App", "id-listed"),
+            identity("rg-app", "id-new"),
+            identity("rg-shared", "id-elsewhere"),
+        ];
+        let account = StorageAccount {
+            id: StorageAccountId::parse(ACCOUNT).unwrap(),
+            location: "westeurope".into(),
+            key_source: "Microsoft.Keyvault".into(),
+            key_vault_uri: None,
+            key_name: None,
+            key_version: None,
+            encryption_identity: None,
+            identity_type: "UserAssigned".into(),
+            system_principal_id: None,
+            user_assigned: attached
+                .iter()
+                .map(|id| crate::azure::storage::UserAssignedIdentity {
+                    id: id.clone(),
+                    principal_id: None,
+                })
+                .collect(),
+            tags: BTreeMap::new(),
+        };
+        let listed = vec![attached[0].to_ascii_lowercase()];
+        let read: Vec<String> = unlisted_attached(&account, &listed)
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(read, vec![attached[1].clone()]);
     }
 
     #[test]
