@@ -289,6 +289,26 @@ fn default_scopes(endpoint: &Url) -> Vec<String> {
     }
 }
 
+/// Every certificate of a PEM file (a single CA or a bundle). rustls parses
+/// them lazily, so an unreadable file is caught here, where it can be named.
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, AzureError> {
+    let pem = std::fs::read(path).map_err(|e| {
+        AzureError::Config(format!("cannot read the CA file {}: {e}", path.display()))
+    })?;
+    let not_pem = |detail: String| {
+        AzureError::Config(format!(
+            "the CA file {} is not a PEM certificate{detail}",
+            path.display()
+        ))
+    };
+    let certificates =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| not_pem(format!(": {e}")))?;
+    if certificates.is_empty() {
+        return Err(not_pem(String::new()));
+    }
+    Ok(certificates)
+}
+
 impl Arm {
     pub fn connect(options: &ConnectionOptions) -> Result<Self, AzureError> {
         let endpoint = parse_url(options.arm_endpoint.trim_end_matches('/'), "ARM endpoint")?;
@@ -306,20 +326,19 @@ impl Arm {
             None => None,
         };
 
+        // rustls trusting the operating system's store (so a TLS-inspecting
+        // proxy whose CA the machine trusts keeps working) plus --ca-file;
+        // not the webpki bundle azure_core's rustls feature also compiles in.
         let mut http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_webpki_certs(false)
+            .tls_built_in_native_certs(true)
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10));
         if let Some(path) = &options.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                AzureError::Config(format!("cannot read the CA file {}: {e}", path.display()))
-            })?;
-            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                AzureError::Config(format!(
-                    "the CA file {} is not a PEM certificate: {e}",
-                    path.display()
-                ))
-            })?;
-            http = http.add_root_certificate(certificate);
+            for certificate in read_ca_file(path)? {
+                http = http.add_root_certificate(certificate);
+            }
         }
         let http: Arc<dyn HttpClient> = Arc::new(
             http.build()
