@@ -18,7 +18,6 @@ const CAPPED: &[&str] = &[
     "hyper",
     "h2",
     "rustls",
-    "native_tls",
 ];
 
 /// True unless the event comes from a capped crate below `info`.

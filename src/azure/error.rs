@@ -26,6 +26,23 @@ pub enum AzureError {
     Config(String),
 }
 
+/// What to do when the sign-in endpoint's certificate was refused, told
+/// apart by rustls' words: only an unknown issuer is fixed with --ca-file.
+fn certificate_hint(detail: &str) -> Option<&'static str> {
+    let lower = detail.to_ascii_lowercase();
+    if !lower.contains("certificate") && !lower.contains("unknownissuer") {
+        None
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        Some(". The sign-in endpoint's certificate is not trusted: pass its CA with --ca-file (or ACTLOG_CMK_CA_FILE)")
+    } else if lower.contains("expired") {
+        Some(". The sign-in endpoint's certificate has expired (or this machine's clock is wrong): renew the certificate")
+    } else if lower.contains("not valid for name") {
+        Some(". The sign-in endpoint's certificate is for another host: check AZURE_AUTHORITY_HOST")
+    } else {
+        Some(". The sign-in endpoint's certificate could not be verified: check AZURE_AUTHORITY_HOST and --ca-file")
+    }
+}
+
 impl AzureError {
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -70,8 +87,8 @@ impl AzureError {
         match error.kind() {
             azure_core::error::ErrorKind::Credential => {
                 let mut detail = chain(&error);
-                if detail.contains("certificate") {
-                    detail.push_str(". The sign-in endpoint's certificate is not trusted: pass its CA with --ca-file (or ACTLOG_CMK_CA_FILE)");
+                if let Some(hint) = certificate_hint(&detail) {
+                    detail.push_str(hint);
                 }
                 AzureError::Credential(detail)
             }
@@ -100,4 +117,32 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::certificate_hint;
+
+    #[test]
+    fn only_an_unknown_issuer_is_sent_to_ca_file() {
+        let unknown = certificate_hint("invalid peer certificate: UnknownIssuer").unwrap();
+        assert!(unknown.contains("--ca-file"), "{unknown}");
+        let expired = certificate_hint("invalid peer certificate: certificate expired").unwrap();
+        assert!(
+            expired.contains("expired") && !expired.contains("not trusted"),
+            "{expired}"
+        );
+        let name = certificate_hint(
+            "invalid peer certificate: certificate not valid for name \"127.0.0.1\"",
+        )
+        .unwrap();
+        assert!(
+            name.contains("AZURE_AUTHORITY_HOST") && !name.contains("not trusted"),
+            "{name}"
+        );
+        assert_eq!(
+            certificate_hint("AADSTS7000215: Invalid client secret"),
+            None
+        );
+    }
 }
