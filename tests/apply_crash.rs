@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use support::estate::*;
+use support::request_log::succeeded;
 use support::*;
 
 const ACCOUNTS: [(&str, &str); 3] = [
@@ -23,15 +24,6 @@ fn successful_writes(requests: &[Value]) -> usize {
     requests
         .iter()
         .filter(|r| r["method"] != "GET" && r["operation"] != "Vaults_CheckNameAvailability")
-        .filter(|r| r["status"].as_u64().is_some_and(|s| s < 300))
-        .count()
-}
-
-/// Requests of `operation` that Azure answered with success.
-fn succeeded(requests: &[Value], operation: &str) -> usize {
-    requests
-        .iter()
-        .filter(|r| r["operation"] == operation)
         .filter(|r| r["status"].as_u64().is_some_and(|s| s < 300))
         .count()
 }

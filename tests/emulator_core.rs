@@ -4,6 +4,7 @@
 
 mod support;
 
+use actlog_cmk::emulator::settings::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::*;
@@ -37,30 +38,35 @@ async fn every_arm_call_needs_a_valid_token() {
 
 #[tokio::test]
 async fn expired_tokens_are_refused() {
-    let mut settings = fast_settings();
-    settings.token_lifetime_secs = 1;
-    let env = Env::start_with(settings).await;
-    env.add_subscription(SUB1, "one").await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let a = env
-        .arm(
-            Method::GET,
-            &format!("/subscriptions/{SUB1}?api-version=2022-12-01"),
-            None,
-        )
-        .await;
-    // ARM's own code for it, its message shape and the challenge header.
-    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(a.code(), "ExpiredAuthenticationToken");
-    let message = a.body["error"]["message"].as_str().unwrap();
-    let shape = is_expired_token_message(message);
-    assert!(shape, "{message}");
-    let challenge = a.header("www-authenticate").unwrap();
-    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
-    assert!(
-        challenge.contains("is earlier than current UTC time"),
-        "{challenge}"
-    );
+    // In every profile: the field profile's short-lived tokens end the same way.
+    for base in [fast_settings(), Settings::field()] {
+        let settings = Settings {
+            token_lifetime_secs: 1,
+            ..base
+        };
+        let env = Env::start_with(settings).await;
+        env.add_subscription(SUB1, "one").await;
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        let a = env
+            .arm(
+                Method::GET,
+                &format!("/subscriptions/{SUB1}?api-version=2022-12-01"),
+                None,
+            )
+            .await;
+        // ARM's own code for it, its message shape and the challenge header.
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(a.code(), "ExpiredAuthenticationToken");
+        let message = a.body["error"]["message"].as_str().unwrap();
+        let shape = is_expired_token_message(message);
+        assert!(shape, "{message}");
+        let challenge = a.header("www-authenticate").unwrap();
+        assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+        assert!(
+            challenge.contains("is earlier than current UTC time"),
+            "{challenge}"
+        );
+    }
 }
 
 /// `The access token expiry UTC time 'M/D/YYYY h:mm:ss AM' is earlier than

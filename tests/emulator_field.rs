@@ -594,22 +594,3 @@ async fn a_vault_firewall_fails_storage_exactly_like_a_grant_not_yet_propagated(
     let a = patch_to_cmk(&env, &one, "kv-walled", "cmk", &identity).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
 }
-
-#[tokio::test]
-async fn a_token_that_expires_in_the_field_profile_is_answered_expired() {
-    let mut settings = Settings::field();
-    settings.token_lifetime_secs = 1;
-    let env = Env::start_with(settings).await;
-    env.add_subscription(SUB1, "one").await;
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
-    let a = env
-        .arm(
-            Method::GET,
-            &format!("/subscriptions/{SUB1}?api-version=2022-12-01"),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(a.code(), "ExpiredAuthenticationToken");
-    assert!(a.header("www-authenticate").is_some());
-}

@@ -20,8 +20,6 @@
 
 #[path = "support/loopback_proxy.rs"]
 mod loopback_proxy;
-#[path = "support/pty.rs"]
-mod pty;
 mod support;
 
 use clap::CommandFactory;
@@ -452,11 +450,7 @@ impl Caller<'_> {
             .await
             .unwrap()
             .expect("the binary runs");
-        let run = Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
+        let run = Run::from_output(&output);
         run.assert_no_secrets(&self.secret, args);
         run.assert_no_secrets(&self.env.emu.connection.client_secret, args);
         run
@@ -2101,20 +2095,22 @@ fn has_colour(text: &str) -> bool {
 async fn env_no_color(s: Arc<Shared>) {
     let c = s.caller().await;
     for base in [vec!["audit"], vec!["plan"], vec!["apply", "--dry-run"]] {
-        let on = pty::run_on_a_terminal(c.command(&base, &[("NO_COLOR", None)])).await;
+        let on = support::pty::run_on_a_terminal(c.command(&base, &[("NO_COLOR", None)])).await;
         assert!(
             has_colour(&on.output),
             "{base:?} on a terminal without NO_COLOR: {}",
             on.output
         );
         // An empty NO_COLOR does not count (https://no-color.org).
-        let empty = pty::run_on_a_terminal(c.command(&base, &[("NO_COLOR", Some(""))])).await;
+        let empty =
+            support::pty::run_on_a_terminal(c.command(&base, &[("NO_COLOR", Some(""))])).await;
         assert!(
             has_colour(&empty.output),
             "{base:?} with NO_COLOR='': {}",
             empty.output
         );
-        let off = pty::run_on_a_terminal(c.command(&base, &[("NO_COLOR", Some("1"))])).await;
+        let off =
+            support::pty::run_on_a_terminal(c.command(&base, &[("NO_COLOR", Some("1"))])).await;
         assert!(
             !has_colour(&off.output),
             "{base:?} with NO_COLOR=1: {}",

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use support::cli::Run;
 use support::estate::*;
+use support::request_log::succeeded;
 use support::*;
 
 #[derive(Debug, Clone, Copy)]
@@ -78,15 +79,6 @@ impl Fault {
                 | Fault::KilledBetweenSwitchAndVerification
         )
     }
-}
-
-/// Requests of `operation` that Azure answered with success.
-fn succeeded(requests: &[Value], operation: &str) -> usize {
-    requests
-        .iter()
-        .filter(|r| r["operation"] == operation)
-        .filter(|r| r["status"].as_u64().is_some_and(|s| s < 300))
-        .count()
 }
 
 /// Storage refused the first account's key (its grant is on its way).

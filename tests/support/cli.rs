@@ -98,6 +98,14 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn from_output(output: &Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// Every run in the suite passes through here: no output may carry the
     /// client secret or anything shaped like a token (a JWT starts `eyJ`).
     pub fn assert_no_secrets(&self, secret: &str, args: &[&str]) {
@@ -158,11 +166,7 @@ impl Tool {
             .await
             .unwrap()
             .expect("the binary runs");
-        let run = Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
+        let run = Run::from_output(&output);
         run.assert_no_secrets(&self.secret, args);
         run
     }
@@ -192,23 +196,7 @@ impl Tool {
 /// Runs `cmd` under a pseudo-terminal (util-linux `script`), typing `input`:
 /// how a test answers a confirmation prompt, which needs a terminal.
 async fn on_a_terminal(cmd: std::process::Command, input: &str) -> Run {
-    let program = cmd.get_program().to_string_lossy().to_string();
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| format!("'{}'", a.to_string_lossy()))
-        .collect();
-    let mut script = std::process::Command::new("script");
-    script.args([
-        "-qec",
-        &format!("{program} {}", args.join(" ")),
-        "/dev/null",
-    ]);
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => script.env(k, v),
-            None => script.env_remove(k),
-        };
-    }
+    let mut script = super::pty::under_a_terminal(&cmd);
     let input = input.to_string();
     let output = tokio::task::spawn_blocking(move || {
         use std::io::Write;
@@ -230,9 +218,5 @@ async fn on_a_terminal(cmd: std::process::Command, input: &str) -> Run {
     })
     .await
     .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(&output)
 }

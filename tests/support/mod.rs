@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod estate;
 pub mod profile;
+pub mod pty;
 pub mod reports;
 pub mod request_log;
 pub mod schemas;

@@ -10,9 +10,9 @@ pub struct TerminalRun {
     pub output: String,
 }
 
-/// Runs `cmd` (program, arguments and environment as prepared) under a
-/// pseudo-terminal, with nothing typed on its standard input.
-pub async fn run_on_a_terminal(cmd: Command) -> TerminalRun {
+/// `cmd` (program, arguments and environment as prepared) wrapped in
+/// `script(1)`, which gives it a pseudo-terminal.
+pub fn under_a_terminal(cmd: &Command) -> Command {
     let program = cmd.get_program().to_string_lossy().to_string();
     // `script -c` takes one shell line: quote every argument.
     let line: Vec<String> = std::iter::once(program)
@@ -27,6 +27,12 @@ pub async fn run_on_a_terminal(cmd: Command) -> TerminalRun {
             None => script.env_remove(k),
         };
     }
+    script
+}
+
+/// Runs `cmd` under a pseudo-terminal, with nothing typed on its standard input.
+pub async fn run_on_a_terminal(cmd: Command) -> TerminalRun {
+    let mut script = under_a_terminal(&cmd);
     script.stdin(std::process::Stdio::null());
     let output = tokio::task::spawn_blocking(move || script.output())
         .await

@@ -10,3 +10,12 @@ pub fn writes(requests: &[Value]) -> Vec<&Value> {
         .filter(|r| r["method"] != "GET" && r["operation"] != "Vaults_CheckNameAvailability")
         .collect()
 }
+
+/// Requests of `operation` that Azure answered with success.
+pub fn succeeded(requests: &[Value], operation: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r["operation"] == operation)
+        .filter(|r| r["status"].as_u64().is_some_and(|s| s < 300))
+        .count()
+}
