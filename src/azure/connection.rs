@@ -3,11 +3,9 @@
 //! serves every provider module, so all calls share credential and transport.
 
 use super::error::AzureError;
+use super::retry;
 use azure_core::auth::TokenCredential;
-use azure_core::{
-    ClientOptions, ExponentialRetryOptions, HttpClient, Pipeline, RetryOptions, TransportOptions,
-    Url,
-};
+use azure_core::{ClientOptions, HttpClient, Pipeline, RetryOptions, TransportOptions, Url};
 use azure_identity::{
     AzureCliCredential, DefaultAzureCredentialBuilder, EnvironmentCredential,
     TokenCredentialOptions, VirtualMachineManagedIdentityCredential, WorkloadIdentityCredential,
@@ -158,9 +156,14 @@ impl WaitOutThrottling {
         // A streamed body cannot be sent twice from here.
         let resendable = !matches!(request.body(), azure_core::Body::SeekableStream(_));
         let mut signed_again = false;
+        let mut throttled = 0u32;
         loop {
             self.sign(request).await?;
-            let response = self.http.execute_request(request).await?;
+            let response = self
+                .http
+                .execute_request(request)
+                .await
+                .map_err(|e| retry::fail_fast(e, request.url()))?;
             let status = response.status();
             if status == azure_core::StatusCode::Unauthorized && resendable && !signed_again {
                 let (status, headers, body) = response.deconstruct();
@@ -188,8 +191,15 @@ impl WaitOutThrottling {
             }
             // Read the answer to the end so its connection can be reused.
             let _ = response.into_body().collect().await;
-            tracing::debug!(path = %request.url().path(), wait_ms = wait.as_millis() as u64, "throttled (429): waiting as Azure asks");
-            tokio::time::sleep(wait).await;
+            throttled += 1;
+            tracing::info!(
+                path = %request.url().path(),
+                attempt = throttled,
+                wait_ms = wait.as_millis() as u64,
+                "throttled (429) at attempt {throttled}: waiting {:.1} s as Azure asks",
+                wait.as_secs_f64()
+            );
+            crate::logging::throttled(wait).await;
         }
     }
 }
@@ -385,11 +395,10 @@ impl Arm {
             credential: credential.clone(),
             scopes: scopes.clone(),
         }));
-        let retry = RetryOptions::exponential(
-            ExponentialRetryOptions::default()
-                .max_retries(max_retries)
-                .max_total_elapsed(RETRY_WINDOW),
-        );
+        let retry = RetryOptions::custom(Arc::new(retry::Retries {
+            max_retries,
+            window: RETRY_WINDOW,
+        }));
         let client_options = ClientOptions::new(transport.clone()).retry(retry.clone());
         let pipeline = Pipeline::new(
             option_env!("CARGO_PKG_NAME"),

@@ -19,6 +19,7 @@ pub mod keyvault;
 pub mod monitor;
 pub mod msi;
 pub mod resources;
+pub mod retry;
 pub mod storage;
 pub mod subscriptions;
 pub mod write;
