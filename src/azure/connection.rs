@@ -3,13 +3,10 @@
 //! serves every provider module, so all calls share credential and transport.
 
 use super::error::AzureError;
-use super::retry;
+use super::{retry, sign_in};
 use azure_core::auth::TokenCredential;
 use azure_core::{ClientOptions, HttpClient, Pipeline, RetryOptions, TransportOptions, Url};
-use azure_identity::{
-    AzureCliCredential, DefaultAzureCredentialBuilder, EnvironmentCredential,
-    TokenCredentialOptions, VirtualMachineManagedIdentityCredential, WorkloadIdentityCredential,
-};
+use azure_identity::TokenCredentialOptions;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -359,8 +356,7 @@ impl Arm {
         if let Some(host) = authority {
             token_options.set_authority_host(host);
         }
-        let credential =
-            Self::make_credential(options.auth, token_options, is_loopback(&endpoint))?;
+        let credential = sign_in::credential(options.auth, token_options, is_loopback(&endpoint))?;
         let scopes = options
             .scopes
             .clone()
@@ -430,41 +426,6 @@ impl Arm {
         }
         let client = build()?;
         Ok(cell.get_or_init(|| client).clone())
-    }
-
-    fn make_credential(
-        kind: AuthKind,
-        options: TokenCredentialOptions,
-        loopback: bool,
-    ) -> Result<Arc<dyn TokenCredential>, AzureError> {
-        let fail = |e: azure_core::Error| {
-            AzureError::Credential(format!(
-                "{e}: set the variables the --auth kind needs (see docs/usage.md)"
-            ))
-        };
-        Ok(match kind {
-            // Never let the chain fall through to the managed-identity probe or
-            // the CLI when the target is a local endpoint.
-            AuthKind::Environment | AuthKind::Default if loopback => {
-                Arc::new(EnvironmentCredential::create(options).map_err(fail)?)
-            }
-            AuthKind::Environment => {
-                Arc::new(EnvironmentCredential::create(options).map_err(fail)?)
-            }
-            AuthKind::Default => Arc::new(
-                DefaultAzureCredentialBuilder::default()
-                    .with_options(options)
-                    .build()
-                    .map_err(fail)?,
-            ),
-            AuthKind::AzureCli => Arc::new(AzureCliCredential::create().map_err(fail)?),
-            AuthKind::ManagedIdentity => {
-                Arc::new(VirtualMachineManagedIdentityCredential::new(options))
-            }
-            AuthKind::WorkloadIdentity => {
-                Arc::new(WorkloadIdentityCredential::create(options).map_err(fail)?)
-            }
-        })
     }
 
     pub fn endpoint(&self) -> &Url {

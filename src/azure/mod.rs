@@ -20,6 +20,7 @@ pub mod monitor;
 pub mod msi;
 pub mod resources;
 pub mod retry;
+mod sign_in;
 pub mod storage;
 pub mod subscriptions;
 pub mod write;

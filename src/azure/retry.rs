@@ -48,7 +48,7 @@ fn has_io_kind(error: &(dyn std::error::Error + 'static), kind: std::io::ErrorKi
 }
 
 /// The deepest cause that still says something (rustls' and hyper's own words).
-fn deepest(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn deepest(error: &(dyn std::error::Error + 'static)) -> String {
     let mut last = error.to_string();
     let mut next = error.source();
     while let Some(e) = next {
