@@ -80,11 +80,14 @@ pub async fn watched<F: Future>(watcher: Option<Arc<dyn WaitWatcher>>, work: F) 
 const TICK: Duration = Duration::from_secs(1);
 
 /// A wait that began at `started`: each [`Wait::during`] reports the time
-/// since then, so a wait made of several sleeps and retries reads as one.
+/// since then, about once a second across calls, so a wait made of many short
+/// sleeps and retries reads as one.
 pub struct Wait {
     what: String,
     started: Instant,
     timeout: Option<Duration>,
+    /// When the watcher was last told.
+    told: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Wait {
@@ -93,10 +96,19 @@ impl Wait {
             what: what.into(),
             started: Instant::now(),
             timeout,
+            told: std::sync::Mutex::new(None),
         }
     }
 
-    /// Awaits `work`, telling the watcher about the wait every second.
+    fn next_report(&self) -> Instant {
+        let told = *self
+            .told
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        told.unwrap_or(self.started) + TICK
+    }
+
+    /// Awaits `work`, telling the watcher (if any) about the wait as it goes.
     pub async fn during<F: Future>(&self, work: F) -> F::Output {
         let Ok(watcher) = WATCHER.try_with(Arc::clone) else {
             return work.await;
@@ -105,19 +117,31 @@ impl Wait {
         let output = loop {
             tokio::select! {
                 output = &mut work => break output,
-                () = tokio::time::sleep(TICK) => {
+                () = tokio::time::sleep_until(self.next_report().into()) => {
                     watcher.waiting(&self.what, self.started.elapsed(), self.timeout);
+                    *self.told.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
                 }
             }
         };
-        watcher.done();
         output
+    }
+}
+
+impl Drop for Wait {
+    fn drop(&mut self) {
+        // Told at least once: the display goes back to the step.
+        let told = self.told.get_mut().map(|t| t.is_some()).unwrap_or(true);
+        if told {
+            if let Ok(watcher) = WATCHER.try_with(Arc::clone) {
+                watcher.done();
+            }
+        }
     }
 }
 
 /// Waits `wait` as Azure asked (429), visibly.
 pub async fn throttled(wait: Duration) {
-    Wait::begin("throttling: Azure asked to wait", Some(wait))
+    Wait::begin("Azure's throttling (429) to pass", Some(wait))
         .during(tokio::time::sleep(wait))
         .await;
 }
@@ -137,5 +161,26 @@ pub fn elapsed_of(elapsed: Duration, timeout: Option<Duration>) -> String {
     match timeout {
         Some(t) => format!("{} / {}", short_duration(elapsed), short_duration(t)),
         None => short_duration(elapsed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_as_elapsed_out_of_the_limit() {
+        assert_eq!(
+            elapsed_of(Duration::from_secs(12), Some(Duration::from_secs(600))),
+            "12s / 10m"
+        );
+        assert_eq!(elapsed_of(Duration::from_secs(95), None), "1m35s");
+        assert_eq!(short_duration(Duration::from_millis(999)), "0s");
+    }
+
+    #[tokio::test]
+    async fn without_a_watcher_a_wait_is_just_the_work() {
+        let wait = Wait::begin("nothing", None);
+        assert_eq!(wait.during(async { 7 }).await, 7);
     }
 }
