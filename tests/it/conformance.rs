@@ -7,7 +7,7 @@
 //! "Undefined operation", and every violation must be on the short, commented
 //! suppression list below (differences between the specs and real Azure).
 
-mod support;
+use crate::support;
 
 use actlog_cmk::emulator::Options;
 use reqwest::Method;
