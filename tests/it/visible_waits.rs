@@ -4,7 +4,7 @@
 //! without a terminal a line says so, again at least every interval
 //! (`ACTLOG_CMK_WAIT_LINE_SECS`, shortened here from 30 s to 1 s).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::cli::Run;

@@ -7,9 +7,8 @@
 //! instance metadata address is reached only through a loopback proxy, or a
 //! proxy on a closed loopback port.
 
-#[path = "support/loopback_proxy.rs"]
-mod loopback_proxy;
-mod support;
+use crate::support;
+use crate::support::loopback_proxy;
 
 use support::cli::Run;
 use support::*;

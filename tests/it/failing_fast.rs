@@ -7,7 +7,7 @@
 //! Timings are not asserted (machines are noisy), only a generous bound
 //! that the old 82 s of retries cannot meet.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::{Duration, Instant};
