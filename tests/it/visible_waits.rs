@@ -85,3 +85,31 @@ async fn on_a_terminal_the_bar_says_what_it_waits_for() {
     );
     assert!(run.output.contains("s / 10m)"), "{}", run.output);
 }
+
+/// Throttling is a wait too: Azure's `Retry-After` is shown while it lasts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_write_is_a_visible_wait() {
+    let (env, app) = slow_grants().await;
+    let tool = env.tool();
+    tool.ready().await;
+    // One write, then one every 3 s: apply's writes are throttled.
+    env.patch_settings(
+        json!({"throttling": {"enabled": true, "writes": {"capacity": 1.0, "refillPerSec": 0.34}}}),
+    )
+    .await;
+    let mut cmd = tool.command(&["apply", "--yes"]);
+    cmd.env("ACTLOG_CMK_WAIT_LINE_SECS", "1");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let run = Run::from_output(&out);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{app}: waiting for Azure's throttling (429) to pass ("
+        )),
+        "{}",
+        run.stderr
+    );
+}
