@@ -23,6 +23,7 @@ pub mod retry;
 mod sign_in;
 pub mod storage;
 pub mod subscriptions;
+mod transport;
 pub mod write;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
