@@ -121,7 +121,8 @@ async fn plain_http_to_the_https_port_says_use_https() {
     let run = audit_at(&env, &http).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr.contains("the port speaks HTTPS"),
+        run.stderr
+            .contains("the port answered with TLS: it speaks HTTPS"),
         "{}",
         run.stderr
     );
