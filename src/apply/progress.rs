@@ -190,3 +190,33 @@ impl Progress for Bars {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_shows_on_the_bar_and_the_step_comes_back_after_it() {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_message("storage account");
+        let watcher = WaitOnBar {
+            bar: bar.clone(),
+            step: Mutex::new(None),
+        };
+        let ten_minutes = Duration::from_secs(600);
+        watcher.waiting("the grant", Duration::from_secs(3), Some(ten_minutes));
+        watcher.waiting("the grant", Duration::from_secs(72), Some(ten_minutes));
+        assert_eq!(
+            bar.message(),
+            "storage account: waiting for the grant (1m12s / 10m)"
+        );
+        watcher.done();
+        assert_eq!(bar.message(), "storage account");
+    }
+
+    #[test]
+    fn quiet_lines_show_no_waits() {
+        assert!(Lines { quiet: true }.watcher("a").is_none());
+        assert!(Lines { quiet: false }.watcher("a").is_some());
+    }
+}
