@@ -113,3 +113,28 @@ async fn a_throttled_write_is_a_visible_wait() {
         run.stderr
     );
 }
+
+/// A new vault registering its DNS is a visible wait, named after the vault.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_registering_its_dns_is_a_visible_wait() {
+    let (env, app) = slow_grants().await;
+    let tool = env.tool();
+    tool.ready().await;
+    env.patch_settings(json!({"vaultProvisioningMs": 3000}))
+        .await;
+    let mut cmd = tool.command(&["apply", "--yes"]);
+    cmd.env("ACTLOG_CMK_WAIT_LINE_SECS", "1");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let run = Run::from_output(&out);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with(&format!("{app}: waiting for key vault ")))
+        .unwrap_or_else(|| panic!("no vault wait: {}", run.stderr));
+    assert!(line.contains("to be provisioned (DNS) ("), "{line}");
+    assert!(line.ends_with(" / 10m)"), "{line}");
+}
