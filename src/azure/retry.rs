@@ -88,6 +88,14 @@ pub fn unfixable(error: &(dyn std::error::Error + 'static), url: &Url) -> Option
             "Check the host name in --arm-endpoint (or ACTLOG_CMK_ARM_ENDPOINT), and this machine's DNS or proxy settings",
         );
     }
+    // rustls refuses to start a handshake for a name that is not a DNS name
+    // (a label over 63 octets, say): the same name fails every time.
+    if has("invalid dns name") {
+        return found(
+            format!("{host} is not a valid host name"),
+            "Check the host name in --arm-endpoint (or ACTLOG_CMK_ARM_ENDPOINT)",
+        );
+    }
     if url.scheme() == "http" && has("invalid http version") {
         return found(
             "the port answered with TLS: it speaks HTTPS".to_string(),
