@@ -16,6 +16,7 @@ pub mod journal;
 pub mod providers;
 pub mod reply;
 pub mod router;
+pub mod rules;
 pub mod service;
 pub mod settings;
 pub mod state;

@@ -6,6 +6,7 @@ use crate::emulator::context::{format_timestamp, Ctx};
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::{is_guid, key};
 use crate::emulator::reply::Reply;
+use crate::emulator::rules;
 use crate::emulator::state::is_within;
 use chrono::Duration;
 use hyper::StatusCode;
@@ -67,7 +68,7 @@ fn check_scope(ctx: &Ctx, scope: &str) -> Result<(), ArmError> {
     }
     if let [_, sub, groups, rg, ..] = segments.as_slice() {
         if groups.eq_ignore_ascii_case("resourceGroups")
-            && !ctx.state.resource_groups.exists(sub, rg)
+            && !rules::resource_group_exists(ctx.state, sub, rg)
         {
             return Err(ArmError::resource_group_not_found(rg));
         }

@@ -2,7 +2,8 @@
 //! api-version 2022-04-01) at any subscription, resource group or resource
 //! scope, with Azure's checks (GUID names, built-in role definitions, the
 //! directory lookup and its replication delay, duplicates), and the question
-//! the key vault provider asks of them: does this principal have key access yet?
+//! the CMK rule (`emulator::rules::cmk_key`) asks of them: does this principal
+//! have key access yet?
 
 mod handlers;
 pub mod roles;

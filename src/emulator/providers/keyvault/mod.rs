@@ -1,6 +1,7 @@
 //! Key Vault (management plane, api-version 2023-07-01): vaults, their access
-//! policies, soft-deleted vaults and purge, and keys; plus the check Azure
-//! Storage makes before it accepts a customer-managed key ([`check_cmk_key`]).
+//! policies, soft-deleted vaults and purge, and keys. The check Azure Storage
+//! makes before it accepts a customer-managed key reads this model from
+//! `emulator::rules::cmk_key`.
 //!
 //! Azure behaviour imitated (see the recordings and AZURE_NOTES §3):
 //! - vault names are global across subscriptions, soft-deleted ones included
@@ -23,15 +24,13 @@
 //! - `DELETE /_emulator/keyvault/vaults/{vaultName}/keys/{keyName}` deletes the
 //!   key (recoverable: its name stays taken). 204.
 
-mod access;
 mod keys;
-mod model;
+pub mod model;
 mod policies;
 mod properties;
 mod rotation;
 mod vaults;
 
-pub use access::{authentication_failure, check_cmk_key, ResolvedKey};
 pub use model::{Model, Vault};
 
 use crate::emulator::router::{Access, Route};
