@@ -4,6 +4,7 @@
 use super::common::{key, normalize_location, tags, REGIONS};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
+use crate::emulator::provider::Provider;
 use crate::emulator::reply::Reply;
 use crate::emulator::router::{Access, ApiVersionPolicy, Route};
 use hyper::{Method, StatusCode};
@@ -40,30 +41,6 @@ impl Model {
     pub fn exists(&self, subscription: &str, name: &str) -> bool {
         self.get(subscription, name).is_some()
     }
-}
-
-pub fn routes() -> Vec<Route> {
-    let pattern = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}";
-    vec![
-        Route {
-            method: Method::PUT,
-            pattern,
-            operation: "ResourceGroups_CreateOrUpdate",
-            api_versions: API,
-            api_policy: ApiVersionPolicy::Arm,
-            access: Access::Write,
-            handler: put,
-        },
-        Route {
-            method: Method::GET,
-            pattern,
-            operation: "ResourceGroups_Get",
-            api_versions: API,
-            api_policy: ApiVersionPolicy::Arm,
-            access: Access::Read,
-            handler: get,
-        },
-    ]
 }
 
 /// Names: 1-90 characters of letters, digits, `_ - . ( )`, not ending in a period.
@@ -149,6 +126,39 @@ fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .get(ctx.param("subscriptionId"), name)
         .map(|rg| Reply::ok(to_json(rg)))
         .ok_or_else(|| ArmError::resource_group_not_found(name))
+}
+
+/// ARM resource groups.
+pub struct ResourceGroups;
+
+impl Provider for ResourceGroups {
+    fn name(&self) -> &'static str {
+        "resource_groups"
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        let pattern = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}";
+        vec![
+            Route {
+                method: Method::PUT,
+                pattern,
+                operation: "ResourceGroups_CreateOrUpdate",
+                api_versions: API,
+                api_policy: ApiVersionPolicy::Arm,
+                access: Access::Write,
+                handler: put,
+            },
+            Route {
+                method: Method::GET,
+                pattern,
+                operation: "ResourceGroups_Get",
+                api_versions: API,
+                api_policy: ApiVersionPolicy::Arm,
+                access: Access::Read,
+                handler: get,
+            },
+        ]
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! `GET /subscriptions/{subscriptionId}/resources` (`Resources_List`),
 //! api-version 2024-03-01: ARM's own index of a subscription's resources, so a
 //! client can go from a name (a key vault's, read off a `keyvaulturi`) to a
-//! resource id. It lists the types the emulator holds: storage accounts, live
-//! key vaults (soft-deleted ones are not resources any more) and user-assigned
-//! identities, as `GenericResourceExpanded` items.
+//! resource id. It lists what the providers contribute through
+//! [`Provider::indexed_resources`](crate::emulator::provider::Provider):
+//! storage accounts, live key vaults (soft-deleted ones are not resources any
+//! more) and user-assigned identities, as `GenericResourceExpanded` items.
 //!
 //! Query options, as ARM documents them for this call:
 //! - `$filter`: `eq` comparisons of `resourceType`, `name`, `resourceGroup`
@@ -22,37 +23,21 @@
 //! - `$expand`: `createdTime`, `changedTime`, `provisioningState`, each shown
 //!   where the emulator records it.
 
-use super::common::{key, resource_id};
-use super::{keyvault, msi};
+use super::common::key;
 use crate::emulator::context::{format_timestamp, Ctx};
 use crate::emulator::error::ArmError;
+use crate::emulator::provider::IndexedResource;
+use crate::emulator::provider::Provider;
+use crate::emulator::providers;
 use crate::emulator::reply::Reply;
 use crate::emulator::router::{Access, ApiVersionPolicy, Route};
 use crate::emulator::state::is_within;
-use chrono::{DateTime, Utc};
 use hyper::Method;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use serde_json::{json, Value};
 
 const API: &[&str] = &["2024-03-01"];
 /// ARM refuses a larger `$top` on this call (azure-sdk-for-js#18535).
 const MAX_TOP: usize = 1000;
-const STORAGE_TYPE: &str = "Microsoft.Storage/storageAccounts";
-const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
-const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-
-pub fn routes() -> Vec<Route> {
-    vec![Route {
-        method: Method::GET,
-        pattern: "/subscriptions/{subscriptionId}/resources",
-        operation: "Resources_List",
-        api_versions: API,
-        api_policy: ApiVersionPolicy::Arm,
-        access: Access::Read,
-        handler: list,
-    }]
-}
 
 /// A property `$filter` can compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,25 +178,14 @@ fn parse_expand(expand: &str) -> Result<Expand, ArmError> {
     Ok(wanted)
 }
 
-/// One resource as the index shows it.
-#[derive(Debug, Clone)]
-struct Listed {
-    id: String,
-    subscription_id: String,
-    resource_group: String,
-    name: String,
-    resource_type: &'static str,
-    location: String,
-    tags: Map<String, Value>,
-    kind: Option<String>,
-    provisioning_state: &'static str,
-    created: Option<DateTime<Utc>>,
-    changed: Option<DateTime<Utc>>,
-    /// When the index shows it (`resourceIndexLagMs` after its create).
-    indexed_at: Option<DateTime<Utc>>,
+/// What the index does with one resource: match a `$filter` condition and
+/// render it as `GenericResourceExpanded`.
+trait Listed {
+    fn matches(&self, condition: &Condition) -> bool;
+    fn to_json(&self, expand: Expand) -> Value;
 }
 
-impl Listed {
+impl Listed for IndexedResource {
     fn matches(&self, condition: &Condition) -> bool {
         let field = match condition.property {
             Property::ResourceType => self.resource_type,
@@ -249,105 +223,14 @@ impl Listed {
     }
 }
 
-/// The key vault provider's live vaults. Its model keeps them private to the
-/// provider, so they are read through its serialised form (the same one
-/// `GET /_emulator/state` saves); a renamed field fails loudly here.
-#[derive(Deserialize)]
-struct VaultsView {
-    vaults: BTreeMap<String, keyvault::Vault>,
-}
-
-/// The identity provider's identities, read the same way.
-#[derive(Deserialize)]
-struct IdentitiesView {
-    by_id: BTreeMap<String, msi::Identity>,
-}
-
-fn view<T: serde::de::DeserializeOwned>(model: &impl serde::Serialize) -> Result<T, ArmError> {
-    serde_json::to_value(model)
-        .and_then(serde_json::from_value)
-        .map_err(|e| ArmError::internal(format!("The resource index could not be read: {e}.")))
-}
-
-/// `/subscriptions/{s}/resourcegroups/{rg}/...` -> `(s, rg)`.
-fn subscription_and_group(id: &str) -> Option<(String, String)> {
-    let segments: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        [subs, sub, groups, group, ..]
-            if subs.eq_ignore_ascii_case("subscriptions")
-                && groups.eq_ignore_ascii_case("resourceGroups") =>
-        {
-            Some(((*sub).to_string(), (*group).to_string()))
-        }
-        _ => None,
-    }
-}
-
-/// Every resource of every subscription the emulator holds.
-fn index(ctx: &Ctx) -> Result<Vec<Listed>, ArmError> {
-    let mut all = Vec::new();
-    for account in ctx.state.storage.accounts() {
-        all.push(Listed {
-            id: account.id.clone(),
-            subscription_id: account.subscription_id.clone(),
-            resource_group: account.resource_group.clone(),
-            name: account.name.clone(),
-            resource_type: STORAGE_TYPE,
-            location: account.location.clone(),
-            tags: account.tags.clone(),
-            kind: Some(account.kind.clone()),
-            provisioning_state: if account.is_provisioning(ctx.now) {
-                "Creating"
-            } else {
-                "Succeeded"
-            },
-            created: Some(account.created_at),
-            changed: None,
-            indexed_at: account.indexed_at,
-        });
-    }
-    let vaults: VaultsView = view(&ctx.state.keyvault)?;
-    for vault in vaults.vaults.into_values() {
-        all.push(Listed {
-            provisioning_state: vault.provisioning_state(ctx.now),
-            created: Some(vault.created_at),
-            changed: Some(vault.modified_at),
-            indexed_at: vault.indexed_at,
-            id: vault.id,
-            subscription_id: vault.subscription_id,
-            resource_group: vault.resource_group,
-            name: vault.name,
-            resource_type: VAULT_TYPE,
-            location: vault.location,
-            tags: vault.tags,
-            kind: None,
-        });
-    }
-    let identities: IdentitiesView = view(&ctx.state.msi)?;
-    for identity in identities.by_id.into_values() {
-        let Some((subscription, group)) = subscription_and_group(&identity.id) else {
-            continue;
-        };
-        all.push(Listed {
-            // The index spells `resourceGroups` canonically, whatever the provider answers.
-            id: resource_id(&subscription, &group, IDENTITY_TYPE, &identity.name),
-            subscription_id: subscription,
-            resource_group: group,
-            name: identity.name,
-            resource_type: IDENTITY_TYPE,
-            location: identity.location,
-            tags: identity.tags.unwrap_or_default(),
-            kind: None,
-            provisioning_state: "Succeeded",
-            created: None,
-            changed: None,
-            indexed_at: identity.indexed_at,
-        });
-    }
-    // ARM's index trails the resource providers: a new resource is not listed yet.
+/// Every resource of every subscription the providers list that the index
+/// shows by now: ARM's index trails the resource providers, so a new resource
+/// is not listed yet.
+fn index(ctx: &Ctx) -> Vec<IndexedResource> {
+    let mut all = providers::indexed_resources(ctx.state, ctx.now);
     all.retain(|r| r.indexed_at.is_none_or(|at| at <= ctx.now));
     all.sort_by_key(|r| key(&r.id));
-    Ok(all)
+    all
 }
 
 /// The query options that must travel in every `nextLink`.
@@ -400,12 +283,12 @@ fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .find(|p| p.object_id.eq_ignore_ascii_case(&ctx.caller.object_id))
         .map(|p| p.denied_scopes.clone())
         .unwrap_or_default();
-    let visible: Vec<Listed> = index(ctx)?
+    let visible: Vec<IndexedResource> = index(ctx)
         .into_iter()
         .filter(|r| r.subscription_id.eq_ignore_ascii_case(&subscription))
         .filter(|r| !denied.iter().any(|scope| is_within(&r.id, scope)))
         .collect();
-    let matches = |r: &Listed| conditions.iter().all(|c| r.matches(c));
+    let matches = |r: &IndexedResource| conditions.iter().all(|c| r.matches(c));
 
     let size = top
         .unwrap_or(MAX_TOP)
@@ -413,7 +296,7 @@ fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .max(1);
     // ARM either filters and then pages (a full page of matches), or, in the
     // field, pages the whole subscription and filters each page afterwards.
-    let candidates: Vec<&Listed> = if ctx.settings.resource_list_pages_before_filter {
+    let candidates: Vec<&IndexedResource> = if ctx.settings.resource_list_pages_before_filter {
         visible.iter().collect()
     } else {
         visible.iter().filter(|r| matches(r)).collect()
@@ -430,6 +313,27 @@ fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         body["nextLink"] = json!(next_link(ctx, offset + size));
     }
     Ok(Reply::ok(body))
+}
+
+/// ARM's resource index (`Resources_List`).
+pub struct Resources;
+
+impl Provider for Resources {
+    fn name(&self) -> &'static str {
+        "resources"
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        vec![Route {
+            method: Method::GET,
+            pattern: "/subscriptions/{subscriptionId}/resources",
+            operation: "Resources_List",
+            api_versions: API,
+            api_policy: ApiVersionPolicy::Arm,
+            access: Access::Read,
+            handler: list,
+        }]
+    }
 }
 
 #[cfg(test)]
@@ -496,15 +400,6 @@ mod tests {
             parse_expand("properties").unwrap_err().code,
             "InvalidExpandQueryOptionValue"
         );
-    }
-
-    #[test]
-    fn resource_group_is_read_from_any_id_casing() {
-        assert_eq!(
-            subscription_and_group("/subscriptions/s/resourcegroups/RG/providers/x/y/z"),
-            Some(("s".into(), "RG".into()))
-        );
-        assert_eq!(subscription_and_group("/subscriptions/s"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::common::{is_guid, key};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
+use crate::emulator::provider::Provider;
 use crate::emulator::reply::Reply;
 use crate::emulator::router::{Access, ApiVersionPolicy, Route};
 use crate::emulator::state::is_within;
@@ -68,29 +69,6 @@ impl Model {
     pub fn all(&self) -> impl Iterator<Item = &Subscription> {
         self.by_id.values()
     }
-}
-
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route {
-            method: Method::GET,
-            pattern: "/subscriptions",
-            operation: "Subscriptions_List",
-            api_versions: API,
-            api_policy: ApiVersionPolicy::Arm,
-            access: Access::Read,
-            handler: list,
-        },
-        Route {
-            method: Method::GET,
-            pattern: "/subscriptions/{subscriptionId}",
-            operation: "Subscriptions_Get",
-            api_versions: API,
-            api_policy: ApiVersionPolicy::Arm,
-            access: Access::Read,
-            handler: get,
-        },
-    ]
 }
 
 fn to_json(sub: &Subscription, tenant_id: &str) -> Value {
@@ -165,4 +143,36 @@ fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .get(&id)
         .ok_or_else(|| ArmError::subscription_not_found(&id))?;
     Ok(Reply::ok(to_json(sub, &ctx.state.tenant_id)))
+}
+
+/// ARM subscriptions.
+pub struct Subscriptions;
+
+impl Provider for Subscriptions {
+    fn name(&self) -> &'static str {
+        "subscriptions"
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        vec![
+            Route {
+                method: Method::GET,
+                pattern: "/subscriptions",
+                operation: "Subscriptions_List",
+                api_versions: API,
+                api_policy: ApiVersionPolicy::Arm,
+                access: Access::Read,
+                handler: list,
+            },
+            Route {
+                method: Method::GET,
+                pattern: "/subscriptions/{subscriptionId}",
+                operation: "Subscriptions_Get",
+                api_versions: API,
+                api_policy: ApiVersionPolicy::Arm,
+                access: Access::Read,
+                handler: get,
+            },
+        ]
+    }
 }

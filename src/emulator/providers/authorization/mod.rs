@@ -8,6 +8,7 @@
 mod handlers;
 pub mod roles;
 
+use crate::emulator::provider::Provider;
 use crate::emulator::router::{Access, Route};
 use crate::emulator::state::{is_within, State};
 use chrono::{DateTime, Utc};
@@ -80,42 +81,52 @@ pub fn grants_key_access(
     })
 }
 
-pub fn routes() -> Vec<Route> {
-    let item = "{*scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}";
-    let list = "{*scope}/providers/Microsoft.Authorization/roleAssignments";
-    let route = |method, pattern, operation, access, handler| {
-        Route::provider(TYPE, API, method, pattern, operation, access, handler)
-    };
-    vec![
-        route(
-            Method::PUT,
-            item,
-            "RoleAssignments_Create",
-            Access::Write,
-            handlers::put,
-        ),
-        route(
-            Method::GET,
-            item,
-            "RoleAssignments_Get",
-            Access::Read,
-            handlers::get,
-        ),
-        route(
-            Method::DELETE,
-            item,
-            "RoleAssignments_Delete",
-            Access::Write,
-            handlers::delete,
-        ),
-        route(
-            Method::GET,
-            list,
-            "RoleAssignments_ListForScope",
-            Access::Read,
-            handlers::list,
-        ),
-    ]
+/// Azure RBAC: role assignments at any scope.
+pub struct Authorization;
+
+impl Provider for Authorization {
+    fn name(&self) -> &'static str {
+        "authorization"
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        let item =
+            "{*scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}";
+        let list = "{*scope}/providers/Microsoft.Authorization/roleAssignments";
+        let route = |method, pattern, operation, access, handler| {
+            Route::provider(TYPE, API, method, pattern, operation, access, handler)
+        };
+        vec![
+            route(
+                Method::PUT,
+                item,
+                "RoleAssignments_Create",
+                Access::Write,
+                handlers::put,
+            ),
+            route(
+                Method::GET,
+                item,
+                "RoleAssignments_Get",
+                Access::Read,
+                handlers::get,
+            ),
+            route(
+                Method::DELETE,
+                item,
+                "RoleAssignments_Delete",
+                Access::Write,
+                handlers::delete,
+            ),
+            route(
+                Method::GET,
+                list,
+                "RoleAssignments_ListForScope",
+                Access::Read,
+                handlers::list,
+            ),
+        ]
+    }
 }
 
 #[cfg(test)]

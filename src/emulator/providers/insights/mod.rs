@@ -7,6 +7,7 @@ pub mod diagnostic_settings;
 pub mod log_profiles;
 
 use crate::emulator::error::ArmError;
+use crate::emulator::provider::Provider;
 use crate::emulator::reply::Reply;
 use crate::emulator::router::Route;
 use diagnostic_settings::DiagnosticSetting;
@@ -48,12 +49,6 @@ impl Model {
     pub fn log_profiles(&self, subscription: &str) -> Vec<&LogProfile> {
         in_subscription(&self.log_profiles, subscription).collect()
     }
-}
-
-pub fn routes() -> Vec<Route> {
-    let mut routes = diagnostic_settings::routes();
-    routes.extend(log_profiles::routes());
-    routes
 }
 
 /// Azure Monitor answers its own errors flat, `{"code","message"}` without the
@@ -119,6 +114,21 @@ pub(super) fn optional_id(
         Some(_) => Err(ArmError::invalid_request_content(format!(
             "properties.{name} must be a string"
         ))),
+    }
+}
+
+/// Azure Monitor: subscription diagnostic settings and log profiles.
+pub struct Insights;
+
+impl Provider for Insights {
+    fn name(&self) -> &'static str {
+        "insights"
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        let mut routes = diagnostic_settings::routes();
+        routes.extend(log_profiles::routes());
+        routes
     }
 }
 

@@ -33,7 +33,10 @@ mod vaults;
 
 pub use model::{Model, Vault};
 
+use crate::emulator::provider::{IndexedResource, Provider};
 use crate::emulator::router::{Access, Route};
+use crate::emulator::state::State;
+use chrono::{DateTime, Utc};
 use hyper::Method;
 
 const API: &[&str] = &["2023-07-01"];
@@ -59,111 +62,123 @@ fn route(
     )
 }
 
-/// Most specific patterns first.
-pub fn routes() -> Vec<Route> {
-    use Access::{Read, Write};
-    vec![
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions/{keyVersion}",
-            "Keys_GetVersion",
-            Read,
-            keys::get_version,
-        ),
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions",
-            "Keys_ListVersions",
-            Read,
-            keys::list_versions,
-        ),
-        route(Method::PUT, KEY, "Keys_CreateIfNotExist", Write, keys::create_if_not_exist),
-        route(Method::GET, KEY, "Keys_Get", Read, keys::get),
-        route(Method::GET, KEYS, "Keys_List", Read, keys::list),
-        route(
-            Method::PUT,
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/accessPolicies/{operationKind}",
-            "Vaults_UpdateAccessPolicy",
-            Write,
-            policies::update_access_policy,
-        ),
-        route(Method::PUT, VAULT, "Vaults_CreateOrUpdate", Write, vaults::create_or_update),
-        route(Method::GET, VAULT, "Vaults_Get", Read, vaults::get),
-        route(Method::PATCH, VAULT, "Vaults_Update", Write, vaults::update),
-        route(Method::DELETE, VAULT, "Vaults_Delete", Write, vaults::delete),
-        route(
-            Method::POST,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability",
-            "Vaults_CheckNameAvailability",
-            Read,
-            vaults::check_name_availability,
-        ),
-        route(
-            Method::POST,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
-            "Vaults_PurgeDeleted",
-            Write,
-            vaults::purge,
-        ),
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
-            "Vaults_GetDeleted",
-            Read,
-            vaults::get_deleted,
-        ),
-        // The purge's Location; not an operation of the spec (the LRO poll).
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/operationResults/{operationId}",
-            "Vaults_PurgeDeleted_OperationResult",
-            Read,
-            vaults::purge_result,
-        ),
-    ]
-}
+/// Key Vault (management plane): vaults, access policies, keys.
+pub struct KeyVault;
 
-pub fn admin_routes() -> Vec<Route> {
-    const ADMIN_KEY: &str = "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}";
-    vec![
-        route(
-            Method::POST,
-            "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}/rotate",
-            "Admin_KeyRotate",
-            Access::Write,
-            keys::admin_rotate,
-        ),
-        route(
-            Method::PATCH,
-            ADMIN_KEY,
-            "Admin_KeyUpdate",
-            Access::Write,
-            keys::admin_update,
-        ),
-        route(
-            Method::DELETE,
-            ADMIN_KEY,
-            "Admin_KeyDelete",
-            Access::Write,
-            keys::admin_delete,
-        ),
-    ]
-}
+impl Provider for KeyVault {
+    fn name(&self) -> &'static str {
+        "keyvault"
+    }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn route_patterns_are_unique_per_method() {
-        let routes = super::routes();
-        for (i, a) in routes.iter().enumerate() {
-            for b in &routes[i + 1..] {
-                assert!(
-                    !(a.method == b.method && a.pattern.eq_ignore_ascii_case(b.pattern)),
-                    "{} {}",
-                    a.method,
-                    a.pattern
-                );
-            }
-        }
+    /// Most specific patterns first.
+    fn routes(&self) -> Vec<Route> {
+        use Access::{Read, Write};
+        vec![
+            route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions/{keyVersion}",
+                "Keys_GetVersion",
+                Read,
+                keys::get_version,
+            ),
+            route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions",
+                "Keys_ListVersions",
+                Read,
+                keys::list_versions,
+            ),
+            route(Method::PUT, KEY, "Keys_CreateIfNotExist", Write, keys::create_if_not_exist),
+            route(Method::GET, KEY, "Keys_Get", Read, keys::get),
+            route(Method::GET, KEYS, "Keys_List", Read, keys::list),
+            route(
+                Method::PUT,
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/accessPolicies/{operationKind}",
+                "Vaults_UpdateAccessPolicy",
+                Write,
+                policies::update_access_policy,
+            ),
+            route(Method::PUT, VAULT, "Vaults_CreateOrUpdate", Write, vaults::create_or_update),
+            route(Method::GET, VAULT, "Vaults_Get", Read, vaults::get),
+            route(Method::PATCH, VAULT, "Vaults_Update", Write, vaults::update),
+            route(Method::DELETE, VAULT, "Vaults_Delete", Write, vaults::delete),
+            route(
+                Method::POST,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability",
+                "Vaults_CheckNameAvailability",
+                Read,
+                vaults::check_name_availability,
+            ),
+            route(
+                Method::POST,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
+                "Vaults_PurgeDeleted",
+                Write,
+                vaults::purge,
+            ),
+            route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
+                "Vaults_GetDeleted",
+                Read,
+                vaults::get_deleted,
+            ),
+            // The purge's Location; not an operation of the spec (the LRO poll).
+            route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/operationResults/{operationId}",
+                "Vaults_PurgeDeleted_OperationResult",
+                Read,
+                vaults::purge_result,
+            ),
+        ]
+    }
+
+    fn admin_routes(&self) -> Vec<Route> {
+        const ADMIN_KEY: &str = "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}";
+        vec![
+            route(
+                Method::POST,
+                "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}/rotate",
+                "Admin_KeyRotate",
+                Access::Write,
+                keys::admin_rotate,
+            ),
+            route(
+                Method::PATCH,
+                ADMIN_KEY,
+                "Admin_KeyUpdate",
+                Access::Write,
+                keys::admin_update,
+            ),
+            route(
+                Method::DELETE,
+                ADMIN_KEY,
+                "Admin_KeyDelete",
+                Access::Write,
+                keys::admin_delete,
+            ),
+        ]
+    }
+
+    fn indexed_resources(&self, state: &State, now: DateTime<Utc>) -> Vec<IndexedResource> {
+        state
+            .keyvault
+            .live_vaults()
+            .map(|vault| IndexedResource {
+                id: vault.id.clone(),
+                subscription_id: vault.subscription_id.clone(),
+                resource_group: vault.resource_group.clone(),
+                name: vault.name.clone(),
+                resource_type: model::VAULT_TYPE,
+                location: vault.location.clone(),
+                tags: vault.tags.clone(),
+                kind: None,
+                provisioning_state: vault.provisioning_state(now),
+                created: Some(vault.created_at),
+                changed: Some(vault.modified_at),
+                indexed_at: vault.indexed_at,
+            })
+            .collect()
     }
 }

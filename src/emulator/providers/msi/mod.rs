@@ -3,11 +3,14 @@
 //! creates its service principal in the directory, so role assignments and
 //! access policies can name it; deleting it removes the principal again.
 
-use super::common::{key, required_location, tags};
+use super::common::{key, required_location, resource_id, subscription_and_group, tags};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
+use crate::emulator::provider::{IndexedResource, Provider};
 use crate::emulator::reply::Reply;
 use crate::emulator::router::{Access, Route};
+use crate::emulator::state::State;
+use chrono::{DateTime, Utc};
 use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -44,6 +47,31 @@ impl Model {
         self.by_id.get(&super::common::key(id))
     }
 
+    /// Every identity as ARM's index lists it: ids spell `resourceGroups`
+    /// canonically there, whatever this provider answers on a GET.
+    pub fn indexed_resources(&self) -> Vec<IndexedResource> {
+        self.by_id
+            .values()
+            .filter_map(|identity| {
+                let (subscription, group) = subscription_and_group(&identity.id)?;
+                Some(IndexedResource {
+                    id: resource_id(&subscription, &group, TYPE, &identity.name),
+                    subscription_id: subscription,
+                    resource_group: group,
+                    name: identity.name.clone(),
+                    resource_type: TYPE,
+                    location: identity.location.clone(),
+                    tags: identity.tags.clone().unwrap_or_default(),
+                    kind: None,
+                    provisioning_state: "Succeeded",
+                    created: None,
+                    changed: None,
+                    indexed_at: identity.indexed_at,
+                })
+            })
+            .collect()
+    }
+
     /// The identity whose service principal has this object id, if any.
     pub fn by_principal(&self, principal_id: &str) -> Option<&Identity> {
         self.by_id
@@ -56,28 +84,6 @@ impl Model {
 /// (recorded: the response differs from the request path's casing).
 pub fn identity_id(subscription: &str, resource_group: &str, name: &str) -> String {
     format!("/subscriptions/{subscription}/resourcegroups/{resource_group}/providers/{TYPE}/{name}")
-}
-
-pub fn routes() -> Vec<Route> {
-    let pattern = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}";
-    let route = |method, operation, access, handler| {
-        Route::provider(TYPE, API, method, pattern, operation, access, handler)
-    };
-    vec![
-        route(
-            Method::PUT,
-            "UserAssignedIdentities_CreateOrUpdate",
-            Access::Write,
-            put,
-        ),
-        route(Method::GET, "UserAssignedIdentities_Get", Access::Read, get),
-        route(
-            Method::DELETE,
-            "UserAssignedIdentities_Delete",
-            Access::Write,
-            delete,
-        ),
-    ]
 }
 
 /// Azure's rule: 3-128 characters of letters, digits, hyphens and
@@ -189,6 +195,41 @@ fn delete(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             Ok(Reply::empty(StatusCode::OK))
         }
         None => Ok(Reply::empty(StatusCode::NO_CONTENT)),
+    }
+}
+
+/// Managed identities: user-assigned identities.
+pub struct ManagedIdentity;
+
+impl Provider for ManagedIdentity {
+    fn name(&self) -> &'static str {
+        "msi"
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        let pattern = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}";
+        let route = |method, operation, access, handler| {
+            Route::provider(TYPE, API, method, pattern, operation, access, handler)
+        };
+        vec![
+            route(
+                Method::PUT,
+                "UserAssignedIdentities_CreateOrUpdate",
+                Access::Write,
+                put,
+            ),
+            route(Method::GET, "UserAssignedIdentities_Get", Access::Read, get),
+            route(
+                Method::DELETE,
+                "UserAssignedIdentities_Delete",
+                Access::Write,
+                delete,
+            ),
+        ]
+    }
+
+    fn indexed_resources(&self, state: &State, _now: DateTime<Utc>) -> Vec<IndexedResource> {
+        state.msi.indexed_resources()
     }
 }
 

@@ -12,8 +12,11 @@ pub use model::{Account, AccountIdentity, KeySource, Model};
 use super::common::{key, required_location, resource_id, tags};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
+use crate::emulator::provider::{IndexedResource, Provider};
 use crate::emulator::reply::Reply;
 use crate::emulator::router::{Access, Route};
+use crate::emulator::state::State;
+use chrono::{DateTime, Utc};
 use encryption::Change;
 use hyper::{Method, StatusCode};
 use model::{to_json, Encryption, Operation, Values, RESOURCE_TYPE};
@@ -51,45 +54,6 @@ fn route(
         access,
         handler,
     )
-}
-
-/// Most specific first; the patterns differ in length, so none shadows another.
-pub fn routes() -> Vec<Route> {
-    use Access::{Read, Write};
-    vec![
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{operationId}",
-            "StorageAccounts_AsyncOperation",
-            Read,
-            poll,
-        ),
-        route(
-            Method::POST,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/checkNameAvailability",
-            "StorageAccounts_CheckNameAvailability",
-            Read,
-            check_name_availability,
-        ),
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/storageAccounts",
-            "StorageAccounts_List",
-            Read,
-            list,
-        ),
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts",
-            "StorageAccounts_ListByResourceGroup",
-            Read,
-            list_by_resource_group,
-        ),
-        route(Method::PUT, ACCOUNT, "StorageAccounts_Create", Write, create),
-        route(Method::GET, ACCOUNT, "StorageAccounts_GetProperties", Read, get),
-        route(Method::PATCH, ACCOUNT, "StorageAccounts_Update", Write, update),
-        route(Method::DELETE, ACCOUNT, "StorageAccounts_Delete", Write, delete),
-    ]
 }
 
 fn already_taken(name: &str) -> ArmError {
@@ -418,4 +382,77 @@ fn check_name_availability(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         json!({"nameAvailable": true})
     };
     Ok(Reply::ok(answer))
+}
+
+/// Azure Storage: storage accounts.
+pub struct Storage;
+
+impl Provider for Storage {
+    fn name(&self) -> &'static str {
+        "storage"
+    }
+
+    /// Most specific first; the patterns differ in length, so none shadows another.
+    fn routes(&self) -> Vec<Route> {
+        use Access::{Read, Write};
+        vec![
+            route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{operationId}",
+                "StorageAccounts_AsyncOperation",
+                Read,
+                poll,
+            ),
+            route(
+                Method::POST,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/checkNameAvailability",
+                "StorageAccounts_CheckNameAvailability",
+                Read,
+                check_name_availability,
+            ),
+            route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/storageAccounts",
+                "StorageAccounts_List",
+                Read,
+                list,
+            ),
+            route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts",
+                "StorageAccounts_ListByResourceGroup",
+                Read,
+                list_by_resource_group,
+            ),
+            route(Method::PUT, ACCOUNT, "StorageAccounts_Create", Write, create),
+            route(Method::GET, ACCOUNT, "StorageAccounts_GetProperties", Read, get),
+            route(Method::PATCH, ACCOUNT, "StorageAccounts_Update", Write, update),
+            route(Method::DELETE, ACCOUNT, "StorageAccounts_Delete", Write, delete),
+        ]
+    }
+
+    fn indexed_resources(&self, state: &State, now: DateTime<Utc>) -> Vec<IndexedResource> {
+        state
+            .storage
+            .accounts()
+            .map(|account| IndexedResource {
+                id: account.id.clone(),
+                subscription_id: account.subscription_id.clone(),
+                resource_group: account.resource_group.clone(),
+                name: account.name.clone(),
+                resource_type: RESOURCE_TYPE,
+                location: account.location.clone(),
+                tags: account.tags.clone(),
+                kind: Some(account.kind.clone()),
+                provisioning_state: if account.is_provisioning(now) {
+                    "Creating"
+                } else {
+                    "Succeeded"
+                },
+                created: Some(account.created_at),
+                changed: None,
+                indexed_at: account.indexed_at,
+            })
+            .collect()
+    }
 }
