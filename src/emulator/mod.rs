@@ -13,6 +13,7 @@ pub mod auth;
 pub mod context;
 pub mod error;
 pub mod journal;
+pub mod pipeline;
 pub mod provider;
 pub mod providers;
 pub mod reply;
