@@ -2,7 +2,8 @@
 //! at subscription scope, api-version 2021-05-01-preview): where a
 //! subscription's activity log is exported.
 
-use super::{bad_request, check_storage_account_id, entry_key, flat, optional_id, valid_name};
+use super::errors::{bad_request, flat};
+use super::model::{check_storage_account_id, entry_key, optional_id, valid_name};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;

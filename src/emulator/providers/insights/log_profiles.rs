@@ -2,7 +2,8 @@
 //! 2016-03-01): the activity log export that predates diagnostic settings,
 //! retired on 30 Sep 2026 but still found on old subscriptions.
 
-use super::{bad_request, check_storage_account_id, entry_key, flat, optional_id, valid_name};
+use super::errors::{bad_request, flat};
+use super::model::{check_storage_account_id, entry_key, optional_id, valid_name};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::{normalize_location, required_location, REGIONS};
