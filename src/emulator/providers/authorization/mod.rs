@@ -5,6 +5,7 @@
 //! the CMK rule (`emulator::rules::cmk_key`) asks of them: does this principal
 //! have key access yet?
 
+mod errors;
 mod model;
 
 mod handlers;

@@ -24,6 +24,7 @@
 //! - `DELETE /_emulator/keyvault/vaults/{vaultName}/keys/{keyName}` deletes the
 //!   key (recoverable: its name stays taken). 204.
 
+mod errors;
 mod keys;
 pub mod model;
 mod policies;
