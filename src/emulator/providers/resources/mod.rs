@@ -54,3 +54,25 @@ impl Provider for Resources {
         }]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::router;
+
+    #[test]
+    fn no_other_route_shadows_the_list() {
+        let routes = crate::emulator::providers::routes();
+        let (route, params) = router::find(
+            &routes,
+            &Method::GET,
+            "/subscriptions/11111111-1111-1111-1111-111111111111/RESOURCES",
+        )
+        .unwrap_or_else(|_| panic!("no route"));
+        assert_eq!(route.operation, "Resources_List");
+        assert_eq!(
+            params["subscriptionId"],
+            "11111111-1111-1111-1111-111111111111"
+        );
+    }
+}

@@ -170,8 +170,6 @@ impl Listed for IndexedResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::router;
-    use hyper::Method;
 
     fn eq(property: Property, value: &str) -> Condition {
         Condition {
@@ -231,22 +229,6 @@ mod tests {
         assert_eq!(
             parse_expand("properties").unwrap_err().code,
             "InvalidExpandQueryOptionValue"
-        );
-    }
-
-    #[test]
-    fn no_other_route_shadows_the_list() {
-        let routes = crate::emulator::providers::routes();
-        let (route, params) = router::find(
-            &routes,
-            &Method::GET,
-            "/subscriptions/11111111-1111-1111-1111-111111111111/RESOURCES",
-        )
-        .unwrap_or_else(|_| panic!("no route"));
-        assert_eq!(route.operation, "Resources_List");
-        assert_eq!(
-            params["subscriptionId"],
-            "11111111-1111-1111-1111-111111111111"
         );
     }
 }
