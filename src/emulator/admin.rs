@@ -163,13 +163,13 @@ fn route(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
 
 /// Admin operations that providers define themselves (e.g. data-plane changes to keys).
 fn provider_admin(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
-    let routes = super::providers::admin_routes();
-    let (route, params) = router::find(&routes, &req.method, &req.path).map_err(|_| {
-        ArmError::not_found(
-            "NotFound",
-            format!("No admin operation {} {}.", req.method, req.path),
-        )
-    })?;
+    let (route, params) =
+        router::find(&emu.admin_routes, &req.method, &req.path).map_err(|_| {
+            ArmError::not_found(
+                "NotFound",
+                format!("No admin operation {} {}.", req.method, req.path),
+            )
+        })?;
     let body = if req.body.is_empty() {
         None
     } else {

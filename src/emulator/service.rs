@@ -25,7 +25,10 @@ use std::sync::Mutex;
 pub struct Emulator {
     pub state: Mutex<State>,
     pub settings: Mutex<Settings>,
+    /// Every provider's ARM routes, from the registry.
     pub routes: Vec<Route>,
+    /// Every provider's routes under `/_emulator/`.
+    pub admin_routes: Vec<Route>,
     pub issuer: TokenIssuer,
     pub admin_key: String,
     pub endpoint: String,
@@ -64,6 +67,7 @@ impl Emulator {
             state: Mutex::new(state),
             settings: Mutex::new(settings),
             routes: super::providers::routes(),
+            admin_routes: super::providers::admin_routes(),
             issuer: TokenIssuer::new(signing_key),
             admin_key,
             endpoint,
