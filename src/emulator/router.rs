@@ -46,6 +46,43 @@ pub struct Route {
 
 pub type Params = HashMap<String, String>;
 
+/// The routes of one resource type: its type and api-versions bound once, so
+/// a provider lists only what differs per route.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeRoutes {
+    pub resource_type: &'static str,
+    pub api_versions: &'static [&'static str],
+}
+
+impl TypeRoutes {
+    pub const fn new(resource_type: &'static str, api_versions: &'static [&'static str]) -> Self {
+        Self {
+            resource_type,
+            api_versions,
+        }
+    }
+
+    /// A route of this type (see [`Route::provider`]).
+    pub fn route(
+        &self,
+        method: Method,
+        pattern: &'static str,
+        operation: &'static str,
+        access: Access,
+        handler: Handler,
+    ) -> Route {
+        Route::provider(
+            self.resource_type,
+            self.api_versions,
+            method,
+            pattern,
+            operation,
+            access,
+            handler,
+        )
+    }
+}
+
 impl Route {
     /// A route for a resource provider's own type: an unknown api-version
     /// answers `NoRegisteredProviderFound` naming `resource_type`.

@@ -14,7 +14,7 @@ pub mod roles;
 pub use model::{grants_key_access, Model, RoleAssignment};
 
 use crate::emulator::provider::Provider;
-use crate::emulator::router::{Access, Route};
+use crate::emulator::router::{Access, Route, TypeRoutes};
 use hyper::Method;
 
 const API: &[&str] = &["2022-04-01"];
@@ -33,32 +33,30 @@ impl Provider for Authorization {
         let item =
             "{*scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}";
         let list = "{*scope}/providers/Microsoft.Authorization/roleAssignments";
-        let route = |method, pattern, operation, access, handler| {
-            Route::provider(TYPE, API, method, pattern, operation, access, handler)
-        };
+        let routes = TypeRoutes::new(TYPE, API);
         vec![
-            route(
+            routes.route(
                 Method::PUT,
                 item,
                 "RoleAssignments_Create",
                 Access::Write,
                 handlers::put,
             ),
-            route(
+            routes.route(
                 Method::GET,
                 item,
                 "RoleAssignments_Get",
                 Access::Read,
                 handlers::get,
             ),
-            route(
+            routes.route(
                 Method::DELETE,
                 item,
                 "RoleAssignments_Delete",
                 Access::Write,
                 handlers::delete,
             ),
-            route(
+            routes.route(
                 Method::GET,
                 list,
                 "RoleAssignments_ListForScope",

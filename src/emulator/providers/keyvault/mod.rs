@@ -35,7 +35,7 @@ mod vaults;
 pub use model::{Model, Vault};
 
 use crate::emulator::provider::{IndexedResource, Provider};
-use crate::emulator::router::{Access, Route};
+use crate::emulator::router::{Access, Route, TypeRoutes};
 use crate::emulator::state::State;
 use chrono::{DateTime, Utc};
 use hyper::Method;
@@ -45,23 +45,8 @@ const VAULT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGro
 const KEYS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys";
 const KEY: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}";
 
-fn route(
-    method: Method,
-    pattern: &'static str,
-    operation: &'static str,
-    access: Access,
-    handler: crate::emulator::router::Handler,
-) -> Route {
-    Route::provider(
-        "Microsoft.KeyVault/vaults",
-        API,
-        method,
-        pattern,
-        operation,
-        access,
-        handler,
-    )
-}
+/// Every route here is of the one resource type.
+const ROUTES: TypeRoutes = TypeRoutes::new("Microsoft.KeyVault/vaults", API);
 
 /// Key Vault (management plane): vaults, access policies, keys.
 pub struct KeyVault;
@@ -75,49 +60,49 @@ impl Provider for KeyVault {
     fn routes(&self) -> Vec<Route> {
         use Access::{Read, Write};
         vec![
-            route(
+            ROUTES.route(
                 Method::GET,
                 "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions/{keyVersion}",
                 "Keys_GetVersion",
                 Read,
                 keys::get_version,
             ),
-            route(
+            ROUTES.route(
                 Method::GET,
                 "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions",
                 "Keys_ListVersions",
                 Read,
                 keys::list_versions,
             ),
-            route(Method::PUT, KEY, "Keys_CreateIfNotExist", Write, keys::create_if_not_exist),
-            route(Method::GET, KEY, "Keys_Get", Read, keys::get),
-            route(Method::GET, KEYS, "Keys_List", Read, keys::list),
-            route(
+            ROUTES.route(Method::PUT, KEY, "Keys_CreateIfNotExist", Write, keys::create_if_not_exist),
+            ROUTES.route(Method::GET, KEY, "Keys_Get", Read, keys::get),
+            ROUTES.route(Method::GET, KEYS, "Keys_List", Read, keys::list),
+            ROUTES.route(
                 Method::PUT,
                 "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/accessPolicies/{operationKind}",
                 "Vaults_UpdateAccessPolicy",
                 Write,
                 policies::update_access_policy,
             ),
-            route(Method::PUT, VAULT, "Vaults_CreateOrUpdate", Write, vaults::create_or_update),
-            route(Method::GET, VAULT, "Vaults_Get", Read, vaults::get),
-            route(Method::PATCH, VAULT, "Vaults_Update", Write, vaults::update),
-            route(Method::DELETE, VAULT, "Vaults_Delete", Write, vaults::delete),
-            route(
+            ROUTES.route(Method::PUT, VAULT, "Vaults_CreateOrUpdate", Write, vaults::create_or_update),
+            ROUTES.route(Method::GET, VAULT, "Vaults_Get", Read, vaults::get),
+            ROUTES.route(Method::PATCH, VAULT, "Vaults_Update", Write, vaults::update),
+            ROUTES.route(Method::DELETE, VAULT, "Vaults_Delete", Write, vaults::delete),
+            ROUTES.route(
                 Method::POST,
                 "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability",
                 "Vaults_CheckNameAvailability",
                 Read,
                 vaults::check_name_availability,
             ),
-            route(
+            ROUTES.route(
                 Method::POST,
                 "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
                 "Vaults_PurgeDeleted",
                 Write,
                 vaults::purge,
             ),
-            route(
+            ROUTES.route(
                 Method::GET,
                 "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
                 "Vaults_GetDeleted",
@@ -125,7 +110,7 @@ impl Provider for KeyVault {
                 vaults::get_deleted,
             ),
             // The purge's Location; not an operation of the spec (the LRO poll).
-            route(
+            ROUTES.route(
                 Method::GET,
                 "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/operationResults/{operationId}",
                 "Vaults_PurgeDeleted_OperationResult",
@@ -138,21 +123,21 @@ impl Provider for KeyVault {
     fn admin_routes(&self) -> Vec<Route> {
         const ADMIN_KEY: &str = "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}";
         vec![
-            route(
+            ROUTES.route(
                 Method::POST,
                 "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}/rotate",
                 "Admin_KeyRotate",
                 Access::Write,
                 keys::admin_rotate,
             ),
-            route(
+            ROUTES.route(
                 Method::PATCH,
                 ADMIN_KEY,
                 "Admin_KeyUpdate",
                 Access::Write,
                 keys::admin_update,
             ),
-            route(
+            ROUTES.route(
                 Method::DELETE,
                 ADMIN_KEY,
                 "Admin_KeyDelete",

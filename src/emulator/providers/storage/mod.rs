@@ -13,7 +13,7 @@ mod request;
 pub use model::{Account, AccountIdentity, KeySource, Model};
 
 use crate::emulator::provider::{IndexedResource, Provider};
-use crate::emulator::router::{Access, Route};
+use crate::emulator::router::{Access, Route, TypeRoutes};
 use crate::emulator::state::State;
 use chrono::{DateTime, Utc};
 use handlers::{
@@ -26,23 +26,8 @@ const API: &[&str] = &["2023-05-01"];
 
 const ACCOUNT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts/{accountName}";
 
-fn route(
-    method: Method,
-    pattern: &'static str,
-    operation: &'static str,
-    access: Access,
-    handler: crate::emulator::router::Handler,
-) -> Route {
-    Route::provider(
-        RESOURCE_TYPE,
-        API,
-        method,
-        pattern,
-        operation,
-        access,
-        handler,
-    )
-}
+/// Every route here is of the one resource type.
+const ROUTES: TypeRoutes = TypeRoutes::new(RESOURCE_TYPE, API);
 
 /// Azure Storage: storage accounts.
 pub struct Storage;
@@ -56,38 +41,38 @@ impl Provider for Storage {
     fn routes(&self) -> Vec<Route> {
         use Access::{Read, Write};
         vec![
-            route(
+            ROUTES.route(
                 Method::GET,
                 "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{operationId}",
                 "StorageAccounts_AsyncOperation",
                 Read,
                 poll,
             ),
-            route(
+            ROUTES.route(
                 Method::POST,
                 "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/checkNameAvailability",
                 "StorageAccounts_CheckNameAvailability",
                 Read,
                 check_name_availability,
             ),
-            route(
+            ROUTES.route(
                 Method::GET,
                 "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/storageAccounts",
                 "StorageAccounts_List",
                 Read,
                 list,
             ),
-            route(
+            ROUTES.route(
                 Method::GET,
                 "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts",
                 "StorageAccounts_ListByResourceGroup",
                 Read,
                 list_by_resource_group,
             ),
-            route(Method::PUT, ACCOUNT, "StorageAccounts_Create", Write, create),
-            route(Method::GET, ACCOUNT, "StorageAccounts_GetProperties", Read, get),
-            route(Method::PATCH, ACCOUNT, "StorageAccounts_Update", Write, update),
-            route(Method::DELETE, ACCOUNT, "StorageAccounts_Delete", Write, delete),
+            ROUTES.route(Method::PUT, ACCOUNT, "StorageAccounts_Create", Write, create),
+            ROUTES.route(Method::GET, ACCOUNT, "StorageAccounts_GetProperties", Read, get),
+            ROUTES.route(Method::PATCH, ACCOUNT, "StorageAccounts_Update", Write, update),
+            ROUTES.route(Method::DELETE, ACCOUNT, "StorageAccounts_Delete", Write, delete),
         ]
     }
 
