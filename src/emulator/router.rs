@@ -62,33 +62,10 @@ impl TypeRoutes {
         }
     }
 
-    /// A route of this type (see [`Route::provider`]).
+    /// A route of this type: an unknown api-version answers
+    /// `NoRegisteredProviderFound` naming the type.
     pub fn route(
         &self,
-        method: Method,
-        pattern: &'static str,
-        operation: &'static str,
-        access: Access,
-        handler: Handler,
-    ) -> Route {
-        Route::provider(
-            self.resource_type,
-            self.api_versions,
-            method,
-            pattern,
-            operation,
-            access,
-            handler,
-        )
-    }
-}
-
-impl Route {
-    /// A route for a resource provider's own type: an unknown api-version
-    /// answers `NoRegisteredProviderFound` naming `resource_type`.
-    pub fn provider(
-        resource_type: &'static str,
-        api_versions: &'static [&'static str],
         method: Method,
         pattern: &'static str,
         operation: &'static str,
@@ -99,13 +76,15 @@ impl Route {
             method,
             pattern,
             operation,
-            api_versions,
-            api_policy: ApiVersionPolicy::Provider(resource_type),
+            api_versions: self.api_versions,
+            api_policy: ApiVersionPolicy::Provider(self.resource_type),
             access,
             handler,
         }
     }
+}
 
+impl Route {
     /// Matches `segments` (the request path split on `/`) against the pattern.
     pub fn matches(&self, segments: &[&str]) -> Option<Params> {
         let pattern: Vec<&str> = self.pattern.split('/').filter(|s| !s.is_empty()).collect();

@@ -10,7 +10,7 @@ mod model;
 pub use model::{identity_id, Identity, Model};
 
 use crate::emulator::provider::{IndexedResource, Provider};
-use crate::emulator::router::{Access, Route};
+use crate::emulator::router::{Access, Route, TypeRoutes};
 use crate::emulator::state::State;
 use chrono::{DateTime, Utc};
 use handlers::{delete, get, put};
@@ -30,8 +30,9 @@ impl Provider for ManagedIdentity {
 
     fn routes(&self) -> Vec<Route> {
         let pattern = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}";
+        let routes = TypeRoutes::new(TYPE, API);
         let route = |method, operation, access, handler| {
-            Route::provider(TYPE, API, method, pattern, operation, access, handler)
+            routes.route(method, pattern, operation, access, handler)
         };
         vec![
             route(
