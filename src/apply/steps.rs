@@ -13,13 +13,14 @@ use super::wait::{self, Propagation, Waited};
 use super::{verify, ApplyOptions, Progress};
 use crate::audit::classify::{key_reasons, policy_gap};
 use crate::azure::authorization::RoleAssignment;
-use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{KeyVault, VaultKey};
 use crate::azure::msi::Identity;
 use crate::azure::storage::StorageAccount;
-use crate::azure::{keyvault, msi, storage, write, Arm, AzureError};
-use crate::plan::build::{with_user_assigned, TAG_ACCOUNT};
+use crate::azure::{keyvault, msi, storage, Arm, AzureError};
+use crate::plan::diff::with_user_assigned;
+use crate::plan::ownership;
+use crate::plan::requests::Resolved;
 use crate::plan::{AccountPlan, Desired, ObservedAccount, Principal};
 use std::time::{Duration, Instant};
 
@@ -40,31 +41,6 @@ fn record(address: &str, id: &str, status: StepStatus, call: Option<String>) -> 
     }
 }
 
-/// The call a desired state turns into (what `--dry-run` shows).
-pub fn call_for(desired: &Desired) -> String {
-    match desired {
-        Desired::Identity { id, .. } => format!("PUT {id}?api-version={}", write::MSI_API),
-        Desired::KeyVault { id, .. } => {
-            format!("PUT {id}?api-version={KEYVAULT_API}, then GET until provisioned")
-        }
-        Desired::EnablePurgeProtection { id } => {
-            format!("PATCH {id}?api-version={KEYVAULT_API} (enablePurgeProtection: true)")
-        }
-        Desired::Key { vault_id, name, .. } => {
-            format!("PUT {vault_id}/keys/{name}?api-version={KEYVAULT_API}")
-        }
-        Desired::AccessPolicy { vault_id, .. } => {
-            format!("PUT {vault_id}/accessPolicies/add?api-version={KEYVAULT_API}")
-        }
-        Desired::RoleAssignment { id, .. } => {
-            format!("PUT {id}?api-version={}", write::ROLE_ASSIGNMENTS_API)
-        }
-        Desired::StorageEncryption { account_id, .. } => {
-            format!("PATCH {account_id}?api-version={}", write::STORAGE_API)
-        }
-    }
-}
-
 pub fn dry_run(account: &AccountPlan) -> AccountResult {
     AccountResult {
         storage_account_id: account.storage_account_id.clone(),
@@ -79,7 +55,7 @@ pub fn dry_run(account: &AccountPlan) -> AccountResult {
                     &c.address,
                     &c.id,
                     StepStatus::WouldCall,
-                    Some(call_for(&c.desired)),
+                    Some(c.desired.call()),
                 )
             })
             .collect(),
@@ -294,7 +270,7 @@ impl<'a> Runner<'a> {
         &self,
         desired: &Desired,
     ) -> Result<(StepResult, Option<Identity>), Failure> {
-        let Desired::Identity { id, location, tags } = desired else {
+        let Desired::Identity { id, .. } = desired else {
             unreachable!("called for identities only")
         };
         let rid =
@@ -305,13 +281,16 @@ impl<'a> Runner<'a> {
                 Some(identity),
             )),
             Err(e) if e.is_not_found() => {
-                let answer = write::create_identity(self.arm, id, location, tags)
+                let answer = desired
+                    .request(Resolved::now())
+                    .send(self.arm)
                     .await
-                    .map_err(|e| fail("identity", e))?;
+                    .map_err(|e| fail("identity", e))?
+                    .body;
                 // It carries the principal id; an answer that does not read
                 // as an identity only means the grant step reads it.
                 let created = msi::identity_from_json(&rid, answer).ok();
-                let step = record("identity", id, StepStatus::Created, Some(call_for(desired)));
+                let step = record("identity", id, StepStatus::Created, Some(desired.call()));
                 Ok((step, created))
             }
             Err(e) => Err(fail("identity", e)),
@@ -326,22 +305,12 @@ impl<'a> Runner<'a> {
         desired: &Desired,
     ) -> Result<(StepResult, Option<KeyVault>), Failure> {
         match desired {
-            Desired::KeyVault {
-                id,
-                location,
-                tenant_id,
-                rbac_authorization,
-                tags,
-            } => {
+            Desired::KeyVault { id, tags, .. } => {
                 let rid = ResourceId::parse(id)
                     .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
                 let (status, seen) = match keyvault::get_vault(self.arm, &rid).await {
                     Ok(existing) => {
-                        let ours = existing.tags.get(TAG_ACCOUNT).is_some_and(|a| {
-                            tags.get(TAG_ACCOUNT)
-                                .is_some_and(|t| t.eq_ignore_ascii_case(a))
-                        });
-                        if !ours {
+                        if !ownership::same_account(&existing.tags, tags) {
                             return Err(stop(
                                 "key_vault",
                                 format!("{id} exists and was not created for this account"),
@@ -351,16 +320,12 @@ impl<'a> Runner<'a> {
                         (StepStatus::AlreadyDone, Some(existing))
                     }
                     Err(e) if e.is_not_found() => {
-                        let answer = write::create_vault(
-                            self.arm,
-                            id,
-                            location,
-                            tenant_id,
-                            *rbac_authorization,
-                            tags,
-                        )
-                        .await
-                        .map_err(|e| fail("key_vault", e))?;
+                        let answer = desired
+                            .request(Resolved::now())
+                            .send(self.arm)
+                            .await
+                            .map_err(|e| fail("key_vault", e))?
+                            .body;
                         // Unreadable as a vault: the wait reads it instead.
                         (
                             StepStatus::Created,
@@ -380,7 +345,7 @@ impl<'a> Runner<'a> {
                         "run apply again in a few minutes",
                     ));
                 }
-                let call = (status == StepStatus::Created).then(|| call_for(desired));
+                let call = (status == StepStatus::Created).then(|| desired.call());
                 Ok((record("key_vault", id, status, call), Some(vault)))
             }
             Desired::EnablePurgeProtection { id } => {
@@ -393,15 +358,12 @@ impl<'a> Runner<'a> {
                     let step = record("key_vault", id, StepStatus::AlreadyDone, None);
                     return Ok((step, Some(vault)));
                 }
-                write::enable_purge_protection(self.arm, id)
+                desired
+                    .request(Resolved::now())
+                    .send(self.arm)
                     .await
                     .map_err(|e| fail("key_vault", e))?;
-                let step = record(
-                    "key_vault",
-                    id,
-                    StepStatus::Updated,
-                    Some(call_for(desired)),
-                );
+                let step = record("key_vault", id, StepStatus::Updated, Some(desired.call()));
                 Ok((step, None))
             }
             _ => unreachable!("called for vaults only"),
@@ -417,28 +379,17 @@ impl<'a> Runner<'a> {
     /// until it is (409): then it is waited for like a new vault and the key
     /// written again. Only a refused write costs the reads.
     async fn ensure_key(&mut self, desired: &Desired) -> Result<(StepResult, VaultKey), Failure> {
-        let Desired::Key {
-            vault_id,
-            name,
-            key_size,
-            expiry_days,
-            rotation_days,
-            tags,
-        } = desired
-        else {
+        let Desired::Key { vault_id, name, .. } = desired else {
             unreachable!("called for keys only")
         };
         let id = format!("{vault_id}/keys/{name}");
-        let create = || {
-            write::create_key(
-                self.arm,
-                vault_id,
-                name,
-                *key_size,
-                *expiry_days,
-                *rotation_days,
-                tags,
-            )
+        // Sent when it is sent: the key's expiry counts from then.
+        let create = || async {
+            desired
+                .request(Resolved::now())
+                .send(self.arm)
+                .await
+                .map(|answer| answer.body)
         };
         let answer = match create().await {
             Ok(answer) => answer,
@@ -486,7 +437,7 @@ impl<'a> Runner<'a> {
             }
         };
         match key_reasons(&key, vault_id, chrono::Utc::now().timestamp()).first() {
-            None => Ok((record("key", &id, StepStatus::Created, Some(call_for(desired))), key)),
+            None => Ok((record("key", &id, StepStatus::Created, Some(desired.call())), key)),
             Some(problem) => Err(stop(
                 "key",
                 problem.message.clone(),
@@ -533,8 +484,8 @@ impl<'a> Runner<'a> {
         match desired {
             Desired::AccessPolicy {
                 vault_id,
-                tenant_id,
                 principal,
+                ..
             } => {
                 let step = "access_policy";
                 let principal = self.principal_id(principal, step).await?;
@@ -549,16 +500,17 @@ impl<'a> Runner<'a> {
                 if policy_gap(&vault, &principal).is_none() {
                     return Ok(record(step, &id, StepStatus::AlreadyDone, None));
                 }
-                write::add_key_access_policy(self.arm, vault_id, tenant_id, &principal)
+                let resolved = Resolved {
+                    principal_id: Some(&principal),
+                    ..Resolved::now()
+                };
+                desired
+                    .request(resolved)
+                    .send(self.arm)
                     .await
                     .map_err(|e| fail(step, e))?;
                 self.seen.granted = Some(Instant::now());
-                Ok(record(
-                    step,
-                    &id,
-                    StepStatus::Created,
-                    Some(call_for(desired)),
-                ))
+                Ok(record(step, &id, StepStatus::Created, Some(desired.call())))
             }
             Desired::RoleAssignment {
                 id,
@@ -579,15 +531,20 @@ impl<'a> Runner<'a> {
                     principal_id: principal.clone(),
                 };
                 // A just-created identity may not be in the directory yet: PrincipalNotFound.
-                let created = wait::retry_propagation(self.propagation_timeout(), || {
-                    write::create_role_assignment(self.arm, id, role_definition_id, &principal)
+                let request = desired.request(Resolved {
+                    principal_id: Some(&principal),
+                    ..Resolved::now()
+                });
+                // 201: created; 200: there under this name already.
+                let created = wait::retry_propagation(self.propagation_timeout(), || async {
+                    request.send(self.arm).await.map(|a| a.status == 201)
                 })
                 .await;
                 match created {
                     Waited::Done(true) => {
                         self.seen.granted = Some(Instant::now());
                         self.seen.role_assignment = Some(assignment);
-                        Ok(record(step, id, StepStatus::Created, Some(call_for(desired))))
+                        Ok(record(step, id, StepStatus::Created, Some(desired.call())))
                     }
                     Waited::Done(false) => {
                         self.seen.role_assignment = Some(assignment);
@@ -691,16 +648,16 @@ impl<'a> Runner<'a> {
                 if let Some(granted) = granted {
                     propagation.wait_for(granted).await;
                 }
-                let result = write::switch_storage_to_key(
-                    self.arm,
-                    account_id,
+                let switch = storage::KeySwitch {
                     identity_type,
-                    identities,
+                    user_assigned: identities,
                     identity_id,
                     key_vault_uri,
                     key_name,
-                )
-                .await;
+                };
+                let result = storage::switch_to_key(account_id, &switch)
+                    .send(self.arm)
+                    .await;
                 if let Err(e) = &result {
                     if e.code() == Some("KeyVaultAuthenticationFailure")
                         && diagnoses.due(Instant::now())
@@ -724,7 +681,7 @@ impl<'a> Runner<'a> {
         })
         .await;
         match switched {
-            Waited::Done(Ok(_)) => Ok(record(step, account_id, StepStatus::Updated, Some(call_for(desired)))),
+            Waited::Done(Ok(_)) => Ok(record(step, account_id, StepStatus::Updated, Some(desired.call()))),
             Waited::Done(Err((refusal, cause))) => Err(stop(
                 step,
                 format!("Azure Storage cannot use the key: {cause} ({refusal})"),

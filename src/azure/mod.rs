@@ -18,10 +18,10 @@ pub mod id;
 pub mod keyvault;
 pub mod monitor;
 pub mod msi;
+pub mod request;
 pub mod resources;
 pub mod storage;
 pub mod subscriptions;
-pub mod write;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
 pub use error::AzureError;

@@ -3,10 +3,10 @@
 //! reduce the reads to the same [`Observed`], whose fingerprint they compare
 //! ([`unchanged_since`]).
 
-use super::build::made_for;
 use super::model::{
     AccountPlan, Desired, Observed, ObservedAccount, ObservedIdentity, ObservedVault, Targets,
 };
+use super::ownership::made_for;
 use crate::audit::classify::{policy_gap, rbac_grants};
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, KeyVault, VaultKey};
@@ -209,8 +209,8 @@ pub async fn observe_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::build::{TAG_ACCOUNT, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
     use crate::plan::model::{Action, ResourceChange};
+    use crate::plan::ownership::{TAG_ACCOUNT, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
     use std::collections::BTreeMap;
 
     const ACCOUNT: &str = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";

@@ -13,9 +13,9 @@ use super::verify;
 use crate::apply::failure::Failure;
 use crate::apply::{Outcome, Progress};
 use crate::azure::authorization;
-use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::{keyvault, storage, write, Arm, AzureError};
+use crate::azure::keyvault::requests as vault_requests;
+use crate::azure::{keyvault, storage, Arm, AzureError};
 
 fn fail(step: &str, error: AzureError) -> Failure {
     Failure::azure("rollback", step, error)
@@ -39,21 +39,27 @@ pub fn call_for(undo: &Undo) -> String {
     match undo {
         Undo::MicrosoftManagedKeys { account_id } => format!(
             "PATCH {account_id}?api-version={} (keySource: Microsoft.Storage)",
-            write::STORAGE_API
+            storage::API
         ),
         Undo::DetachIdentities {
             account_id,
             identity_ids,
         } => format!(
             "PATCH {account_id}?api-version={} (identity without {})",
-            write::STORAGE_API,
+            storage::API,
             identity_ids.join(", ")
         ),
         Undo::RemoveAccessPolicy { vault_id, .. } => {
-            format!("PUT {vault_id}/accessPolicies/remove?api-version={KEYVAULT_API}")
+            format!(
+                "PUT {vault_id}/accessPolicies/remove?api-version={}",
+                keyvault::API
+            )
         }
         Undo::DeleteRoleAssignment { id } => {
-            format!("DELETE {id}?api-version={}", write::ROLE_ASSIGNMENTS_API)
+            format!(
+                "DELETE {id}?api-version={}",
+                authorization::ROLE_ASSIGNMENTS_API
+            )
         }
     }
 }
@@ -160,7 +166,8 @@ async fn microsoft_managed_keys(arm: &Arm, step: &str, id: &str) -> Result<StepS
     if !current.uses_key_vault() && current.encryption_identity.is_none() {
         return Ok(StepStatus::AlreadyDone);
     }
-    write::switch_storage_to_microsoft_keys(arm, id)
+    storage::switch_to_microsoft_keys(id)
+        .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Updated)
@@ -198,7 +205,8 @@ async fn detach(
         ));
     }
     let identity_type = identity_type_after(&current.identity_type, !remaining.is_empty());
-    write::detach_user_assigned_identities(arm, id, &identity_type, &present)
+    storage::detach_user_assigned_identities(id, &identity_type, &present)
+        .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Updated)
@@ -224,7 +232,8 @@ async fn remove_access_policy(
     if !held {
         return Ok(StepStatus::AlreadyDone);
     }
-    write::remove_key_access_policy(arm, vault_id, tenant_id, principal_id)
+    vault_requests::remove_key_access_policy(vault_id, tenant_id, principal_id)
+        .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Removed)
@@ -236,7 +245,8 @@ async fn delete_role_assignment(arm: &Arm, step: &str, id: &str) -> Result<StepS
         Ok(false) => return Ok(StepStatus::AlreadyDone),
         Err(e) => return Err(fail(step, e)),
     }
-    write::delete_role_assignment(arm, id)
+    authorization::delete_role_assignment(id)
+        .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Removed)
