@@ -505,3 +505,41 @@ async fn a_key_set_while_apply_runs_is_not_overridden() {
     );
     assert_eq!(encryption["identity"]["userAssignedIdentity"], theirs);
 }
+
+/// Issue 15 item 6: a plan file whose request was edited (and its checksum
+/// recomputed) still shows the old diff; apply refuses it before any write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_file_whose_requests_disagree_with_its_diff_is_refused() {
+    let env = Env::start().await;
+    env.plain_and_held_accounts().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let tool = env.tool();
+    save_plan(&tool, &file).await;
+    let mut plan = actlog_cmk::plan::file::load(&file).unwrap();
+    let key = plan.accounts[0]
+        .changes
+        .iter_mut()
+        .find_map(|c| match &mut c.desired {
+            actlog_cmk::plan::Desired::Key { key_size, .. } => Some(key_size),
+            _ => None,
+        })
+        .expect("the plan creates a key");
+    *key = 2048;
+    let edited = dir.path().join("edited.json");
+    actlog_cmk::plan::file::save(&plan, &edited).unwrap();
+    env.clear_requests().await;
+
+    let run = tool.run(&["apply", edited.to_str().unwrap()]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("key_size = 2048"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(edited.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    assert!(writes(&env.arm_requests().await).is_empty());
+    // The file as plan wrote it is applied.
+    let run = tool.run(&["apply", file.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

@@ -238,6 +238,19 @@ pub fn check(account: &AccountPlan) -> Option<String> {
         .find_map(|change| disagreement(change, &before))
 }
 
+/// [`check`] over a whole plan: the first account whose diff disagrees with
+/// its requests, named with where.
+pub fn check_plan(plan: &super::model::Plan) -> Result<(), String> {
+    match plan
+        .accounts
+        .iter()
+        .find_map(|a| check(a).map(|why| format!("{}: {why}", a.storage_account_id)))
+    {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
 fn disagreement(change: &ResourceChange, before: &Before) -> Option<String> {
     let derived = attributes(&change.desired, before);
     let shown = &change.attributes;

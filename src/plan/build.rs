@@ -186,23 +186,3 @@ fn planned(
         changes,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn adding_a_user_assigned_identity_keeps_the_system_assigned_one() {
-        assert_eq!(with_user_assigned("None"), "UserAssigned");
-        assert_eq!(with_user_assigned(""), "UserAssigned");
-        assert_eq!(
-            with_user_assigned("SystemAssigned"),
-            "SystemAssigned,UserAssigned"
-        );
-        assert_eq!(with_user_assigned("UserAssigned"), "UserAssigned");
-        assert_eq!(
-            with_user_assigned("SystemAssigned,UserAssigned"),
-            "SystemAssigned,UserAssigned"
-        );
-    }
-}

@@ -109,7 +109,7 @@ impl Diff<'_> {
         }
     }
 
-    fn identity(&self) -> Option<ResourceChange> {
+    pub(super) fn identity(&self) -> Option<ResourceChange> {
         let targets = self.targets();
         if self.seen().identity.is_some() || targets.identity_id == SYSTEM_ASSIGNED {
             return None;
@@ -127,7 +127,7 @@ impl Diff<'_> {
         ))
     }
 
-    fn vault(&self) -> Option<ResourceChange> {
+    pub(super) fn vault(&self) -> Option<ResourceChange> {
         let vault_id = self.targets().vault_id.clone();
         match &self.seen().vault {
             Some(v) if v.purge_protection && v.soft_delete => None,
@@ -154,7 +154,7 @@ impl Diff<'_> {
         }
     }
 
-    fn key(&self) -> Result<Option<ResourceChange>, Refusal> {
+    pub(super) fn key(&self) -> Result<Option<ResourceChange>, Refusal> {
         let targets = self.targets();
         if let Some(key) = &self.seen().key {
             let problems = key_reasons(key, &targets.vault_id, self.inputs.now);
@@ -298,3 +298,8 @@ pub fn with_user_assigned(current: &str) -> String {
 pub(super) fn last_segment(id: &str) -> &str {
     id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
 }
+
+#[cfg(test)]
+mod request_tests;
+#[cfg(test)]
+mod tests;
