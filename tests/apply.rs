@@ -521,7 +521,7 @@ async fn a_plan_file_whose_requests_disagree_with_its_diff_is_refused() {
         .changes
         .iter_mut()
         .find_map(|c| match &mut c.desired {
-            actlog_cmk::plan::Desired::Key { key_size, .. } => Some(key_size),
+            actlog_cmk::plan::Desired::Key(key) => Some(&mut key.key_size),
             _ => None,
         })
         .expect("the plan creates a key");

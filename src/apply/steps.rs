@@ -20,8 +20,10 @@ use crate::azure::storage::StorageAccount;
 use crate::azure::{keyvault, msi, storage, Arm, AzureError};
 use crate::plan::diff::with_user_assigned;
 use crate::plan::ownership;
-use crate::plan::requests::Resolved;
-use crate::plan::{AccountPlan, Desired, ObservedAccount, Principal};
+use crate::plan::{
+    AccessPolicyGrant, AccountPlan, Desired, IdentityCreate, KeyCreate, ObservedAccount, Principal,
+    PurgeProtection, ResourceChange, RoleAssignmentGrant, StorageSwitch, VaultCreate,
+};
 use std::time::{Duration, Instant};
 
 fn fail(step: &str, error: AzureError) -> Failure {
@@ -92,6 +94,45 @@ fn encryption_changed(planned: &ObservedAccount, now: &StorageAccount) -> Option
     })
 }
 
+/// An account's changes by the step that carries each out: the one place
+/// a desired state's kind is told apart.
+#[derive(Default)]
+struct Steps<'a> {
+    identity: Option<&'a IdentityCreate>,
+    vault: Option<VaultStep<'a>>,
+    key: Option<&'a KeyCreate>,
+    grant: Option<GrantStep<'a>>,
+    storage: Option<&'a StorageSwitch>,
+}
+
+enum VaultStep<'a> {
+    Create(&'a VaultCreate),
+    Protect(&'a PurgeProtection),
+}
+
+enum GrantStep<'a> {
+    Policy(&'a AccessPolicyGrant),
+    Role(&'a RoleAssignmentGrant),
+}
+
+impl<'a> Steps<'a> {
+    fn of(changes: &'a [ResourceChange]) -> Self {
+        let mut steps = Steps::default();
+        for change in changes {
+            match &change.desired {
+                Desired::Identity(d) => steps.identity = Some(d),
+                Desired::KeyVault(d) => steps.vault = Some(VaultStep::Create(d)),
+                Desired::EnablePurgeProtection(d) => steps.vault = Some(VaultStep::Protect(d)),
+                Desired::Key(d) => steps.key = Some(d),
+                Desired::AccessPolicy(d) => steps.grant = Some(GrantStep::Policy(d)),
+                Desired::RoleAssignment(d) => steps.grant = Some(GrantStep::Role(d)),
+                Desired::StorageEncryption(d) => steps.storage = Some(d),
+            }
+        }
+        steps
+    }
+}
+
 pub struct Runner<'a> {
     arm: &'a Arm,
     account: &'a AccountPlan,
@@ -156,34 +197,21 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn find(&self, pick: impl Fn(&Desired) -> bool) -> Option<&'a Desired> {
-        self.account
-            .changes
-            .iter()
-            .map(|c| &c.desired)
-            .find(|d| pick(d))
-    }
-
     async fn execute(&mut self) -> Result<(), Failure> {
         let id = self.account.storage_account_id.clone();
-        let identity = self.find(|d| matches!(d, Desired::Identity { .. }));
-        let vault = self.find(|d| {
-            matches!(
-                d,
-                Desired::KeyVault { .. } | Desired::EnablePurgeProtection { .. }
-            )
-        });
+        let steps = Steps::of(&self.account.changes);
         self.progress.step(&id, "identity and key vault");
         let (identity, vault) = tokio::join!(
             async {
-                match identity {
+                match steps.identity {
                     Some(d) => self.ensure_identity(d).await.map(Some),
                     None => Ok(None),
                 }
             },
             async {
-                match vault {
-                    Some(d) => self.ensure_vault(d).await.map(Some),
+                match steps.vault {
+                    Some(VaultStep::Create(d)) => self.create_vault(d).await.map(Some),
+                    Some(VaultStep::Protect(d)) => self.protect_vault(d).await.map(Some),
                     None => Ok(None),
                 }
             }
@@ -196,32 +224,23 @@ impl<'a> Runner<'a> {
             self.steps.push(step);
             self.seen.vault = vault;
         }
-
-        if let Some(d) = self.find(|d| matches!(d, Desired::Key { .. })) {
+        if let Some(d) = steps.key {
             self.progress.step(&id, "key");
             let (step, key) = self.ensure_key(d).await?;
             self.steps.push(step);
             self.seen.key = Some(key);
         }
-        if let Some(d) = self.find(|d| {
-            matches!(
-                d,
-                Desired::AccessPolicy { .. } | Desired::RoleAssignment { .. }
-            )
-        }) {
+        if let Some(grant) = steps.grant {
             self.progress.step(&id, "grant");
-            let step = self.ensure_grant(d).await?;
+            let step = match grant {
+                GrantStep::Policy(d) => self.grant_access_policy(d).await?,
+                GrantStep::Role(d) => self.assign_role(d).await?,
+            };
             self.steps.push(step);
         }
-        let mut key_vault_uri = None;
-        if let Some(d) = self.find(|d| matches!(d, Desired::StorageEncryption { .. })) {
+        let key_vault_uri = steps.storage.map(|d| d.key_vault_uri.as_str());
+        if let Some(d) = steps.storage {
             self.progress.step(&id, "storage account");
-            if let Desired::StorageEncryption {
-                key_vault_uri: uri, ..
-            } = d
-            {
-                key_vault_uri = Some(uri.as_str());
-            }
             let step = self.ensure_storage(d).await?;
             self.steps.push(step);
         }
@@ -268,11 +287,9 @@ impl<'a> Runner<'a> {
     /// The identity, read first and created only if missing.
     async fn ensure_identity(
         &self,
-        desired: &Desired,
+        desired: &IdentityCreate,
     ) -> Result<(StepResult, Option<Identity>), Failure> {
-        let Desired::Identity { id, .. } = desired else {
-            unreachable!("called for identities only")
-        };
+        let id = &desired.id;
         let rid =
             ResourceId::parse(id).map_err(|e| stop("identity", e.to_string(), "run plan again"))?;
         match msi::get_identity(self.arm, &rid).await {
@@ -281,8 +298,8 @@ impl<'a> Runner<'a> {
                 Some(identity),
             )),
             Err(e) if e.is_not_found() => {
-                let answer = desired
-                    .request(Resolved::now())
+                let request = desired.request();
+                let answer = request
                     .send(self.arm)
                     .await
                     .map_err(|e| fail("identity", e))?
@@ -290,84 +307,84 @@ impl<'a> Runner<'a> {
                 // It carries the principal id; an answer that does not read
                 // as an identity only means the grant step reads it.
                 let created = msi::identity_from_json(&rid, answer).ok();
-                let step = record("identity", id, StepStatus::Created, Some(desired.call()));
+                let step = record("identity", id, StepStatus::Created, Some(request.line()));
                 Ok((step, created))
             }
             Err(e) => Err(fail("identity", e)),
         }
     }
 
-    /// The vault (read first, created only if missing, then waited for), or
-    /// purge protection turned on. With the vault as last seen, when that
-    /// still holds after the step.
-    async fn ensure_vault(
+    /// The vault: read first, created only if missing, then waited for.
+    /// With the vault as last seen.
+    async fn create_vault(
         &self,
-        desired: &Desired,
+        desired: &VaultCreate,
     ) -> Result<(StepResult, Option<KeyVault>), Failure> {
-        match desired {
-            Desired::KeyVault { id, tags, .. } => {
-                let rid = ResourceId::parse(id)
-                    .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
-                let (status, seen) = match keyvault::get_vault(self.arm, &rid).await {
-                    Ok(existing) => {
-                        if !ownership::same_account(&existing.tags, tags) {
-                            return Err(stop(
-                                "key_vault",
-                                format!("{id} exists and was not created for this account"),
-                                "run plan again (it picks a free name)",
-                            ));
-                        }
-                        (StepStatus::AlreadyDone, Some(existing))
-                    }
-                    Err(e) if e.is_not_found() => {
-                        let answer = desired
-                            .request(Resolved::now())
-                            .send(self.arm)
-                            .await
-                            .map_err(|e| fail("key_vault", e))?
-                            .body;
-                        // Unreadable as a vault: the wait reads it instead.
-                        (
-                            StepStatus::Created,
-                            keyvault::vault_from_json(&rid, answer).ok(),
-                        )
-                    }
-                    Err(e) => return Err(fail("key_vault", e)),
-                };
-                let vault =
-                    wait::vault_provisioned(self.arm, &rid, seen, self.propagation_timeout())
-                        .await
-                        .map_err(|e| fail("key_vault", e))?;
-                if !vault.provisioned {
+        let id = &desired.id;
+        let rid = ResourceId::parse(id)
+            .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
+        let (status, seen) = match keyvault::get_vault(self.arm, &rid).await {
+            Ok(existing) => {
+                if !ownership::same_account(&existing.tags, &desired.tags) {
                     return Err(stop(
                         "key_vault",
-                        format!("{id} is still provisioning"),
-                        "run apply again in a few minutes",
+                        format!("{id} exists and was not created for this account"),
+                        "run plan again (it picks a free name)",
                     ));
                 }
-                let call = (status == StepStatus::Created).then(|| desired.call());
-                Ok((record("key_vault", id, status, call), Some(vault)))
+                (StepStatus::AlreadyDone, Some(existing))
             }
-            Desired::EnablePurgeProtection { id } => {
-                let rid = ResourceId::parse(id)
-                    .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
-                let vault = keyvault::get_vault(self.arm, &rid)
-                    .await
-                    .map_err(|e| fail("key_vault", e))?;
-                if vault.purge_protection && vault.soft_delete {
-                    let step = record("key_vault", id, StepStatus::AlreadyDone, None);
-                    return Ok((step, Some(vault)));
-                }
-                desired
-                    .request(Resolved::now())
+            Err(e) if e.is_not_found() => {
+                let answer = desired
+                    .request()
                     .send(self.arm)
                     .await
-                    .map_err(|e| fail("key_vault", e))?;
-                let step = record("key_vault", id, StepStatus::Updated, Some(desired.call()));
-                Ok((step, None))
+                    .map_err(|e| fail("key_vault", e))?
+                    .body;
+                // Unreadable as a vault: the wait reads it instead.
+                (
+                    StepStatus::Created,
+                    keyvault::vault_from_json(&rid, answer).ok(),
+                )
             }
-            _ => unreachable!("called for vaults only"),
+            Err(e) => return Err(fail("key_vault", e)),
+        };
+        let vault = wait::vault_provisioned(self.arm, &rid, seen, self.propagation_timeout())
+            .await
+            .map_err(|e| fail("key_vault", e))?;
+        if !vault.provisioned {
+            return Err(stop(
+                "key_vault",
+                format!("{id} is still provisioning"),
+                "run apply again in a few minutes",
+            ));
         }
+        let call = (status == StepStatus::Created).then(|| desired.call());
+        Ok((record("key_vault", id, status, call), Some(vault)))
+    }
+
+    /// Purge protection (and soft delete) turned on, unless it is already.
+    async fn protect_vault(
+        &self,
+        desired: &PurgeProtection,
+    ) -> Result<(StepResult, Option<KeyVault>), Failure> {
+        let id = &desired.id;
+        let rid = ResourceId::parse(id)
+            .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
+        let vault = keyvault::get_vault(self.arm, &rid)
+            .await
+            .map_err(|e| fail("key_vault", e))?;
+        if vault.purge_protection && vault.soft_delete {
+            let step = record("key_vault", id, StepStatus::AlreadyDone, None);
+            return Ok((step, Some(vault)));
+        }
+        desired
+            .request()
+            .send(self.arm)
+            .await
+            .map_err(|e| fail("key_vault", e))?;
+        let step = record("key_vault", id, StepStatus::Updated, Some(desired.call()));
+        Ok((step, None))
     }
 
     /// The key: created if it does not exist. Azure answers an existing key
@@ -378,15 +395,13 @@ impl<'a> Runner<'a> {
     /// created it) may still be provisioning, and Key Vault refuses keys
     /// until it is (409): then it is waited for like a new vault and the key
     /// written again. Only a refused write costs the reads.
-    async fn ensure_key(&mut self, desired: &Desired) -> Result<(StepResult, VaultKey), Failure> {
-        let Desired::Key { vault_id, name, .. } = desired else {
-            unreachable!("called for keys only")
-        };
+    async fn ensure_key(&mut self, desired: &KeyCreate) -> Result<(StepResult, VaultKey), Failure> {
+        let (vault_id, name) = (&desired.vault_id, &desired.name);
         let id = format!("{vault_id}/keys/{name}");
         // Sent when it is sent: the key's expiry counts from then.
         let create = || async {
             desired
-                .request(Resolved::now())
+                .request(chrono::Utc::now())
                 .send(self.arm)
                 .await
                 .map(|answer| answer.body)
@@ -477,70 +492,63 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// The grant. A role assignment is written without reading it first:
-    /// the plan found none, and writing it again under its name changes
-    /// nothing (ARM answers 200 instead of 201).
-    async fn ensure_grant(&mut self, desired: &Desired) -> Result<StepResult, Failure> {
-        match desired {
-            Desired::AccessPolicy {
-                vault_id,
-                principal,
-                ..
-            } => {
-                let step = "access_policy";
-                let principal = self.principal_id(principal, step).await?;
-                let id = format!("{vault_id}/accessPolicies/{principal}");
-                let rid = ResourceId::parse(vault_id)
-                    .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
-                let vault = keyvault::get_vault(self.arm, &rid)
-                    .await
-                    .map_err(|e| fail(step, e))?;
-                // The verification reads the vault again, with the policy.
-                self.seen.vault = None;
-                if policy_gap(&vault, &principal).is_none() {
-                    return Ok(record(step, &id, StepStatus::AlreadyDone, None));
-                }
-                let resolved = Resolved {
-                    principal_id: Some(&principal),
-                    ..Resolved::now()
-                };
-                desired
-                    .request(resolved)
-                    .send(self.arm)
-                    .await
-                    .map_err(|e| fail(step, e))?;
-                self.seen.granted = Some(Instant::now());
-                Ok(record(step, &id, StepStatus::Created, Some(desired.call())))
+    /// Key access in the vault's access policies, read first.
+    async fn grant_access_policy(
+        &mut self,
+        desired: &AccessPolicyGrant,
+    ) -> Result<StepResult, Failure> {
+        let (vault_id, principal) = (&desired.vault_id, &desired.principal);
+        {
+            let step = "access_policy";
+            let principal = self.principal_id(principal, step).await?;
+            let id = format!("{vault_id}/accessPolicies/{principal}");
+            let rid = ResourceId::parse(vault_id)
+                .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
+            let vault = keyvault::get_vault(self.arm, &rid)
+                .await
+                .map_err(|e| fail(step, e))?;
+            // The verification reads the vault again, with the policy.
+            self.seen.vault = None;
+            if policy_gap(&vault, &principal).is_none() {
+                return Ok(record(step, &id, StepStatus::AlreadyDone, None));
             }
-            Desired::RoleAssignment {
-                id,
-                role_definition_id,
-                principal,
-                ..
-            } => {
-                let step = "role_assignment";
-                let principal = self.principal_id(principal, step).await?;
-                let scope = id
-                    .split("/providers/Microsoft.Authorization/")
-                    .next()
-                    .unwrap_or_default();
-                let assignment = RoleAssignment {
-                    id: id.clone(),
-                    scope: scope.to_string(),
-                    role_definition_id: role_definition_id.clone(),
-                    principal_id: principal.clone(),
-                };
-                // A just-created identity may not be in the directory yet: PrincipalNotFound.
-                let request = desired.request(Resolved {
-                    principal_id: Some(&principal),
-                    ..Resolved::now()
-                });
-                // 201: created; 200: there under this name already.
-                let created = wait::retry_propagation(self.propagation_timeout(), || async {
-                    request.send(self.arm).await.map(|a| a.status == 201)
-                })
-                .await;
-                match created {
+            desired
+                .request(Some(&principal))
+                .send(self.arm)
+                .await
+                .map_err(|e| fail(step, e))?;
+            self.seen.granted = Some(Instant::now());
+            Ok(record(step, &id, StepStatus::Created, Some(desired.call())))
+        }
+    }
+
+    /// The role assignment. Written without reading it first: the plan found
+    /// none, and writing it again under its name changes nothing (ARM answers
+    /// 200 instead of 201).
+    async fn assign_role(&mut self, desired: &RoleAssignmentGrant) -> Result<StepResult, Failure> {
+        let (id, role_definition_id, principal) =
+            (&desired.id, &desired.role_definition_id, &desired.principal);
+        {
+            let step = "role_assignment";
+            let principal = self.principal_id(principal, step).await?;
+            let scope = id
+                .split("/providers/Microsoft.Authorization/")
+                .next()
+                .unwrap_or_default();
+            let assignment = RoleAssignment {
+                id: id.clone(),
+                scope: scope.to_string(),
+                role_definition_id: role_definition_id.clone(),
+                principal_id: principal.clone(),
+            };
+            // A just-created identity may not be in the directory yet: PrincipalNotFound.
+            let request = desired.request(Some(&principal));
+            // 201: created; 200: there under this name already.
+            let created = wait::retry_propagation(self.propagation_timeout(), || async {
+                request.send(self.arm).await.map(|a| a.status == 201)
+            })
+            .await;
+            match created {
                     Waited::Done(true) => {
                         self.seen.granted = Some(Instant::now());
                         self.seen.role_assignment = Some(assignment);
@@ -561,13 +569,11 @@ impl<'a> Runner<'a> {
                         "run apply again in a few minutes, or raise --propagation-timeout",
                     )),
                 }
-            }
-            _ => unreachable!("called for grants only"),
         }
     }
 
-    async fn ensure_storage(&self, desired: &Desired) -> Result<StepResult, Failure> {
-        let Desired::StorageEncryption {
+    async fn ensure_storage(&self, desired: &StorageSwitch) -> Result<StepResult, Failure> {
+        let StorageSwitch {
             account_id,
             user_assigned_identities,
             dropped_identities,
@@ -575,10 +581,7 @@ impl<'a> Runner<'a> {
             key_vault_uri,
             key_name,
             ..
-        } = desired
-        else {
-            unreachable!("called for storage only")
-        };
+        } = desired;
         let step = "storage_account";
         let sid = StorageAccountId::parse(account_id)
             .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
@@ -648,14 +651,8 @@ impl<'a> Runner<'a> {
                 if let Some(granted) = granted {
                     propagation.wait_for(granted).await;
                 }
-                let switch = storage::KeySwitch {
-                    identity_type,
-                    user_assigned: identities,
-                    identity_id,
-                    key_vault_uri,
-                    key_name,
-                };
-                let result = storage::switch_to_key(account_id, &switch)
+                let result = desired
+                    .request_keeping(identities, identity_type)
                     .send(self.arm)
                     .await;
                 if let Err(e) = &result {

@@ -4,7 +4,8 @@
 //! stored attributes disagree with its requests is refused ([`check`]).
 
 use super::model::{
-    AccountPlan, AttributeChange, Desired, Observed, ResourceChange, KNOWN_AFTER_APPLY,
+    AccountPlan, AttributeChange, Desired, Observed, ResourceChange, StorageSwitch,
+    KNOWN_AFTER_APPLY,
 };
 use super::requests::Resolved;
 use crate::azure::authorization::CRYPTO_SERVICE_ENCRYPTION_USER;
@@ -72,13 +73,13 @@ pub fn attributes(desired: &Desired, before: &Before) -> Vec<AttributeChange> {
     let request = desired.request(Resolved::at_plan());
     let field = |pointer: &str| request.field(pointer).cloned().unwrap_or(Value::Null);
     match desired {
-        Desired::Identity { .. } => vec![
+        Desired::Identity(_) => vec![
             created("name", json!(resource_name(&request))),
             created("location", field("/location")),
             created("principal_id", json!(KNOWN_AFTER_APPLY)),
             created("tags", field("/tags")),
         ],
-        Desired::KeyVault { .. } => vec![
+        Desired::KeyVault(_) => vec![
             created("name", json!(resource_name(&request))),
             created("location", field("/location")),
             created("sku", field("/properties/sku/name")),
@@ -97,7 +98,7 @@ pub fn attributes(desired: &Desired, before: &Before) -> Vec<AttributeChange> {
             ),
             created("tags", field("/tags")),
         ],
-        Desired::EnablePurgeProtection { .. } => {
+        Desired::EnablePurgeProtection(_) => {
             let mut attributes = Vec::new();
             let mut diff = |name: &str, before: bool, pointer: &str| {
                 let after = field(pointer);
@@ -117,7 +118,7 @@ pub fn attributes(desired: &Desired, before: &Before) -> Vec<AttributeChange> {
             );
             attributes
         }
-        Desired::Key { .. } => {
+        Desired::Key(_) => {
             let mut attributes = vec![
                 created("name", json!(resource_name(&request))),
                 created("kty", field("/properties/kty")),
@@ -140,14 +141,14 @@ pub fn attributes(desired: &Desired, before: &Before) -> Vec<AttributeChange> {
             }
             attributes
         }
-        Desired::AccessPolicy { .. } => vec![
+        Desired::AccessPolicy(_) => vec![
             created("object_id", field("/properties/accessPolicies/0/objectId")),
             created(
                 "key_permissions",
                 field("/properties/accessPolicies/0/permissions/keys"),
             ),
         ],
-        Desired::RoleAssignment { .. } => {
+        Desired::RoleAssignment(_) => {
             let path = request.path.split('?').next().unwrap_or_default();
             let scope = path
                 .split("/providers/Microsoft.Authorization/")
@@ -165,11 +166,11 @@ pub fn attributes(desired: &Desired, before: &Before) -> Vec<AttributeChange> {
                 created("principal_type", field("/properties/principalType")),
             ]
         }
-        Desired::StorageEncryption {
+        Desired::StorageEncryption(StorageSwitch {
             user_assigned_identities,
             dropped_identities,
             ..
-        } => {
+        }) => {
             let mut attributes = Vec::new();
             let mut diff = |name: &str, before: Value, after: Value| {
                 if !same(&before, &after) {

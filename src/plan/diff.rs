@@ -119,11 +119,11 @@ impl Diff<'_> {
             "identity",
             targets.identity_id.clone(),
             None,
-            Desired::Identity {
+            Desired::Identity(IdentityCreate {
                 id: targets.identity_id.clone(),
                 location: self.seen().account.location.clone(),
                 tags: self.tags(),
-            },
+            }),
         ))
     }
 
@@ -136,20 +136,20 @@ impl Diff<'_> {
                 "key_vault",
                 vault_id.clone(),
                 Some(PURGE),
-                Desired::EnablePurgeProtection { id: vault_id },
+                Desired::EnablePurgeProtection(PurgeProtection { id: vault_id }),
             )),
             None => Some(self.change(
                 Action::Create,
                 "key_vault",
                 vault_id.clone(),
                 Some(PURGE),
-                Desired::KeyVault {
+                Desired::KeyVault(VaultCreate {
                     id: vault_id,
                     location: self.seen().account.location.clone(),
                     tenant_id: self.inputs.tenant_id.clone(),
                     rbac_authorization: self.settings.permission_model == PermissionModel::Rbac,
                     tags: self.tags(),
-                },
+                }),
             )),
         }
     }
@@ -172,14 +172,14 @@ impl Diff<'_> {
             "key",
             format!("{}/keys/{}", targets.vault_id, targets.key_name),
             None,
-            Desired::Key {
+            Desired::Key(KeyCreate {
                 vault_id: targets.vault_id.clone(),
                 name: targets.key_name.clone(),
                 key_size: s.key_size,
                 expiry_days: s.key_expiry_days,
                 rotation_days: s.key_rotation_days,
                 tags: self.tags(),
-            },
+            }),
         )))
     }
 
@@ -220,12 +220,12 @@ impl Diff<'_> {
                 "role_assignment",
                 id.clone(),
                 None,
-                Desired::RoleAssignment {
+                Desired::RoleAssignment(RoleAssignmentGrant {
                     id,
                     scope,
                     role_definition_id: role,
                     principal,
-                },
+                }),
             ))
         } else {
             let entry = match &principal {
@@ -237,11 +237,11 @@ impl Diff<'_> {
                 "access_policy",
                 format!("{}/accessPolicies/{entry}", targets.vault_id),
                 None,
-                Desired::AccessPolicy {
+                Desired::AccessPolicy(AccessPolicyGrant {
                     vault_id: targets.vault_id.clone(),
                     tenant_id: self.inputs.tenant_id.clone(),
                     principal,
-                },
+                }),
             ))
         }
     }
@@ -270,7 +270,7 @@ impl Diff<'_> {
             "storage_account",
             account_id.clone(),
             None,
-            Desired::StorageEncryption {
+            Desired::StorageEncryption(StorageSwitch {
                 account_id,
                 identity_type: with_user_assigned(&a.identity_type),
                 user_assigned_identities: identities,
@@ -278,7 +278,7 @@ impl Diff<'_> {
                 identity_id: targets.identity_id.clone(),
                 key_vault_uri: self.inputs.vault_uri.clone(),
                 key_name: targets.key_name.clone(),
-            },
+            }),
         )
     }
 }

@@ -408,6 +408,7 @@ fn unknown_field(file: &Value, typed: &Value, at: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::model::KeyCreate;
     use crate::plan::model::*;
     use std::collections::BTreeMap;
 
@@ -439,14 +440,14 @@ mod tests {
                     after: serde_json::json!({"b": 2, "a": [1, "x", null]}),
                 }],
                 irreversible: None,
-                desired: Desired::Key {
+                desired: Desired::Key(KeyCreate {
                     vault_id: "v".into(),
                     name: "k".into(),
                     key_size: 3072,
                     expiry_days: None,
                     rotation_days: Some(365),
                     tags: BTreeMap::from([("owner".into(), "sec".into())]),
-                },
+                }),
             }],
         };
         let skipped = vec![Skipped {

@@ -221,65 +221,90 @@ pub enum Principal {
     OfIdentity { identity_id: String },
 }
 
-/// The desired state of one resource, as apply will request it.
+/// The desired state of one resource, as apply will request it: each kind
+/// its own struct, so the executor dispatches on it once. The request each
+/// sends is `Desired::request` (`requests.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Desired {
-    /// PUT a user-assigned identity.
-    Identity {
-        id: String,
-        location: String,
-        tags: BTreeMap<String, String>,
-    },
-    /// PUT a vault with soft delete and purge protection.
-    KeyVault {
-        id: String,
-        location: String,
-        tenant_id: String,
-        rbac_authorization: bool,
-        tags: BTreeMap<String, String>,
-    },
-    /// PATCH an existing vault to turn on purge protection (and soft delete).
-    EnablePurgeProtection { id: String },
-    /// PUT a key if it does not exist (never changes an existing key).
-    Key {
-        vault_id: String,
-        name: String,
-        key_size: u32,
-        expiry_days: Option<u32>,
-        rotation_days: Option<u32>,
-        tags: BTreeMap<String, String>,
-    },
-    /// Add get/wrapKey/unwrapKey for the principal to the vault's access policies.
-    AccessPolicy {
-        vault_id: String,
-        tenant_id: String,
-        principal: Principal,
-    },
-    /// PUT a role assignment (Key Vault Crypto Service Encryption User).
-    RoleAssignment {
-        id: String,
-        scope: String,
-        role_definition_id: String,
-        principal: Principal,
-    },
-    /// PATCH the account: add the identity (keeping every identity it has)
-    /// and switch encryption to the key, without a key version.
-    StorageEncryption {
-        account_id: String,
-        identity_type: String,
-        /// The user-assigned identities sent: the ones the account had
-        /// (except `dropped_identities`), plus the new one.
-        user_assigned_identities: Vec<String>,
-        /// Attached identities that no longer exist (deleted while
-        /// attached): Azure refuses an update that names one, so they are
-        /// not sent back. Absent from the JSON when empty.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        dropped_identities: Vec<String>,
-        identity_id: String,
-        key_vault_uri: String,
-        key_name: String,
-    },
+    Identity(IdentityCreate),
+    KeyVault(VaultCreate),
+    EnablePurgeProtection(PurgeProtection),
+    Key(KeyCreate),
+    AccessPolicy(AccessPolicyGrant),
+    RoleAssignment(RoleAssignmentGrant),
+    StorageEncryption(StorageSwitch),
+}
+
+/// PUT a user-assigned identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityCreate {
+    pub id: String,
+    pub location: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// PUT a vault with soft delete and purge protection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaultCreate {
+    pub id: String,
+    pub location: String,
+    pub tenant_id: String,
+    pub rbac_authorization: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// PATCH an existing vault to turn on purge protection (and soft delete).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurgeProtection {
+    pub id: String,
+}
+
+/// PUT a key if it does not exist (never changes an existing key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyCreate {
+    pub vault_id: String,
+    pub name: String,
+    pub key_size: u32,
+    pub expiry_days: Option<u32>,
+    pub rotation_days: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Add get/wrapKey/unwrapKey for the principal to the vault's access policies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessPolicyGrant {
+    pub vault_id: String,
+    pub tenant_id: String,
+    pub principal: Principal,
+}
+
+/// PUT a role assignment (Key Vault Crypto Service Encryption User).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleAssignmentGrant {
+    pub id: String,
+    pub scope: String,
+    pub role_definition_id: String,
+    pub principal: Principal,
+}
+
+/// PATCH the account: add the identity (keeping every identity it has)
+/// and switch encryption to the key, without a key version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageSwitch {
+    pub account_id: String,
+    pub identity_type: String,
+    /// The user-assigned identities sent: the ones the account had
+    /// (except `dropped_identities`), plus the new one.
+    pub user_assigned_identities: Vec<String>,
+    /// Attached identities that no longer exist (deleted while
+    /// attached): Azure refuses an update that names one, so they are
+    /// not sent back. Absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_identities: Vec<String>,
+    pub identity_id: String,
+    pub key_vault_uri: String,
+    pub key_name: String,
 }
 
 impl Plan {
@@ -350,13 +375,13 @@ mod tests {
 
     #[test]
     fn desired_states_round_trip_through_json() {
-        let d = Desired::AccessPolicy {
+        let d = Desired::AccessPolicy(AccessPolicyGrant {
             vault_id: "v".into(),
             tenant_id: "t".into(),
             principal: Principal::OfIdentity {
                 identity_id: "i".into(),
             },
-        };
+        });
         let text = serde_json::to_string(&d).unwrap();
         assert!(text.contains(r#""kind":"access_policy""#), "{text}");
         assert_eq!(serde_json::from_str::<Desired>(&text).unwrap(), d);

@@ -101,8 +101,8 @@ pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
     }
     let plan_creates_identity = plan.observed.identity.is_none()
         && plan.changes.iter().any(|c| {
-            matches!(&c.desired, Desired::Identity { id, .. }
-                if id.eq_ignore_ascii_case(&plan.targets.identity_id))
+            matches!(&c.desired, Desired::Identity(d)
+                if d.id.eq_ignore_ascii_case(&plan.targets.identity_id))
         });
     let made_by_the_tool = seen
         .identity
@@ -209,6 +209,7 @@ pub async fn observe_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::model::IdentityCreate;
     use crate::plan::model::{Action, ResourceChange};
     use crate::plan::ownership::{TAG_ACCOUNT, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
     use std::collections::BTreeMap;
@@ -265,11 +266,11 @@ mod tests {
                 id: IDENTITY.into(),
                 attributes: vec![],
                 irreversible: None,
-                desired: Desired::Identity {
+                desired: Desired::Identity(IdentityCreate {
                     id: IDENTITY.into(),
                     location: "westeurope".into(),
                     tags: tool_tags(),
-                },
+                }),
             })
             .into_iter()
             .collect();

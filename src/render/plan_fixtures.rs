@@ -3,6 +3,10 @@
 //! checked in plan_golden.rs): change it and the golden files change too.
 
 use crate::plan::{
+    AccessPolicyGrant, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
+    StorageSwitch, VaultCreate,
+};
+use crate::plan::{
     AccountPlan, Action, AttributeChange, Desired, Observed, ObservedAccount, ObservedVault,
     PermissionModel, Plan, PlanSettings, PlanSummary, Principal, ResourceChange, Skipped, Targets,
     KNOWN_AFTER_APPLY, SCHEMA_VERSION,
@@ -84,11 +88,11 @@ fn create_identity(sub: &str, group: &str, name: &str, location: &str) -> Resour
             set("principal_id", json!(KNOWN_AFTER_APPLY)),
             set("tags", json!(tags())),
         ],
-        Desired::Identity {
+        Desired::Identity(IdentityCreate {
             id: id.clone(),
             location: location.to_string(),
             tags: tags(),
-        },
+        }),
     )
 }
 
@@ -105,14 +109,14 @@ fn create_key(vault: &str) -> ResourceChange {
             set("rotation_days", json!(365)),
             set("version", json!(KNOWN_AFTER_APPLY)),
         ],
-        Desired::Key {
+        Desired::Key(KeyCreate {
             vault_id: vault.to_string(),
             name: "cmk-actlog".to_string(),
             key_size: 3072,
             expiry_days: Some(730),
             rotation_days: Some(365),
             tags: tags(),
-        },
+        }),
     )
 }
 
@@ -158,13 +162,13 @@ fn new_vault_account() -> AccountPlan {
                     set("enable_purge_protection", json!(true)),
                     set("tags", json!(tags())),
                 ],
-                Desired::KeyVault {
+                Desired::KeyVault(VaultCreate {
                     id: vault.clone(),
                     location: "westeurope".to_string(),
                     tenant_id: TENANT.to_string(),
                     rbac_authorization: false,
                     tags: tags(),
-                },
+                }),
             ),
             create_key(&vault),
             resource(
@@ -176,13 +180,13 @@ fn new_vault_account() -> AccountPlan {
                     set("object_id", json!(KNOWN_AFTER_APPLY)),
                     set("key_permissions", json!(["get", "unwrapKey", "wrapKey"])),
                 ],
-                Desired::AccessPolicy {
+                Desired::AccessPolicy(AccessPolicyGrant {
                     vault_id: vault.clone(),
                     tenant_id: TENANT.to_string(),
                     principal: Principal::OfIdentity {
                         identity_id: identity.clone(),
                     },
-                },
+                }),
             ),
             resource(
                 Action::Update,
@@ -208,7 +212,7 @@ fn new_vault_account() -> AccountPlan {
                     change("key_name", Value::Null, json!("cmk-actlog")),
                     change("encryption_identity", Value::Null, json!(identity)),
                 ],
-                Desired::StorageEncryption {
+                Desired::StorageEncryption(StorageSwitch {
                     account_id: account.clone(),
                     identity_type: "SystemAssigned,UserAssigned".to_string(),
                     user_assigned_identities: vec![identity.to_lowercase()],
@@ -216,7 +220,7 @@ fn new_vault_account() -> AccountPlan {
                     identity_id: identity.clone(),
                     key_vault_uri: uri.to_string(),
                     key_name: "cmk-actlog".to_string(),
-                },
+                }),
             ),
         ],
     }
@@ -259,7 +263,7 @@ fn reused_vault_account() -> AccountPlan {
         "key_vault",
         &vault,
         vec![change("enable_purge_protection", json!(false), json!(true))],
-        Desired::EnablePurgeProtection { id: vault.clone() },
+        Desired::EnablePurgeProtection(PurgeProtection { id: vault.clone() }),
     );
     purge_protection.irreversible = Some(
         "purge protection cannot be turned off again; deleted keys stay until their retention period ends"
@@ -289,14 +293,14 @@ fn reused_vault_account() -> AccountPlan {
                     set("principal_id", json!(KNOWN_AFTER_APPLY)),
                     set("principal_type", json!("ServicePrincipal")),
                 ],
-                Desired::RoleAssignment {
+                Desired::RoleAssignment(RoleAssignmentGrant {
                     id: assignment.clone(),
                     scope: vault.clone(),
                     role_definition_id: role_definition.clone(),
                     principal: Principal::OfIdentity {
                         identity_id: identity.clone(),
                     },
-                },
+                }),
             ),
             resource(
                 Action::Update,
@@ -317,7 +321,7 @@ fn reused_vault_account() -> AccountPlan {
                     ),
                     change("encryption_identity", Value::Null, json!(identity)),
                 ],
-                Desired::StorageEncryption {
+                Desired::StorageEncryption(StorageSwitch {
                     account_id: account.clone(),
                     identity_type: "UserAssigned".to_string(),
                     user_assigned_identities: vec![identity.to_lowercase()],
@@ -325,7 +329,7 @@ fn reused_vault_account() -> AccountPlan {
                     identity_id: identity.clone(),
                     key_vault_uri: uri.to_string(),
                     key_name: "cmk-actlog".to_string(),
-                },
+                }),
             ),
         ],
     }

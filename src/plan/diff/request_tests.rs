@@ -37,7 +37,7 @@ fn a_request_edited_after_planning_changes_the_diff_and_is_caught() {
     );
     let before = Before::recorded(&plan.observed);
     let key = &mut plan.changes[2];
-    let Desired::Key { key_size, name, .. } = &mut key.desired else {
+    let Desired::Key(KeyCreate { key_size, name, .. }) = &mut key.desired else {
         panic!("a key: {key:?}")
     };
     *key_size = 2048;

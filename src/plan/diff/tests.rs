@@ -323,12 +323,12 @@ fn an_identity_deleted_while_attached_is_dropped_and_every_other_kept() {
     inputs.gone_identities = vec![gone.clone()];
     let changes = changes(&inputs, &settings(PermissionModel::Rbac)).expect("a plan");
     let storage = changes.last().expect("a storage change");
-    let Desired::StorageEncryption {
+    let Desired::StorageEncryption(StorageSwitch {
         user_assigned_identities,
         dropped_identities,
         identity_type,
         ..
-    } = &storage.desired
+    }) = &storage.desired
     else {
         panic!("a storage change: {storage:?}")
     };
