@@ -5,7 +5,7 @@
 use actlog_cmk::plan::file::{self, load, save};
 use actlog_cmk::plan::*;
 use actlog_cmk::plan::{
-    AccessPolicyGrant, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
+    AccessPolicyGrant, Address, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
     StorageSwitch, VaultCreate,
 };
 use proptest::prelude::*;
@@ -119,7 +119,14 @@ fn desired() -> impl Strategy<Value = Desired> {
 fn change() -> impl Strategy<Value = ResourceChange> {
     (
         prop_oneof![Just(Action::Create), Just(Action::Update)],
-        text(),
+        prop_oneof![
+            Just(Address::Identity),
+            Just(Address::KeyVault),
+            Just(Address::Key),
+            Just(Address::AccessPolicy),
+            Just(Address::RoleAssignment),
+            Just(Address::StorageAccount),
+        ],
         prop::collection::vec((text(), prop::option::of(json_value()), json_value()), 0..3),
         prop::option::of(text()),
         desired(),
@@ -185,7 +192,7 @@ fn account() -> impl Strategy<Value = AccountPlan> {
             storage_account_id: format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{name}"
             ),
-            status: "non_compliant".into(),
+            status: PlanStatus::NonCompliant,
             fingerprint: observed.fingerprint(),
             targets: Targets::default(),
             observed,
@@ -211,7 +218,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 .into_iter()
                 .map(|(id, reason)| Skipped {
                     storage_account_id: id,
-                    status: "compliant".into(),
+                    status: PlanStatus::Compliant,
                     reason,
                 })
                 .collect();

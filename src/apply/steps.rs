@@ -54,7 +54,7 @@ pub fn dry_run(account: &AccountPlan) -> AccountResult {
             .iter()
             .map(|c| {
                 record(
-                    &c.address,
+                    c.address.as_str(),
                     &c.id,
                     StepStatus::WouldCall,
                     Some(c.desired.call()),

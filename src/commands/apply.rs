@@ -42,7 +42,11 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
     )
     .await?;
     let plan = plan::build::build(&arm, &report, &settings, parallelism).await?;
-    if let Some(failed) = plan.skipped.iter().find(|s| s.status == "error") {
+    if let Some(failed) = plan
+        .skipped
+        .iter()
+        .find(|s| s.status == plan::PlanStatus::Error)
+    {
         bail!(
             "cannot plan {}: {}; nothing was changed",
             failed.storage_account_id,

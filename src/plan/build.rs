@@ -39,10 +39,10 @@ enum Outcome {
     Skipped(Skipped),
 }
 
-fn skipped(d: &Destination, status: &str, reason: impl Into<String>) -> Outcome {
+fn skipped(d: &Destination, status: PlanStatus, reason: impl Into<String>) -> Outcome {
     Outcome::Skipped(Skipped {
         storage_account_id: d.storage_account_id.clone(),
-        status: status.to_string(),
+        status,
         reason: reason.into(),
     })
 }
@@ -144,17 +144,21 @@ async fn plan_destination(
 ) -> Outcome {
     let result = match d.status {
         Status::Compliant => {
-            return skipped(d, "compliant", "already on a healthy customer-managed key")
+            return skipped(
+                d,
+                PlanStatus::Compliant,
+                "already on a healthy customer-managed key",
+            )
         }
         Status::Unreadable | Status::Missing => {
             let why: Vec<&str> = d.reasons.iter().map(|r| r.message.as_str()).collect();
-            return skipped(d, d.status.as_str(), why.join("; "));
+            return skipped(d, d.status.into(), why.join("; "));
         }
         Status::CmkBroken => {
             if let Some(r) = d.reasons.iter().find(|r| !repairable(r.code)) {
                 return skipped(
                     d,
-                    "cmk_broken",
+                    PlanStatus::CmkBroken,
                     format!("needs a person: {} (the tool does not change keys or identities an account already uses)", r.message),
                 );
             }
@@ -164,7 +168,7 @@ async fn plan_destination(
     };
     match result {
         Ok(plan) => Outcome::Planned(Box::new(plan)),
-        Err(e) => skipped(d, "error", format!("could not plan: {e}")),
+        Err(e) => skipped(d, PlanStatus::Error, format!("could not plan: {e}")),
     }
 }
 
@@ -179,7 +183,7 @@ fn planned(
     let observed = inputs.seen.observed(&inputs.targets);
     Ok(AccountPlan {
         storage_account_id: d.storage_account_id.clone(),
-        status: d.status.as_str().to_string(),
+        status: d.status.into(),
         fingerprint: observed.fingerprint(),
         observed,
         targets: inputs.targets,

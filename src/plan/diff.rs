@@ -93,7 +93,7 @@ impl Diff<'_> {
     fn change(
         &self,
         action: Action,
-        address: &str,
+        address: Address,
         id: String,
         irreversible: Option<&str>,
         desired: Desired,
@@ -101,7 +101,7 @@ impl Diff<'_> {
         let before = Before::read(&self.seen().account, self.seen().vault.as_ref());
         ResourceChange {
             action,
-            address: address.into(),
+            address,
             id,
             attributes: attributes(&desired, &before),
             irreversible: irreversible.map(str::to_string),
@@ -116,7 +116,7 @@ impl Diff<'_> {
         }
         Some(self.change(
             Action::Create,
-            "identity",
+            Address::Identity,
             targets.identity_id.clone(),
             None,
             Desired::Identity(IdentityCreate {
@@ -133,14 +133,14 @@ impl Diff<'_> {
             Some(v) if v.purge_protection && v.soft_delete => None,
             Some(_) => Some(self.change(
                 Action::Update,
-                "key_vault",
+                Address::KeyVault,
                 vault_id.clone(),
                 Some(PURGE),
                 Desired::EnablePurgeProtection(PurgeProtection { id: vault_id }),
             )),
             None => Some(self.change(
                 Action::Create,
-                "key_vault",
+                Address::KeyVault,
                 vault_id.clone(),
                 Some(PURGE),
                 Desired::KeyVault(VaultCreate {
@@ -169,7 +169,7 @@ impl Diff<'_> {
         let s = self.settings;
         Ok(Some(self.change(
             Action::Create,
-            "key",
+            Address::Key,
             format!("{}/keys/{}", targets.vault_id, targets.key_name),
             None,
             Desired::Key(KeyCreate {
@@ -217,7 +217,7 @@ impl Diff<'_> {
             let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
             Some(self.change(
                 Action::Create,
-                "role_assignment",
+                Address::RoleAssignment,
                 id.clone(),
                 None,
                 Desired::RoleAssignment(RoleAssignmentGrant {
@@ -234,7 +234,7 @@ impl Diff<'_> {
             };
             Some(self.change(
                 Action::Create,
-                "access_policy",
+                Address::AccessPolicy,
                 format!("{}/accessPolicies/{entry}", targets.vault_id),
                 None,
                 Desired::AccessPolicy(AccessPolicyGrant {
@@ -267,7 +267,7 @@ impl Diff<'_> {
         let account_id = self.inputs.account_id.to_string();
         self.change(
             Action::Update,
-            "storage_account",
+            Address::StorageAccount,
             account_id.clone(),
             None,
             Desired::StorageEncryption(StorageSwitch {

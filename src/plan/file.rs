@@ -426,13 +426,13 @@ mod tests {
         };
         let account = AccountPlan {
             storage_account_id: ACCOUNT.into(),
-            status: "non_compliant".into(),
+            status: PlanStatus::NonCompliant,
             fingerprint: observed.fingerprint(),
             targets: Targets::default(),
             observed,
             changes: vec![ResourceChange {
                 action: Action::Create,
-                address: "key".into(),
+                address: crate::plan::Address::Key,
                 id: "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-logs/providers/Microsoft.KeyVault/vaults/kv/keys/k".into(),
                 attributes: vec![AttributeChange {
                     name: "key_size".into(),
@@ -452,7 +452,7 @@ mod tests {
         };
         let skipped = vec![Skipped {
             storage_account_id: ACCOUNT.replace("stlogs", "stok"),
-            status: "compliant".into(),
+            status: PlanStatus::Compliant,
             reason: "already uses a customer-managed key".into(),
         }];
         Plan {

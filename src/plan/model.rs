@@ -92,11 +92,51 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// An account's status in a plan: its audit status, or `error` when the
+/// plan could not be made for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Compliant,
+    NonCompliant,
+    CmkBroken,
+    Unreadable,
+    Missing,
+    /// Planning failed (a read, a name that is taken, a key that cannot be used).
+    Error,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Compliant => "compliant",
+            PlanStatus::NonCompliant => "non_compliant",
+            PlanStatus::CmkBroken => "cmk_broken",
+            PlanStatus::Unreadable => "unreadable",
+            PlanStatus::Missing => "missing",
+            PlanStatus::Error => "error",
+        }
+    }
+}
+
+impl From<crate::audit::Status> for PlanStatus {
+    fn from(status: crate::audit::Status) -> Self {
+        use crate::audit::Status;
+        match status {
+            Status::Compliant => PlanStatus::Compliant,
+            Status::NonCompliant => PlanStatus::NonCompliant,
+            Status::CmkBroken => PlanStatus::CmkBroken,
+            Status::Unreadable => PlanStatus::Unreadable,
+            Status::Missing => PlanStatus::Missing,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Skipped {
     pub storage_account_id: String,
-    /// The audit status (`compliant`, `cmk_broken`, `unreadable`, `missing`).
-    pub status: String,
+    /// The audit status, or `error` when planning the account failed.
+    pub status: PlanStatus,
     pub reason: String,
 }
 
@@ -104,7 +144,7 @@ pub struct Skipped {
 pub struct AccountPlan {
     pub storage_account_id: String,
     /// The audit status that made this account need a plan.
-    pub status: String,
+    pub status: PlanStatus,
     /// SHA-256 over `observed`: apply reads the account again and refuses it
     /// when this no longer matches.
     pub fingerprint: String,
@@ -185,14 +225,45 @@ impl Action {
     }
 }
 
+/// The kinds of resource a plan changes, by the short name the diff and the
+/// JSON give them (`key_vault`, `role_assignment`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Address {
+    Identity,
+    KeyVault,
+    Key,
+    AccessPolicy,
+    RoleAssignment,
+    StorageAccount,
+}
+
+impl Address {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Address::Identity => "identity",
+            Address::KeyVault => "key_vault",
+            Address::Key => "key",
+            Address::AccessPolicy => "access_policy",
+            Address::RoleAssignment => "role_assignment",
+            Address::StorageAccount => "storage_account",
+        }
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One resource change: what it is, before and after per attribute, and the
 /// desired state apply sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceChange {
     pub action: Action,
-    /// A short address, e.g. `identity`, `key_vault`, `key`, `access_policy`,
-    /// `role_assignment`, `storage_account`.
-    pub address: String,
+    /// What kind of resource it is, in the diff and the JSON.
+    pub address: Address,
     /// The resource's full id.
     pub id: String,
     /// Attribute changes, for the diff. Values that are only known once apply
@@ -371,6 +442,23 @@ mod tests {
         b.account.identity_type = "SystemAssigned".into();
         assert_ne!(a.fingerprint(), b.fingerprint());
         assert_eq!(a.fingerprint().len(), 64);
+    }
+
+    #[test]
+    fn addresses_are_written_as_their_short_names() {
+        for address in [
+            Address::Identity,
+            Address::KeyVault,
+            Address::Key,
+            Address::AccessPolicy,
+            Address::RoleAssignment,
+            Address::StorageAccount,
+        ] {
+            let text = serde_json::to_string(&address).unwrap();
+            assert_eq!(text, format!("\"{}\"", address.as_str()));
+            assert_eq!(serde_json::from_str::<Address>(&text).unwrap(), address);
+        }
+        assert!(serde_json::from_str::<Address>("\"dns_zone\"").is_err());
     }
 
     #[test]

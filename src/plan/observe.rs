@@ -209,8 +209,8 @@ pub async fn observe_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::model::IdentityCreate;
     use crate::plan::model::{Action, ResourceChange};
+    use crate::plan::model::{IdentityCreate, PlanStatus};
     use crate::plan::ownership::{TAG_ACCOUNT, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
     use std::collections::BTreeMap;
 
@@ -262,7 +262,7 @@ mod tests {
             .is_none()
             .then(|| ResourceChange {
                 action: Action::Create,
-                address: "identity".into(),
+                address: crate::plan::Address::Identity,
                 id: IDENTITY.into(),
                 attributes: vec![],
                 irreversible: None,
@@ -276,7 +276,7 @@ mod tests {
             .collect();
         AccountPlan {
             storage_account_id: ACCOUNT.into(),
-            status: "non_compliant".into(),
+            status: PlanStatus::NonCompliant,
             fingerprint: observed.fingerprint(),
             observed,
             targets: targets(),

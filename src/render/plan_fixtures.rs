@@ -3,13 +3,13 @@
 //! checked in plan_golden.rs): change it and the golden files change too.
 
 use crate::plan::{
-    AccessPolicyGrant, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
+    AccessPolicyGrant, Address, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
     StorageSwitch, VaultCreate,
 };
 use crate::plan::{
     AccountPlan, Action, AttributeChange, Desired, Observed, ObservedAccount, ObservedVault,
-    PermissionModel, Plan, PlanSettings, PlanSummary, Principal, ResourceChange, Skipped, Targets,
-    KNOWN_AFTER_APPLY, SCHEMA_VERSION,
+    PermissionModel, Plan, PlanSettings, PlanStatus, PlanSummary, Principal, ResourceChange,
+    Skipped, Targets, KNOWN_AFTER_APPLY, SCHEMA_VERSION,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -61,14 +61,14 @@ fn change(name: &str, before: Value, after: Value) -> AttributeChange {
 
 fn resource(
     action: Action,
-    address: &str,
+    address: Address,
     id: &str,
     attributes: Vec<AttributeChange>,
     desired: Desired,
 ) -> ResourceChange {
     ResourceChange {
         action,
-        address: address.to_string(),
+        address,
         id: id.to_string(),
         attributes,
         irreversible: None,
@@ -80,7 +80,7 @@ fn create_identity(sub: &str, group: &str, name: &str, location: &str) -> Resour
     let id = identity_id(sub, group, name);
     resource(
         Action::Create,
-        "identity",
+        Address::Identity,
         &id,
         vec![
             set("name", json!(name)),
@@ -99,7 +99,7 @@ fn create_identity(sub: &str, group: &str, name: &str, location: &str) -> Resour
 fn create_key(vault: &str) -> ResourceChange {
     resource(
         Action::Create,
-        "key",
+        Address::Key,
         &format!("{vault}/keys/cmk-actlog"),
         vec![
             set("name", json!("cmk-actlog")),
@@ -139,7 +139,7 @@ fn new_vault_account() -> AccountPlan {
     };
     AccountPlan {
         storage_account_id: account.clone(),
-        status: "non_compliant".to_string(),
+        status: PlanStatus::NonCompliant,
         fingerprint: observed.fingerprint(),
         targets: Targets {
             identity_id: identity.clone(),
@@ -151,7 +151,7 @@ fn new_vault_account() -> AccountPlan {
             create_identity(SUB1, "rg-logs", "id-actlog-logs1", "westeurope"),
             resource(
                 Action::Create,
-                "key_vault",
+                Address::KeyVault,
                 &vault,
                 vec![
                     set("name", json!("kv-actlog-logs1")),
@@ -173,7 +173,7 @@ fn new_vault_account() -> AccountPlan {
             create_key(&vault),
             resource(
                 Action::Create,
-                "access_policy",
+                Address::AccessPolicy,
                 &format!("{vault}/accessPolicies/id-actlog-logs1"),
                 vec![
                     set("tenant_id", json!(TENANT)),
@@ -190,7 +190,7 @@ fn new_vault_account() -> AccountPlan {
             ),
             resource(
                 Action::Update,
-                "storage_account",
+                Address::StorageAccount,
                 &account,
                 vec![
                     change(
@@ -260,7 +260,7 @@ fn reused_vault_account() -> AccountPlan {
     );
     let mut purge_protection = resource(
         Action::Update,
-        "key_vault",
+        Address::KeyVault,
         &vault,
         vec![change("enable_purge_protection", json!(false), json!(true))],
         Desired::EnablePurgeProtection(PurgeProtection { id: vault.clone() }),
@@ -271,7 +271,7 @@ fn reused_vault_account() -> AccountPlan {
     );
     AccountPlan {
         storage_account_id: account.clone(),
-        status: "cmk_broken".to_string(),
+        status: PlanStatus::CmkBroken,
         fingerprint: observed.fingerprint(),
         targets: Targets {
             identity_id: identity.clone(),
@@ -285,7 +285,7 @@ fn reused_vault_account() -> AccountPlan {
             create_key(&vault),
             resource(
                 Action::Create,
-                "role_assignment",
+                Address::RoleAssignment,
                 &assignment,
                 vec![
                     set("scope", json!(vault)),
@@ -304,7 +304,7 @@ fn reused_vault_account() -> AccountPlan {
             ),
             resource(
                 Action::Update,
-                "storage_account",
+                Address::StorageAccount,
                 &account,
                 vec![
                     change("identity_type", json!("None"), json!("UserAssigned")),
@@ -338,7 +338,7 @@ fn reused_vault_account() -> AccountPlan {
 fn compliant_skip() -> Skipped {
     Skipped {
         storage_account_id: account_id(SUB1, "rg-logs", "good"),
-        status: "compliant".to_string(),
+        status: PlanStatus::Compliant,
         reason: "already encrypted with key 'cmk-logs' in https://kv-logs.vault.azure.net/"
             .to_string(),
     }
@@ -347,7 +347,7 @@ fn compliant_skip() -> Skipped {
 fn unreadable_skip() -> Skipped {
     Skipped {
         storage_account_id: account_id(SUB2, "rg-audit", "secret"),
-        status: "unreadable".to_string(),
+        status: PlanStatus::Unreadable,
         reason: "reading the account was denied (403): grant Reader on it".to_string(),
     }
 }

@@ -11,7 +11,7 @@ fn saved(inputs: &AccountInputs, model: PermissionModel) -> AccountPlan {
     let observed = inputs.seen.observed(&inputs.targets);
     AccountPlan {
         storage_account_id: inputs.account_id.to_string(),
-        status: "non_compliant".into(),
+        status: PlanStatus::NonCompliant,
         fingerprint: observed.fingerprint(),
         observed,
         targets: inputs.targets.clone(),
