@@ -15,6 +15,7 @@ use crate::apply::{Outcome, Progress};
 use crate::azure::authorization;
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::requests as vault_requests;
+use crate::azure::request::Request;
 use crate::azure::{keyvault, storage, Arm, AzureError};
 
 fn fail(step: &str, error: AzureError) -> Failure {
@@ -34,33 +35,37 @@ fn record(change: &RollbackChange, status: StepStatus, call: Option<String>) -> 
     }
 }
 
-/// The call a change turns into (what `--dry-run` shows).
-pub fn call_for(undo: &Undo) -> String {
+/// The request a change sends, built by the provider module that sends it
+/// (the identities' type is the one the account keeps: read again when the
+/// step runs).
+pub fn request_for(undo: &Undo, identity_type_after: &str) -> Request {
     match undo {
-        Undo::MicrosoftManagedKeys { account_id } => format!(
-            "PATCH {account_id}?api-version={} (keySource: Microsoft.Storage)",
-            storage::API
-        ),
+        Undo::MicrosoftManagedKeys { account_id } => storage::switch_to_microsoft_keys(account_id),
         Undo::DetachIdentities {
             account_id,
             identity_ids,
-        } => format!(
-            "PATCH {account_id}?api-version={} (identity without {})",
-            storage::API,
-            identity_ids.join(", ")
-        ),
-        Undo::RemoveAccessPolicy { vault_id, .. } => {
-            format!(
-                "PUT {vault_id}/accessPolicies/remove?api-version={}",
-                keyvault::API
-            )
+        } => {
+            storage::detach_user_assigned_identities(account_id, identity_type_after, identity_ids)
         }
-        Undo::DeleteRoleAssignment { id } => {
-            format!(
-                "DELETE {id}?api-version={}",
-                authorization::ROLE_ASSIGNMENTS_API
-            )
+        Undo::RemoveAccessPolicy {
+            vault_id,
+            tenant_id,
+            principal_id,
+        } => vault_requests::remove_key_access_policy(vault_id, tenant_id, principal_id),
+        Undo::DeleteRoleAssignment { id } => authorization::delete_role_assignment(id),
+    }
+}
+
+/// The call a change turns into (what `--dry-run` shows): its request's line,
+/// with what it changes where the line does not say.
+pub fn call_for(undo: &Undo) -> String {
+    let line = request_for(undo, "UserAssigned").line();
+    match undo {
+        Undo::MicrosoftManagedKeys { .. } => format!("{line} (keySource: Microsoft.Storage)"),
+        Undo::DetachIdentities { identity_ids, .. } => {
+            format!("{line} (identity without {})", identity_ids.join(", "))
         }
+        _ => line,
     }
 }
 
@@ -166,10 +171,15 @@ async fn microsoft_managed_keys(arm: &Arm, step: &str, id: &str) -> Result<StepS
     if !current.uses_key_vault() && current.encryption_identity.is_none() {
         return Ok(StepStatus::AlreadyDone);
     }
-    storage::switch_to_microsoft_keys(id)
-        .send(arm)
-        .await
-        .map_err(|e| fail(step, e))?;
+    request_for(
+        &Undo::MicrosoftManagedKeys {
+            account_id: id.to_string(),
+        },
+        "",
+    )
+    .send(arm)
+    .await
+    .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Updated)
 }
 
@@ -205,7 +215,11 @@ async fn detach(
         ));
     }
     let identity_type = identity_type_after(&current.identity_type, !remaining.is_empty());
-    storage::detach_user_assigned_identities(id, &identity_type, &present)
+    let undo = Undo::DetachIdentities {
+        account_id: id.to_string(),
+        identity_ids: present,
+    };
+    request_for(&undo, &identity_type)
         .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
@@ -232,7 +246,12 @@ async fn remove_access_policy(
     if !held {
         return Ok(StepStatus::AlreadyDone);
     }
-    vault_requests::remove_key_access_policy(vault_id, tenant_id, principal_id)
+    let undo = Undo::RemoveAccessPolicy {
+        vault_id: vault_id.to_string(),
+        tenant_id: tenant_id.to_string(),
+        principal_id: principal_id.to_string(),
+    };
+    request_for(&undo, "")
         .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
@@ -245,9 +264,57 @@ async fn delete_role_assignment(arm: &Arm, step: &str, id: &str) -> Result<StepS
         Ok(false) => return Ok(StepStatus::AlreadyDone),
         Err(e) => return Err(fail(step, e)),
     }
-    authorization::delete_role_assignment(id)
+    request_for(&Undo::DeleteRoleAssignment { id: id.to_string() }, "")
         .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_shows_the_line_of_the_request_the_step_sends() {
+        let account =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+        let undos = [
+            Undo::MicrosoftManagedKeys {
+                account_id: account.into(),
+            },
+            Undo::DetachIdentities {
+                account_id: account.into(),
+                identity_ids: vec!["/i1".into()],
+            },
+            Undo::RemoveAccessPolicy {
+                vault_id: "/v".into(),
+                tenant_id: "t".into(),
+                principal_id: "p".into(),
+            },
+            Undo::DeleteRoleAssignment { id: "/ra".into() },
+        ];
+        for undo in &undos {
+            let sent = request_for(undo, "SystemAssigned");
+            assert!(
+                call_for(undo).starts_with(&sent.line()),
+                "{undo:?}: {}",
+                call_for(undo)
+            );
+        }
+        assert_eq!(
+            call_for(&undos[0]),
+            format!("PATCH {account}?api-version=2023-05-01 (keySource: Microsoft.Storage)")
+        );
+        assert_eq!(
+            call_for(&undos[2]),
+            "PUT /v/accessPolicies/remove?api-version=2023-07-01"
+        );
+        assert_eq!(call_for(&undos[3]), "DELETE /ra?api-version=2022-04-01");
+        let detach = request_for(&undos[1], "SystemAssigned");
+        assert_eq!(
+            detach.field("/identity"),
+            Some(&serde_json::json!({"type": "SystemAssigned"}))
+        );
+    }
 }
