@@ -236,6 +236,9 @@ pub enum Address {
     AccessPolicy,
     RoleAssignment,
     StorageAccount,
+    /// The user-assigned identities on a storage account (rollback takes the
+    /// tool's off).
+    StorageAccountIdentity,
 }
 
 impl Address {
@@ -247,6 +250,7 @@ impl Address {
             Address::AccessPolicy => "access_policy",
             Address::RoleAssignment => "role_assignment",
             Address::StorageAccount => "storage_account",
+            Address::StorageAccountIdentity => "storage_account_identity",
         }
     }
 }
@@ -453,6 +457,7 @@ mod tests {
             Address::AccessPolicy,
             Address::RoleAssignment,
             Address::StorageAccount,
+            Address::StorageAccountIdentity,
         ] {
             let text = serde_json::to_string(&address).unwrap();
             assert_eq!(text, format!("\"{}\"", address.as_str()));

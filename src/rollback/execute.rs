@@ -28,7 +28,7 @@ fn stop(step: &str, reason: impl Into<String>, next_step: impl Into<String>) -> 
 
 fn record(change: &RollbackChange, status: StepStatus, call: Option<String>) -> StepResult {
     StepResult {
-        address: change.address.clone(),
+        address: change.address.to_string(),
         id: change.id.clone(),
         status,
         call,
@@ -119,25 +119,31 @@ async fn execute(
 ) -> Result<(), Failure> {
     let id = &account.storage_account_id;
     for change in &account.changes {
-        progress.step(id, &change.address);
+        progress.step(id, change.address.as_str());
         let status = match &change.undo {
             Undo::MicrosoftManagedKeys { account_id } => {
-                microsoft_managed_keys(arm, &change.address, account_id).await?
+                microsoft_managed_keys(arm, change.address.as_str(), account_id).await?
             }
             Undo::DetachIdentities {
                 account_id,
                 identity_ids,
-            } => detach(arm, &change.address, account_id, identity_ids).await?,
+            } => detach(arm, change.address.as_str(), account_id, identity_ids).await?,
             Undo::RemoveAccessPolicy {
                 vault_id,
                 tenant_id,
                 principal_id,
             } => {
-                remove_access_policy(arm, &change.address, vault_id, tenant_id, principal_id)
-                    .await?
+                remove_access_policy(
+                    arm,
+                    change.address.as_str(),
+                    vault_id,
+                    tenant_id,
+                    principal_id,
+                )
+                .await?
             }
             Undo::DeleteRoleAssignment { id } => {
-                delete_role_assignment(arm, &change.address, id).await?
+                delete_role_assignment(arm, change.address.as_str(), id).await?
             }
         };
         let call = (status != StepStatus::AlreadyDone).then(|| call_for(&change.undo));
