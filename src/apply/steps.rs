@@ -18,7 +18,7 @@ use crate::azure::msi::Identity;
 use crate::azure::{keyvault, msi, Arm, AzureError};
 use crate::plan::ownership;
 use crate::plan::{
-    AccessPolicyGrant, AccountPlan, Desired, IdentityCreate, KeyCreate, PurgeProtection,
+    AccessPolicyGrant, AccountPlan, Action, Desired, IdentityCreate, KeyCreate, PurgeProtection,
     ResourceChange, RoleAssignmentGrant, StorageSwitch, VaultCreate,
 };
 use std::time::{Duration, Instant};
@@ -43,10 +43,18 @@ fn record(address: &str, id: &str, status: StepStatus, call: Option<String>) -> 
     }
 }
 
+/// What apply would do for the account, written nowhere: `would create`
+/// when it creates any resource, else `would update`.
 pub fn dry_run(account: &AccountPlan) -> AccountResult {
+    let creates = account.changes.iter().any(|c| c.action == Action::Create);
+    let outcome = match (account.changes.is_empty(), creates) {
+        (true, _) => Outcome::Skipped,
+        (false, true) => Outcome::WouldCreate,
+        (false, false) => Outcome::WouldUpdate,
+    };
     AccountResult {
         storage_account_id: account.storage_account_id.clone(),
-        outcome: Outcome::Skipped,
+        outcome,
         reason: Some("dry run: nothing was written".into()),
         next_step: None,
         steps: account

@@ -441,7 +441,7 @@ mod tests {
                 failed: 0,
                 refused: 1,
                 skipped: usize::from(dry_run),
-                unread: 0,
+                ..ApplySummary::default()
             },
             accounts,
         }

@@ -302,6 +302,21 @@ async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
         "{}",
         dry.stdout
     );
+    // Issue 15 item 4: what would happen, per account and in the summary.
+    assert!(
+        dry.stdout
+            .contains("Apply dry run: 0 done, 0 failed, 0 refused, 0 skipped, 2 would create."),
+        "{}",
+        dry.stdout
+    );
+    let json = tool.run(&["apply", "--dry-run", "-o", "json"]).await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let report = json.json();
+    assert_eq!(report["summary"]["would_create"], 2, "{report:#}");
+    assert_eq!(report["summary"]["skipped"], 0, "{report:#}");
+    for account in report["accounts"].as_array().unwrap() {
+        assert_eq!(account["outcome"], "would_create", "{account:#}");
+    }
 
     // --quiet: no diff, no progress; the result only.
     let quiet = tool.run(&["apply", "--dry-run", "--quiet"]).await;
