@@ -69,10 +69,13 @@ pub fn call_for(undo: &Undo) -> String {
     }
 }
 
+/// What rollback would do for the account, written nowhere: it would update
+/// the account (and remove grants), never create; accounts it leaves alone
+/// stay `skipped` or `refused`, so the two no longer read alike.
 pub fn dry_run(account: &AccountRollback) -> AccountResult {
     AccountResult {
         storage_account_id: account.storage_account_id.clone(),
-        outcome: Outcome::Skipped,
+        outcome: Outcome::WouldUpdate,
         reason: Some("dry run: nothing was written".into()),
         next_step: None,
         steps: account
