@@ -17,6 +17,10 @@ use std::time::Duration;
 pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.plan_file {
         let plan = plan::file::load(path)?;
+        // The diff shown is the one reviewed only if it is what apply sends.
+        if let Err(why) = plan::attributes::check_plan(&plan) {
+            bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());
+        }
         let arm = super::azure_args::connect(&args.azure)?;
         check_plan_belongs_here(&arm, &plan, path).await?;
         let parallelism = usize::from(
@@ -38,7 +42,11 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
     )
     .await?;
     let plan = plan::build::build(&arm, &report, &settings, parallelism).await?;
-    if let Some(failed) = plan.skipped.iter().find(|s| s.status == "error") {
+    if let Some(failed) = plan
+        .skipped
+        .iter()
+        .find(|s| s.status == plan::PlanStatus::Error)
+    {
         bail!(
             "cannot plan {}: {}; nothing was changed",
             failed.storage_account_id,

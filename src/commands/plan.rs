@@ -38,7 +38,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
     let failed: Vec<&plan::Skipped> = plan
         .skipped
         .iter()
-        .filter(|s| s.status == "error")
+        .filter(|s| s.status == plan::PlanStatus::Error)
         .collect();
     if !failed.is_empty() {
         for s in &failed {

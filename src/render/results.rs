@@ -88,11 +88,15 @@ pub(super) fn results_text(
         summary.failed,
         summary.refused,
         summary.skipped,
-        if summary.unread > 0 {
-            format!(", {} NOT READ", summary.unread)
-        } else {
-            String::new()
-        }
+        [
+            (summary.would_create, "would create"),
+            (summary.would_update, "would update"),
+            (summary.unread, "NOT READ"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!(", {n} {what}"))
+        .collect::<String>()
     );
     out
 }
