@@ -25,6 +25,7 @@ mod plan_text;
 mod reasons;
 mod results;
 mod rollback;
+mod sarif_location;
 mod style;
 #[cfg(test)]
 mod test_support;
