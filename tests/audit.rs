@@ -544,3 +544,84 @@ async fn bad_input_and_wrong_endpoints_fail_with_a_clear_message_and_no_call() {
     assert!(stderr.contains("--ca-file"), "{stderr}");
     assert!(env.arm_requests().await.is_empty());
 }
+
+/// Text without its ANSI colour codes, as a terminal shows it.
+fn without_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters, then a final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Issue 15, item 10: the demo's estate (the central log account fed by four
+/// subscriptions, a broken RBAC setup, a legacy log profile) audited as text
+/// fits 100 columns, naming accounts rather than giving 140-character ids;
+/// `-v` shows every full id, as the JSON has them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_fits_100_columns_and_verbose_shows_full_ids() {
+    let env = Env::start().await;
+    let seeder = actlog_cmk::demo::seed::Seeder::connect(&env.emu.connection, &env.emu.ca_pem)
+        .await
+        .expect("signs in to the emulator");
+    actlog_cmk::demo::estate::seed(&seeder)
+        .await
+        .expect("seeds the demo estate");
+    let tool = env.tool();
+
+    let text = tool.run(&["audit"]).await;
+    assert_eq!(text.code, 2, "{}", text.stderr);
+    let shown = without_ansi(&text.stdout);
+    for line in shown.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line:?}\n{shown}",
+            line.chars().count()
+        );
+    }
+    assert!(!shown.contains("/subscriptions/"), "{shown}");
+    assert!(
+        shown.contains("\n[NON-COMPLIANT] stcontosoactlogs (resource group rg-logging)\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("in RBAC key vault kv-contoso-data-arc: assign"),
+        "{shown}"
+    );
+
+    let report = tool.run(&["audit", "-o", "json"]).await.json();
+    let verbose = tool.run(&["audit", "-v"]).await;
+    assert_eq!(verbose.code, 2, "{}", verbose.stderr);
+    let destinations = report["destinations"].as_array().unwrap();
+    assert_eq!(destinations.len(), 5);
+    for destination in destinations {
+        let id = destination["storage_account_id"].as_str().unwrap();
+        assert!(id.starts_with("/subscriptions/"), "{id}");
+        let heading = verbose
+            .stdout
+            .lines()
+            .find(|l| l.starts_with('[') && l.ends_with(&format!(" {id}")));
+        assert!(
+            heading.is_some(),
+            "no heading for {id} in\n{}",
+            verbose.stdout
+        );
+    }
+    assert!(
+        verbose.stdout.contains(
+            "/resourceGroups/rg-data-archive/providers/Microsoft.KeyVault/vaults/kv-contoso-data-arc: assign"
+        ),
+        "{}",
+        verbose.stdout
+    );
+}
