@@ -18,7 +18,7 @@
 //!   the run's `properties`.
 //!
 //! Checked against the official SARIF 2.1.0 schema and GitHub's ingestion
-//! rules by tests/render_schemas.rs.
+//! rules by tests/it/render_schemas.rs.
 
 use super::reasons::{help, rule_id, rule_name, title};
 use super::sarif_location::{account_location, original_uri_base_ids, partial_fingerprints};
