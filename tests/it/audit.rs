@@ -567,9 +567,9 @@ fn without_ansi(text: &str) -> String {
 /// Issue 15, item 10: the demo's estate (the central log account fed by four
 /// subscriptions, a broken RBAC setup, a legacy log profile) audited as text
 /// fits 100 columns, naming accounts rather than giving 140-character ids;
-/// `-v` shows every full id, as the JSON has them.
+/// `-v` shows every full id, as the JSON has them. Its SARIF passes GitHub.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_text_fits_100_columns_and_verbose_shows_full_ids() {
+async fn the_demo_estate_reads_at_100_columns_and_its_sarif_passes_github() {
     let env = Env::start().await;
     let seeder = actlog_cmk::demo::seed::Seeder::connect(&env.emu.connection, &env.emu.ca_pem)
         .await
@@ -624,4 +624,38 @@ async fn the_text_fits_100_columns_and_verbose_shows_full_ids() {
         "{}",
         verbose.stdout
     );
+
+    // Issue 15, item 9: the binary's SARIF for the same estate passes GitHub's
+    // ingestion rules, each result at its account's virtual path, and a second
+    // run gives the same locations and fingerprints.
+    let sarif_of = |run: support::cli::Run| {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        run.json()
+    };
+    let sarif = sarif_of(tool.run(&["audit", "-o", "sarif"]).await);
+    let violations = crate::render_schemas::github_ingestion_violations(&sarif);
+    assert!(violations.is_empty(), "{violations:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "{sarif:#}");
+    let tracked = |log: &Value| -> Vec<(Value, Value)> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["locations"].clone(), r["partialFingerprints"].clone()))
+            .collect()
+    };
+    for result in results {
+        let id = result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap();
+        let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert_eq!(
+            uri,
+            &json!(format!("azure{}", id.to_lowercase())),
+            "{result:#}"
+        );
+    }
+    let again = sarif_of(tool.run(&["audit", "-o", "sarif"]).await);
+    assert_eq!(tracked(&sarif), tracked(&again));
 }

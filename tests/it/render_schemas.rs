@@ -552,7 +552,7 @@ fn sarif_validation_catches_broken_logs() {
 /// a location with `physicalLocation.artifactLocation.uri`, GH1003
 /// `region.startLine`, GH1005 relative or `file:` URIs). Required properties
 /// must not be empty strings. Returns every violation, empty when accepted.
-fn github_ingestion_violations(log: &Value) -> Vec<String> {
+pub(crate) fn github_ingestion_violations(log: &Value) -> Vec<String> {
     let mut violations = Vec::new();
     let mut require = |ok: bool, what: String| {
         if !ok {
