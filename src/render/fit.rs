@@ -13,16 +13,27 @@
 pub(super) const WIDTH: usize = 100;
 
 /// Every resource id in `text` (a run of non-blank characters from
-/// `/subscriptions/`) shortened to what follows its last `/`: the resource's
-/// name, with any punctuation the sentence put after it (`.../vaults/kv:` ->
-/// `kv:`).
+/// `/subscriptions/`, at the start of a word or after an opening quote or
+/// bracket) shortened to what follows its last `/`: the resource's name, with
+/// any punctuation the sentence put after it (`.../vaults/kv:` -> `kv:`). A
+/// URL that contains an id (`https://host/subscriptions/...`) stays whole.
 pub(super) fn ids_to_names(text: &str) -> String {
     const MARK: &str = "/subscriptions/";
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = find_ignore_case(rest, MARK) {
+        // The character before the mark, wherever it was written.
+        let before = rest[..start].chars().last().or_else(|| out.chars().last());
         out.push_str(&rest[..start]);
         let tail = &rest[start..];
+        let starts_a_word = before.is_none_or(|c| c.is_whitespace() || "'\"(<[`".contains(c));
+        if !starts_a_word {
+            // Inside a URL or a path: copy it up to its next blank as it is.
+            let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+            out.push_str(&tail[..end]);
+            rest = &tail[end..];
+            continue;
+        }
         let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
         let id = &tail[..end];
         // The mark itself ends in '/', so there is always a last slash.
@@ -137,6 +148,12 @@ mod tests {
             "odd /subscriptions/ end"
         );
         assert_eq!(ids_to_names("é /subscriptions/s/x/ñame"), "é ñame");
+        let url = format!("GET https://management.azure.com{VAULT}?api-version=1 failed");
+        assert_eq!(ids_to_names(&url), url);
+        assert_eq!(
+            ids_to_names(&format!("({VAULT}) `{VAULT}`")),
+            "(kv-logs) `kv-logs`"
+        );
     }
 
     #[test]
