@@ -158,7 +158,11 @@ impl<'a> Runner<'a> {
     }
 
     pub async fn run(mut self) -> AccountResult {
-        let result = self.execute().await;
+        let result = crate::logging::watched(
+            self.progress.watcher(&self.account.storage_account_id),
+            self.execute(),
+        )
+        .await;
         let (outcome, reason, next_step) = match result {
             Ok(()) => (Outcome::Done, None, None),
             Err(f) => {

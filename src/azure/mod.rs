@@ -19,8 +19,11 @@ pub mod keyvault;
 pub mod monitor;
 pub mod msi;
 pub mod resources;
+pub mod retry;
+mod sign_in;
 pub mod storage;
 pub mod subscriptions;
+mod transport;
 pub mod write;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
