@@ -167,6 +167,9 @@ pub struct AuditArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+    /// Set from the global `--verbose`: the text names resources by full id.
+    #[arg(skip)]
+    pub verbose: u8,
 }
 
 /// Which subscriptions, and how many reads at once.

@@ -26,7 +26,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Audit(args) => commands::audit::run(args).await,
+            Command::Audit(mut args) => {
+                args.verbose = cli.verbose;
+                commands::audit::run(args).await
+            }
             Command::Plan(args) => commands::plan::run(args).await,
             Command::Apply(mut args) => {
                 args.quiet = cli.quiet;

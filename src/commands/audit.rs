@@ -26,8 +26,16 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
     )
     .await?;
     let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
+    // Full ids at -v; names by default, so that the text fits a terminal.
+    let ids = if args.verbose > 0 {
+        render::Ids::Full
+    } else {
+        render::Ids::Names
+    };
     let text = match args.output {
-        AuditFormat::Text => render::audit_text(&report, to_terminal && super::color_allowed()),
+        AuditFormat::Text => {
+            render::audit_text(&report, to_terminal && super::color_allowed(), ids)
+        }
         AuditFormat::Json => render::audit_json(&report),
         AuditFormat::Markdown => render::audit_markdown(&report),
         AuditFormat::Sarif => render::audit_sarif(&report),
