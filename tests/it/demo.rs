@@ -4,6 +4,8 @@
 //! Azure settings and config file. With `--keep-running` its printed exports
 //! reach the emulator (an independent JSON audit finds everything compliant
 //! and a new plan nothing to do), and Ctrl-C stops it and removes its files.
+//! With `--before-apply` it stops after audit and plan: a plan made by hand
+//! finds the accounts to fix, and the exported admin key opens the admin API.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -241,98 +243,163 @@ fn parse_export(line: &str) -> Option<(String, String)> {
     Some((name.to_string(), value.replace(r"'\''", "'")))
 }
 
-#[cfg(unix)]
-#[test]
-fn keep_running_prints_exports_that_reach_the_remediated_emulator() {
-    let workdir = tempfile::tempdir().unwrap();
-    let child = demo_command(&["demo", "--keep-running"], workdir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = Killed(child);
-    let child = &mut child.0;
-    let mut stdout = Lines::of(child.stdout.take().unwrap());
-    let mut stderr = Lines::of(child.stderr.take().unwrap());
+/// Every variable the kept demo exports: the tool's connection and the admin key.
+const EXPORTED: [&str; 8] = [
+    "ACTLOG_CMK_ARM_ENDPOINT",
+    "ACTLOG_CMK_AUTH",
+    "ACTLOG_CMK_CA_FILE",
+    "ACTLOG_CMK_EMULATOR_ADMIN_KEY",
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_TENANT_ID",
+];
 
-    let deadline = Instant::now() + HANG_GUARD;
-    let mut out = String::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match stdout.receiver.recv_timeout(left) {
-            Ok(line) => {
-                out.push_str(&line);
-                out.push('\n');
-                if line.contains("Press Ctrl-C to stop the emulator.") {
-                    break;
+/// `demo --keep-running` (and `extra` flags) up to the lines it prints for
+/// the user: the child, its output so far and the variables it exports.
+pub(crate) struct KeptDemo {
+    child: Killed,
+    stdout: Lines,
+    stderr: Lines,
+    pub(crate) out: String,
+    exports: Vec<(String, String)>,
+    _workdir: tempfile::TempDir,
+}
+
+impl KeptDemo {
+    pub(crate) fn start(extra: &[&str]) -> KeptDemo {
+        let workdir = tempfile::tempdir().unwrap();
+        let args: Vec<&str> = ["demo", "--keep-running"]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        let child = demo_command(&args, workdir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut child = Killed(child);
+        let stdout = Lines::of(child.0.stdout.take().unwrap());
+        let mut stderr = Lines::of(child.0.stderr.take().unwrap());
+        let deadline = Instant::now() + HANG_GUARD;
+        let mut out = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match stdout.receiver.recv_timeout(left) {
+                Ok(line) => {
+                    out.push_str(&line);
+                    out.push('\n');
+                    if line.contains("Press Ctrl-C to stop the emulator.") {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = child.0.kill();
+                    panic!("no exports ({e}):\n{out}\nstderr:\n{}", stderr.rest());
                 }
             }
-            Err(e) => {
-                let _ = child.kill();
-                panic!("no exports ({e}):\n{out}\nstderr:\n{}", stderr.rest());
-            }
         }
+        let exports: Vec<(String, String)> = out.lines().filter_map(parse_export).collect();
+        let mut names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, EXPORTED, "{out}");
+        let kept = KeptDemo {
+            child,
+            stdout,
+            stderr,
+            out,
+            exports,
+            _workdir: workdir,
+        };
+        assert!(kept
+            .value("ACTLOG_CMK_ARM_ENDPOINT")
+            .starts_with("https://127.0.0.1:"));
+        for secret in ["AZURE_CLIENT_SECRET", "ACTLOG_CMK_EMULATOR_ADMIN_KEY"] {
+            let value = kept.value(secret);
+            assert_eq!(
+                kept.out.matches(value.as_str()).count(),
+                1,
+                "{secret} belongs in its export line only:\n{}",
+                kept.out
+            );
+        }
+        assert!(kept.out.contains("throw-away"), "{}", kept.out);
+        assert!(std::path::Path::new(&kept.value("ACTLOG_CMK_CA_FILE")).exists());
+        kept
     }
-    let exports: Vec<(String, String)> = out.lines().filter_map(parse_export).collect();
-    let mut names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
-    names.sort_unstable();
-    assert_eq!(
-        names,
-        [
-            "ACTLOG_CMK_ARM_ENDPOINT",
-            "ACTLOG_CMK_AUTH",
-            "ACTLOG_CMK_CA_FILE",
-            "AZURE_AUTHORITY_HOST",
-            "AZURE_CLIENT_ID",
-            "AZURE_CLIENT_SECRET",
-            "AZURE_TENANT_ID",
-        ],
-        "{out}"
-    );
-    let value = |name: &str| {
-        exports
+
+    fn value(&self, name: &str) -> String {
+        self.exports
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
-            .unwrap()
-    };
-    assert!(value("ACTLOG_CMK_ARM_ENDPOINT").starts_with("https://127.0.0.1:"));
-    let secret = value("AZURE_CLIENT_SECRET");
-    assert_eq!(
-        out.matches(secret.as_str()).count(),
-        1,
-        "the secret belongs in its export line only:\n{out}"
-    );
-    assert!(out.contains("throw-away"), "{out}");
-    let ca_file = std::path::PathBuf::from(value("ACTLOG_CMK_CA_FILE"));
-    assert!(ca_file.exists());
+            .unwrap_or_else(|| panic!("no export of {name}:\n{}", self.out))
+    }
 
-    // The exports are all a user needs: an audit of its own sees the
-    // remediated estate, and a new plan has nothing to do.
-    let tool = |args: &[&str]| {
+    /// The tool run with the exports and nothing else of the caller's Azure settings.
+    pub(crate) fn tool(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("actlog-cmk"));
         for (k, _) in std::env::vars() {
             if k.starts_with("AZURE_") || k.starts_with("ACTLOG_CMK_") {
                 cmd.env_remove(k);
             }
         }
-        cmd.envs(exports.iter().map(|(k, v)| (k, v)))
+        cmd.envs(self.exports.iter().map(|(k, v)| (k, v)))
             .env("NO_COLOR", "1")
             .current_dir(std::env::temp_dir())
             .args(args)
             .output()
             .unwrap()
-    };
-    let audit = tool(&["audit", "-o", "json"]);
-    let text = String::from_utf8_lossy(&audit.stdout);
-    assert_eq!(
-        audit.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&audit.stderr)
+    }
+
+    /// Ctrl-C stops the emulator and removes the demo's files.
+    pub(crate) fn interrupt(mut self) {
+        let ca_file = std::path::PathBuf::from(self.value("ACTLOG_CMK_CA_FILE"));
+        let child = &mut self.child.0;
+        let interrupted = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let status = wait(child, "actlog-cmk demo --keep-running after Ctrl-C");
+        let rest = self.stdout.rest();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{}{rest}\nstderr:\n{}",
+            self.out,
+            self.stderr.rest()
+        );
+        assert!(rest.contains("Stopping the emulator."), "{rest}");
+        assert!(!ca_file.exists(), "{} was left behind", ca_file.display());
+    }
+}
+
+pub(crate) fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn keep_running_prints_exports_that_reach_the_remediated_emulator() {
+    let kept = KeptDemo::start(&[]);
+    assert!(
+        kept.out.contains("with the remediated estate"),
+        "{}",
+        kept.out
     );
-    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+
+    // The exports are all a user needs: an audit of its own sees the
+    // remediated estate, and a new plan has nothing to do.
+    let audit = kept.tool(&["audit", "-o", "json"]);
+    assert_eq!(audit.status.code(), Some(0), "{}", output_text(&audit));
+    let report: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
     let destinations = report["destinations"].as_array().unwrap();
     assert_eq!(destinations.len(), 5, "{report:#}");
     for d in destinations {
@@ -346,29 +413,81 @@ fn keep_running_prints_exports_that_reach_the_remediated_emulator() {
             .any(|s| s["kind"] == "log_profile")),
         "{report:#}"
     );
-    let plan = tool(&["plan", "--detailed-exitcode"]);
-    assert_eq!(
-        plan.status.code(),
-        Some(0),
-        "{}\n{}",
-        String::from_utf8_lossy(&plan.stdout),
-        String::from_utf8_lossy(&plan.stderr)
+    let plan = kept.tool(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", output_text(&plan));
+    kept.interrupt();
+}
+
+/// `--before-apply` keeps the estate as found: a plan made by hand with the
+/// exports finds the accounts to fix, and the exported admin key opens the
+/// emulator's admin API (its request log shows that plan's reads).
+#[cfg(unix)]
+#[test]
+fn keep_running_before_apply_keeps_the_estate_to_plan_and_opens_the_admin_api() {
+    let kept = KeptDemo::start(&["--before-apply"]);
+    let steps: Vec<&str> = kept
+        .out
+        .lines()
+        .filter_map(|l| l.strip_prefix("==> actlog-cmk "))
+        .collect();
+    assert_eq!(steps, ["audit", "plan"], "{}", kept.out);
+    assert!(
+        kept.out.contains("Demo stopped before apply")
+            && kept.out.contains("with the estate as found (before apply)"),
+        "{}",
+        kept.out
     );
 
-    // Ctrl-C stops the emulator and removes the demo's files.
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let status = wait(child, "actlog-cmk demo --keep-running after Ctrl-C");
-    let rest = stdout.rest();
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "{out}{rest}\nstderr:\n{}",
-        stderr.rest()
-    );
-    assert!(rest.contains("Stopping the emulator."), "{rest}");
-    assert!(!ca_file.exists(), "{} was left behind", ca_file.display());
+    let plan = kept.tool(&["plan", "--detailed-exitcode", "-o", "json"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", output_text(&plan));
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let mut planned: Vec<String> = plan["accounts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no accounts in {plan:#}"))
+        .iter()
+        .map(|a| {
+            let id = a["storage_account_id"].as_str().unwrap_or_default();
+            id.rsplit('/').next().unwrap_or_default().to_string()
+        })
+        .collect();
+    planned.sort();
+    let mut expected = ACCOUNTS_TO_FIX.map(String::from).to_vec();
+    expected.sort();
+    assert_eq!(planned, expected, "{plan:#}");
+
+    let admin = |key: Option<String>| {
+        let ca = std::fs::read_to_string(kept.value("ACTLOG_CMK_CA_FILE")).unwrap();
+        let url = format!(
+            "{}/_emulator/requests",
+            kept.value("ACTLOG_CMK_ARM_ENDPOINT")
+        );
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let mut request = crate::support::https_client(&ca).get(url);
+                if let Some(key) = key {
+                    request = request.header("x-emulator-key", key);
+                }
+                let answer = request.send().await.unwrap();
+                (answer.status().as_u16(), answer.text().await.unwrap())
+            })
+    };
+    let (status, body) = admin(Some(kept.value("ACTLOG_CMK_EMULATOR_ADMIN_KEY")));
+    assert_eq!(status, 200, "{body}");
+    let log: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let storage_reads = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["method"] == "GET"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("/storageAccounts/"))
+        })
+        .count();
+    assert!(storage_reads > 0, "{log:#}");
+    let (status, _) = admin(None);
+    assert_ne!(status, 200, "the admin API answered without the key");
+    kept.interrupt();
 }
