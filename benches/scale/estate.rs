@@ -2,6 +2,7 @@
 //! as emulator state for thousands of subscriptions.
 
 use super::*;
+use actlog_cmk::demo::requests::{self, Request};
 
 pub(crate) const TEMPLATE_SUB: &str = "5ca1ab1e-0000-4000-8000-00000000beef";
 pub(crate) const TEMPLATE_ACCOUNT: &str = "benchtemplate01";
@@ -96,27 +97,13 @@ impl Template {
                 Some(json!({"displayName": "template"})),
             )
             .await;
-        let account = format!("/subscriptions/{TEMPLATE_SUB}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.Storage/storageAccounts/{TEMPLATE_ACCOUNT}");
-        let logs: Vec<Value> = ["Administrative", "Security"]
-            .iter()
-            .map(|c| json!({"category": c, "enabled": true}))
-            .collect();
-        for (method, path, body) in [
-            (
-                reqwest::Method::PUT,
-                format!("/subscriptions/{TEMPLATE_SUB}/resourcegroups/{RESOURCE_GROUP}?api-version=2024-03-01"),
-                json!({"location": "westeurope"}),
-            ),
-            (
-                reqwest::Method::PUT,
-                format!("{account}?api-version=2023-05-01"),
-                json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}),
-            ),
-            (
-                reqwest::Method::PUT,
-                format!("/subscriptions/{TEMPLATE_SUB}/providers/Microsoft.Insights/diagnosticSettings/activity-log?api-version=2021-05-01-preview"),
-                json!({"properties": {"storageAccountId": account, "logs": logs}}),
-            ),
+        // The same requests the demo and the tests build estates with.
+        let account = requests::storage_account_id(TEMPLATE_SUB, RESOURCE_GROUP, TEMPLATE_ACCOUNT);
+        let categories = ["Administrative", "Security"];
+        for Request { method, path, body } in [
+            requests::resource_group(TEMPLATE_SUB, RESOURCE_GROUP, "westeurope"),
+            requests::storage_account(&account, "westeurope", None),
+            requests::diagnostic_setting(TEMPLATE_SUB, "activity-log", &account, &categories, true),
         ] {
             let response = bench
                 .client

@@ -13,6 +13,7 @@
 //! temporary folder, so a `./actlog-cmk.toml` cannot change the plan.
 
 pub mod estate;
+pub mod requests;
 pub mod seed;
 
 use crate::emulator::{self, settings::Settings, Connection, Options, RunningEmulator};
