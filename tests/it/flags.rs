@@ -1654,7 +1654,7 @@ async fn remove_grants(_: Arc<Shared>) {
 
 async fn demo_keep_running(_: Arc<Shared>) {
     tokio::task::spawn_blocking(|| {
-        let kept = crate::demo::KeptDemo::start(&[]);
+        let kept = crate::support::demo::KeptDemo::start(&[]);
         assert!(
             kept.out.contains("with the remediated estate"),
             "{}",
@@ -1676,7 +1676,7 @@ async fn demo_before_apply(s: Arc<Shared>) {
         refused.stderr
     );
     tokio::task::spawn_blocking(|| {
-        let kept = crate::demo::KeptDemo::start(&["--before-apply"]);
+        let kept = crate::support::demo::KeptDemo::start(&["--before-apply"]);
         assert!(
             kept.out.contains("Demo stopped before apply"),
             "{}",
@@ -1687,7 +1687,7 @@ async fn demo_before_apply(s: Arc<Shared>) {
             plan.status.code(),
             Some(2),
             "{}",
-            crate::demo::output_text(&plan)
+            crate::support::demo::output_text(&plan)
         );
         kept.interrupt();
     })

@@ -5,6 +5,7 @@
 
 pub mod child;
 pub mod cli;
+pub mod demo;
 pub mod estate;
 pub mod loopback_proxy;
 pub mod profile;
