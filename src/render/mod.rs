@@ -16,20 +16,14 @@ mod audit_sarif;
 mod audit_text;
 mod fit;
 mod markdown;
-#[cfg(test)]
-mod plan_fixtures;
-#[cfg(test)]
-mod plan_golden;
 mod plan_json;
 mod plan_markdown;
 mod plan_text;
-mod reasons;
+pub mod reasons;
 mod results;
 mod rollback;
 mod sarif_location;
 mod style;
-#[cfg(test)]
-mod test_support;
 
 pub use apply::{apply_json, apply_text};
 pub use audit_json::audit_json;

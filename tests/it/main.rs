@@ -34,6 +34,7 @@ mod permissions;
 mod plan;
 mod plan_file_props;
 mod reliability;
+mod render;
 mod render_schemas;
 mod resource_id_props;
 mod rollback;

@@ -3,11 +3,13 @@
 //! from its token endpoint.
 #![allow(dead_code)]
 
+pub mod audit_fixtures;
 pub mod child;
 pub mod cli;
 pub mod demo;
 pub mod estate;
 pub mod loopback_proxy;
+pub mod plan_fixtures;
 pub mod profile;
 pub mod pty;
 pub mod reports;

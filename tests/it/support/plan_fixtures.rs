@@ -1,12 +1,12 @@
-//! Plans built by hand for the plan views' unit tests. [`two_accounts`] is
+//! Plans built by hand for the plan views' tests (`tests/it/render/`). [`two_accounts`] is
 //! also the plan behind the golden files (tests/golden/plan.txt and plan.md,
-//! checked in plan_golden.rs): change it and the golden files change too.
+//! checked in `render/plan_golden.rs`): change it and the golden files change too.
 
-use crate::plan::{
+use actlog_cmk::plan::{
     AccessPolicyGrant, Address, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
     StorageSwitch, VaultCreate,
 };
-use crate::plan::{
+use actlog_cmk::plan::{
     AccountPlan, Action, AttributeChange, Desired, Observed, ObservedAccount, ObservedVault,
     PermissionModel, Plan, PlanSettings, PlanStatus, PlanSummary, Principal, ResourceChange,
     Skipped, Targets, KNOWN_AFTER_APPLY, SCHEMA_VERSION,
@@ -14,21 +14,20 @@ use crate::plan::{
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-pub(crate) const SUB1: &str = "11111111-1111-1111-1111-111111111111";
-pub(crate) const SUB2: &str = "22222222-2222-2222-2222-222222222222";
-pub(crate) const TENANT: &str = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa";
+pub use crate::support::{SUB1, SUB2};
+pub const TENANT: &str = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa";
 /// Key Vault Crypto Service Encryption User.
 const CRYPTO_USER_ROLE: &str = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
 
-pub(crate) fn account_id(sub: &str, group: &str, name: &str) -> String {
+pub fn account_id(sub: &str, group: &str, name: &str) -> String {
     format!("/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{name}")
 }
 
-pub(crate) fn identity_id(sub: &str, group: &str, name: &str) -> String {
+pub fn identity_id(sub: &str, group: &str, name: &str) -> String {
     format!("/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
 }
 
-pub(crate) fn vault_id(sub: &str, group: &str, name: &str) -> String {
+pub fn vault_id(sub: &str, group: &str, name: &str) -> String {
     format!(
         "/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name}"
     )
@@ -352,7 +351,7 @@ fn unreadable_skip() -> Skipped {
     }
 }
 
-pub(crate) fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
+pub fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
     Plan {
         schema_version: SCHEMA_VERSION,
         // Fixed, not the crate's version: the golden files outlive releases.
@@ -381,7 +380,7 @@ pub(crate) fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
 
 /// Two accounts in two subscriptions (a new vault; a reused RBAC vault with
 /// an irreversible change), one compliant and one unreadable destination.
-pub(crate) fn two_accounts() -> Plan {
+pub fn two_accounts() -> Plan {
     plan(
         vec![new_vault_account(), reused_vault_account()],
         vec![compliant_skip(), unreadable_skip()],
@@ -389,11 +388,11 @@ pub(crate) fn two_accounts() -> Plan {
 }
 
 /// Nothing to do: the only destination is compliant.
-pub(crate) fn all_compliant() -> Plan {
+pub fn all_compliant() -> Plan {
     plan(vec![], vec![compliant_skip()])
 }
 
 /// Nothing can be done: one compliant, one unreadable destination.
-pub(crate) fn nothing_plannable() -> Plan {
+pub fn nothing_plannable() -> Plan {
     plan(vec![], vec![compliant_skip(), unreadable_skip()])
 }

@@ -1,16 +1,15 @@
-//! Small reports built by hand for the renderers' unit tests.
+//! Small reports built by hand for the views' tests (`tests/it/render/`).
 
-use crate::audit::report::{
+use actlog_cmk::audit::report::{
     AuditReport, Destination, Encryption, Reason, ReasonCode, Source, SourceKind, Status,
     SubscriptionAudit, Summary, Warning, SCHEMA_VERSION,
 };
 use chrono::{DateTime, Utc};
 
-pub(crate) const SUB1: &str = "11111111-1111-1111-1111-111111111111";
-pub(crate) const SUB2: &str = "22222222-2222-2222-2222-222222222222";
+pub use crate::support::{SUB1, SUB2};
 
 /// Every reason code, in declaration order.
-pub(crate) const ALL_CODES: [ReasonCode; 17] = [
+pub const ALL_CODES: [ReasonCode; 17] = [
     ReasonCode::MicrosoftManagedKeys,
     ReasonCode::KeyVaultPropertiesMissing,
     ReasonCode::VaultNotFound,
@@ -55,20 +54,20 @@ fn position(code: ReasonCode) -> usize {
     }
 }
 
-pub(crate) fn account_id(sub: &str, name: &str) -> String {
+pub fn account_id(sub: &str, name: &str) -> String {
     format!(
         "/subscriptions/{sub}/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/{name}"
     )
 }
 
-pub(crate) fn reason(code: ReasonCode, message: &str) -> Reason {
+pub fn reason(code: ReasonCode, message: &str) -> Reason {
     Reason {
         code,
         message: message.to_string(),
     }
 }
 
-pub(crate) fn setting(sub: &str, name: &str, categories: &[&str]) -> Source {
+pub fn setting(sub: &str, name: &str, categories: &[&str]) -> Source {
     Source {
         subscription_id: sub.to_string(),
         kind: SourceKind::DiagnosticSetting,
@@ -77,7 +76,7 @@ pub(crate) fn setting(sub: &str, name: &str, categories: &[&str]) -> Source {
     }
 }
 
-pub(crate) fn profile(sub: &str, name: &str) -> Source {
+pub fn profile(sub: &str, name: &str) -> Source {
     Source {
         subscription_id: sub.to_string(),
         kind: SourceKind::LogProfile,
@@ -86,7 +85,7 @@ pub(crate) fn profile(sub: &str, name: &str) -> Source {
     }
 }
 
-pub(crate) fn microsoft_keys() -> Encryption {
+pub fn microsoft_keys() -> Encryption {
     Encryption {
         key_source: "Microsoft.Storage".to_string(),
         key_vault_uri: None,
@@ -97,7 +96,7 @@ pub(crate) fn microsoft_keys() -> Encryption {
     }
 }
 
-pub(crate) fn vault_key(identity: Option<&str>, version: Option<&str>) -> Encryption {
+pub fn vault_key(identity: Option<&str>, version: Option<&str>) -> Encryption {
     Encryption {
         key_source: "Microsoft.Keyvault".to_string(),
         key_vault_uri: Some("https://kv-logs.vault.azure.net/".to_string()),
@@ -108,7 +107,7 @@ pub(crate) fn vault_key(identity: Option<&str>, version: Option<&str>) -> Encryp
     }
 }
 
-pub(crate) fn destination(
+pub fn destination(
     name: &str,
     status: Status,
     reasons: Vec<Reason>,
@@ -125,7 +124,7 @@ pub(crate) fn destination(
     }
 }
 
-pub(crate) fn report(
+pub fn report(
     subscriptions: Vec<SubscriptionAudit>,
     destinations: Vec<Destination>,
     warnings: Vec<Warning>,
@@ -144,7 +143,7 @@ pub(crate) fn report(
     }
 }
 
-pub(crate) fn subscription(id: &str, errors: &[&str]) -> SubscriptionAudit {
+pub fn subscription(id: &str, errors: &[&str]) -> SubscriptionAudit {
     SubscriptionAudit {
         subscription_id: id.to_string(),
         complete: errors.is_empty(),
@@ -154,7 +153,7 @@ pub(crate) fn subscription(id: &str, errors: &[&str]) -> SubscriptionAudit {
 
 /// One destination per status, two subscriptions (one not read completely),
 /// two warnings (one without a subscription).
-pub(crate) fn every_status() -> AuditReport {
+pub fn every_status() -> AuditReport {
     let identity = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-logs/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-logs";
     report(
         vec![
@@ -230,12 +229,12 @@ pub(crate) fn every_status() -> AuditReport {
 }
 
 /// Every subscription read, no destination at all.
-pub(crate) fn empty() -> AuditReport {
+pub fn empty() -> AuditReport {
     report(vec![subscription(SUB1, &[])], vec![], vec![])
 }
 
 /// Names, messages and categories with `|`, backticks and `<`.
-pub(crate) fn awkward_names() -> AuditReport {
+pub fn awkward_names() -> AuditReport {
     let mut dest = destination(
         "pipe|acct",
         Status::NonCompliant,

@@ -4,7 +4,7 @@
 //!   `plan_markdown(&plan)` tests/golden/plan.md, byte for byte.
 //!   After an intended change to a view, regenerate them with
 //!
-//!       UPDATE_GOLDEN=1 cargo test --lib render::plan_golden
+//!       UPDATE_GOLDEN=1 cargo test --test it render::plan_golden
 //!
 //!   and review the diff of tests/golden/ before committing it.
 //! - `plan_json` must match docs/schemas/plan.schema.json (draft 2020-12,
@@ -12,19 +12,19 @@
 //!   (an unknown `kind`, a missing `fingerprint`, ...): the validator is proven
 //!   live.
 //!
-//! A unit test, not an integration test, so that it renders the very plan the
-//! views' other unit tests use ([`two_accounts`]): two accounts in two
+//! It renders the very plan the other plan views' tests use
+//! ([`two_accounts`], in `support::plan_fixtures`): two accounts in two
 //! subscriptions, one with a new identity, vault, key and access policy, one
 //! reusing an RBAC vault whose purge protection is turned on (irreversible)
 //! with a role assignment for a principal known after apply; one compliant
 //! and one unreadable destination skipped.
 
-use crate::plan::{AccessPolicyGrant, KeyCreate};
-use crate::plan::{
+use crate::support::plan_fixtures::{identity_id, two_accounts, vault_id, SUB1};
+use actlog_cmk::plan::{AccessPolicyGrant, KeyCreate};
+use actlog_cmk::plan::{
     Desired, ObservedIdentity, PermissionModel, Plan, PlanSummary, Principal, SCHEMA_VERSION,
 };
-use crate::render::plan_fixtures::{identity_id, two_accounts, vault_id, SUB1};
-use crate::render::{plan_json, plan_markdown, plan_text};
+use actlog_cmk::render::{plan_json, plan_markdown, plan_text};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -46,7 +46,7 @@ fn assert_golden(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "reading {}: {e}\n(create it with UPDATE_GOLDEN=1 cargo test --lib render::plan_golden)",
+            "reading {}: {e}\n(create it with UPDATE_GOLDEN=1 cargo test --test it render::plan_golden)",
             path.display()
         )
     });
@@ -68,7 +68,7 @@ fn assert_golden(name: &str, actual: &str) {
         });
     panic!(
         "{} differs from the rendered output; {first_difference}\n\n\
-         If the change is intended: UPDATE_GOLDEN=1 cargo test --lib render::plan_golden, \
+         If the change is intended: UPDATE_GOLDEN=1 cargo test --test it render::plan_golden, \
          then review git diff tests/golden/.\n\nactual:\n{actual}",
         path.display()
     );
