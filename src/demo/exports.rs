@@ -1,34 +1,27 @@
-//! What `demo --keep-running` tells the user: the `export` lines that point
-//! actlog-cmk at the emulator (the same variables the demo's own commands
-//! get) and the admin key for the emulator's admin API.
+//! What the demo hands on: the variables its own commands run with, and
+//! what `demo --keep-running` tells the user (the `export` lines that point
+//! actlog-cmk at the emulator, admin key included). Both come from the
+//! emulator's own [`client_environment`] and [`export_lines`], the lines
+//! `actlog-cmk emulator --print-env` prints, so the two cannot drift apart.
 
-use crate::emulator::{Connection, RunningEmulator};
-use std::path::Path;
+use crate::emulator::connection::{
+    client_environment, export_lines, Connection, ADMIN_KEY_VARIABLE,
+};
+use crate::emulator::RunningEmulator;
 
-/// The variables that point the tool at the emulator, signed in with the
-/// emulator's own throw-away service principal.
-pub(super) fn tool_environment(
-    connection: &Connection,
-    ca_file: &Path,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("ACTLOG_CMK_ARM_ENDPOINT", connection.endpoint.clone()),
-        ("ACTLOG_CMK_CA_FILE", ca_file.display().to_string()),
-        ("ACTLOG_CMK_AUTH", "environment".to_string()),
-        ("AZURE_AUTHORITY_HOST", connection.authority_host.clone()),
-        ("AZURE_TENANT_ID", connection.tenant_id.clone()),
-        ("AZURE_CLIENT_ID", connection.client_id.clone()),
-        ("AZURE_CLIENT_SECRET", connection.client_secret.clone()),
-    ]
+/// The variables the demo's commands run with: the emulator's client
+/// environment without the admin key, which the tool never reads and so
+/// need not see.
+pub(super) fn tool_environment(connection: &Connection) -> Vec<(&'static str, String)> {
+    client_environment(connection)
+        .into_iter()
+        .filter(|(name, _)| *name != ADMIN_KEY_VARIABLE)
+        .collect()
 }
-
-/// The variable the admin key is exported as: nothing reads it, it is for
-/// the user's `curl -H "x-emulator-key: $ACTLOG_CMK_EMULATOR_ADMIN_KEY"`.
-const ADMIN_KEY_VARIABLE: &str = "ACTLOG_CMK_EMULATOR_ADMIN_KEY";
 
 /// With `--keep-running`: how to point the tool at the emulator by hand,
 /// and how to reach its admin API (request log, faults, settings).
-pub(super) fn print_connection(running: &RunningEmulator, ca_file: &Path, before_apply: bool) {
+pub(super) fn print_connection(running: &RunningEmulator, before_apply: bool) {
     let connection = &running.connection;
     let estate = if before_apply {
         "the estate as found (before apply)"
@@ -43,10 +36,9 @@ pub(super) fn print_connection(running: &RunningEmulator, ca_file: &Path, before
         "Point actlog-cmk at it from another shell with these lines (the client secret is the\n\
          emulator's own throw-away credential; it is good for this emulator only and dies with it):\n"
     );
-    for (name, value) in tool_environment(connection, ca_file) {
-        println!("{}", export_line(name, &value));
+    for line in export_lines(connection) {
+        println!("{line}");
     }
-    println!("{}", export_line(ADMIN_KEY_VARIABLE, &connection.admin_key));
     println!(
         "\nThen try any command, e.g. `actlog-cmk audit -o markdown`, `actlog-cmk plan --detailed-exitcode`\n\
          or `actlog-cmk apply` (from the repository: `cargo run -- audit`). The admin key opens the\n\
@@ -56,27 +48,27 @@ pub(super) fn print_connection(running: &RunningEmulator, ca_file: &Path, before
     );
 }
 
-/// One line that sets a variable in the user's shell.
-fn export_line(name: &str, value: &str) -> String {
-    if cfg!(windows) {
-        format!("$env:{name} = '{}'", value.replace('\'', "''"))
-    } else {
-        format!("export {name}='{}'", value.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn export_lines_quote_what_a_shell_would_expand() {
-        if cfg!(windows) {
-            assert_eq!(export_line("A", "it's"), "$env:A = 'it''s'");
-        } else {
-            assert_eq!(export_line("A", "/tmp/x y"), "export A='/tmp/x y'");
-            assert_eq!(export_line("A", "it's"), r"export A='it'\''s'");
-            assert_eq!(export_line("A", "$HOME"), "export A='$HOME'");
-        }
+    fn the_tools_children_get_every_client_variable_but_the_admin_key() {
+        let connection = Connection {
+            endpoint: "https://127.0.0.1:8443".into(),
+            authority_host: "https://127.0.0.1:8443".into(),
+            ca_file: Some("/tmp/ca.pem".into()),
+            tenant_id: "t".into(),
+            client_id: "c".into(),
+            client_secret: "s".into(),
+            object_id: "o".into(),
+            admin_key: "admin".into(),
+        };
+        let environment = tool_environment(&connection);
+        assert!(environment.iter().all(|(_, value)| value != "admin"));
+        assert_eq!(environment.len(), client_environment(&connection).len() - 1);
+        assert!(environment
+            .iter()
+            .any(|(name, value)| *name == "ACTLOG_CMK_CA_FILE" && value == "/tmp/ca.pem"));
     }
 }

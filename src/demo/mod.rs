@@ -59,7 +59,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
     .await
     .context("starting the built-in emulator")?;
     let outcome = tokio::select! {
-        outcome = demo(&running, &ca_file, workdir.path(), steps(options)) => outcome,
+        outcome = demo(&running, workdir.path(), steps(options)) => outcome,
         () = interrupted(interrupt.clone()) => Err(anyhow!("interrupted; the emulator was stopped")),
     };
     let verdict = match outcome {
@@ -72,7 +72,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
                 ),
                 Err(e) => println!("\nDemo failed: {e:#}"),
             }
-            keep_running(&running, &ca_file, options, interrupt).await;
+            keep_running(&running, options, interrupt).await;
             verdict
         }
         Ok(final_audit) => {
@@ -86,7 +86,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
                 Err(e) if options.keep_running => println!("\nDemo failed: {e:#}"),
                 Err(_) => {}
             }
-            keep_running(&running, &ca_file, options, interrupt).await;
+            keep_running(&running, options, interrupt).await;
             verdict
         }
         Err(e) => Err(e),
@@ -108,12 +108,11 @@ fn steps(options: &DemoOptions) -> &'static [&'static [&'static str]] {
 /// With `--keep-running`: prints how to reach the emulator and waits for Ctrl-C.
 async fn keep_running(
     running: &RunningEmulator,
-    ca_file: &Path,
     options: &DemoOptions,
     interrupt: watch::Receiver<bool>,
 ) {
     if options.keep_running {
-        print_connection(running, ca_file, options.before_apply);
+        print_connection(running, options.before_apply);
         interrupted(interrupt).await;
         println!("Stopping the emulator.");
     }
@@ -124,7 +123,6 @@ async fn keep_running(
 /// before it.
 async fn demo(
     running: &RunningEmulator,
-    ca_file: &Path,
     workdir: &Path,
     steps: &[&[&str]],
 ) -> anyhow::Result<Option<i32>> {
@@ -140,7 +138,7 @@ async fn demo(
     arm.settings(&demo_settings()).await?;
     print_estate();
 
-    let environment = tool_environment(connection, ca_file);
+    let environment = tool_environment(connection);
     let mut last = None;
     for &args in steps {
         println!("\n==> actlog-cmk {}\n", args.join(" "));
