@@ -4,7 +4,7 @@
 //! shows as written: Markdown punctuation and `<` are backslash-escaped, `|`
 //! cannot split a table cell, and a newline cannot end a row.
 
-use super::markdown::{code, text};
+use super::markdown::{code, document, text};
 use super::{account_name, categories_phrase, incomplete_phrase, plural, problem_lists};
 use crate::audit::report::{AuditReport, Destination, Encryption, Source, Status};
 use std::fmt::Write as _;
@@ -113,11 +113,7 @@ pub fn audit_markdown(report: &AuditReport) -> String {
         }
         out.push('\n');
     }
-    // One trailing newline, however the last section ended.
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
+    document(out)
 }
 
 fn status_cell(status: Status) -> String {

@@ -1,6 +1,6 @@
 //! Escaping for the Markdown views (the audit's and the plan's pull-request
 //! comments): text from Azure must render as written, never as markup, and
-//! both views must escape it alike.
+//! both views must escape it alike (and end alike).
 
 /// Plain text that renders as written: Markdown's punctuation is
 /// backslash-escaped (so `<b>` shows as `<b>`, `*x*` is not emphasis), and
@@ -44,6 +44,15 @@ pub(super) fn code(value: &str, in_table: bool) -> String {
     format!("{fence}{pad}{content}{pad}{fence}")
 }
 
+/// A finished Markdown document: exactly one trailing newline, however its
+/// last section ended (each section leaves a blank line after itself).
+pub(super) fn document(mut out: String) -> String {
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +65,11 @@ mod tests {
         assert_eq!(code("a|b", false), "`a|b`");
         assert_eq!(code("a\nb", false), "`a b`");
         assert_eq!(text("a\nb*c*"), "a b\\*c\\*");
+    }
+
+    #[test]
+    fn a_document_ends_with_one_newline() {
+        assert_eq!(document("# t\n\n- a\n\n\n".to_string()), "# t\n\n- a\n");
+        assert_eq!(document("x\n".to_string()), "x\n");
     }
 }

@@ -8,7 +8,7 @@
 //! that GitHub colours it: `+` green, `!` orange. Text from Azure outside the
 //! block is escaped so that it shows as written.
 
-use super::markdown::{code, text};
+use super::markdown::{code, document, text};
 use super::plan_text::{change_lines, outcome, summary_line, Outcome};
 use super::{account_name, plural};
 use crate::plan::{AccountPlan, Plan, Skipped};
@@ -104,11 +104,7 @@ pub fn plan_markdown(plan: &Plan) -> String {
         }
         out.push('\n');
     }
-    // One trailing newline, however the last section ended.
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
+    document(out)
 }
 
 fn account_section(out: &mut String, account: &AccountPlan) {
