@@ -1,6 +1,7 @@
 //! Command-line definitions only (clap); the work lives in `commands/` and below.
 
 use crate::azure::AuthKind;
+use crate::exit_status;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -12,35 +13,51 @@ use std::path::PathBuf;
     about = "Find every storage account receiving an Azure subscription's activity log and make sure it is encrypted with a customer-managed key."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The flags every subcommand takes; they reach the commands as this one value.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct GlobalArgs {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Less output: no progress, no diff before apply or rollback, errors only in the log.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read-only: find every activity-log destination account and judge its encryption.
+    #[command(after_help = exit_status::help("audit"))]
     Audit(AuditArgs),
     /// Read-only: show the changes that would put every finding on a customer-managed key.
+    #[command(after_help = exit_status::help("plan"))]
     Plan(PlanArgs),
     /// Make the changes: from a saved plan file, or plan now and ask for confirmation.
+    #[command(after_help = exit_status::help("apply"))]
     Apply(ApplyArgs),
     /// Undo a remediation: back to Microsoft-managed keys, the tool's identity taken off; keys and vaults stay.
+    #[command(after_help = exit_status::help("rollback"))]
     Rollback(RollbackArgs),
     /// Run the local ARM emulator (HTTPS on loopback) for tests and offline rehearsals.
+    #[command(after_help = exit_status::help("emulator"))]
     Emulator(EmulatorArgs),
     /// Run audit, plan, apply and audit again on a sample estate in the built-in emulator (offline).
+    #[command(after_help = exit_status::help("demo"))]
     Demo(DemoArgs),
     /// Print least-privilege custom role definitions (JSON for `az role definition create`).
+    #[command(after_help = exit_status::help("permissions"))]
     Permissions(PermissionsArgs),
     /// Print a shell completion script.
+    #[command(after_help = exit_status::help("completions"))]
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand with --out-dir.
+    #[command(after_help = exit_status::help("man"))]
     Man(ManArgs),
 }
 
@@ -271,9 +288,6 @@ pub struct ApplyArgs {
     /// Seconds to keep retrying while a new grant or identity propagates.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub propagation_timeout: u64,
-    /// Set from the global `--quiet`.
-    #[arg(skip)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -342,7 +356,4 @@ pub struct RollbackArgs {
     /// Output format of the result.
     #[arg(long, short = 'o', value_enum, default_value_t = ApplyFormat::Text)]
     pub output: ApplyFormat,
-    /// Set from the global `--quiet`.
-    #[arg(skip)]
-    pub quiet: bool,
 }

@@ -3,11 +3,12 @@
 use crate::audit::{self, AuditOptions};
 use crate::azure::id::parse_subscription_id;
 use crate::cli::{AuditArgs, AuditFormat};
+use crate::exit_status::ExitStatus;
 use crate::render;
 use std::io::IsTerminal;
 
-/// Returns the exit code the report calls for (docs/output.md).
-pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
+/// Returns the exit status the report calls for.
+pub async fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
     let mut subscriptions = Vec::new();
     for id in &args.subscriptions {

@@ -1,10 +1,13 @@
 //! Turns the remediation flags, the environment and the config file into
-//! validated plan settings (flags and environment win over the file).
+//! validated plan settings (flags and environment win over the file), and
+//! plans now for `plan` and `apply` without a plan file.
 
+use crate::audit::{self, AuditOptions};
 use crate::azure::id::{parse_subscription_id, ResourceId};
+use crate::azure::{subscriptions, Arm};
 use crate::cli::{RemediationArgs, ScopeArgs};
 use crate::plan::config::{self, TemplateKind};
-use crate::plan::{naming, PermissionModel, PlanSettings};
+use crate::plan::{self, naming, PermissionModel, Plan, PlanSettings};
 use anyhow::{anyhow, bail};
 
 pub const DEFAULT_KEY_SIZE: u32 = 3072;
@@ -25,6 +28,41 @@ pub fn subscriptions(scope: &ScopeArgs) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(ids)
+}
+
+/// Audits `subscriptions` (every one the credential sees when empty) and
+/// plans the changes. An empty plan still says which tenant it is for: the
+/// plan records the tenant of the accounts it changes, and without any the
+/// tenant of the first subscription in scope.
+pub async fn plan_now(
+    arm: &Arm,
+    subscriptions: Vec<String>,
+    settings: &PlanSettings,
+    parallelism: usize,
+) -> anyhow::Result<Plan> {
+    let report = audit::run(
+        arm,
+        &AuditOptions {
+            subscriptions,
+            parallelism,
+        },
+    )
+    .await?;
+    let mut plan = plan::build::build(arm, &report, settings, parallelism).await?;
+    if plan.tenant_id.is_empty() {
+        plan.tenant_id = match report.tenants.values().next() {
+            Some(tenant) => tenant.clone(),
+            None => match report.subscriptions.first() {
+                Some(first) => {
+                    subscriptions::get(arm, &first.subscription_id)
+                        .await?
+                        .tenant_id
+                }
+                None => String::new(),
+            },
+        };
+    }
+    Ok(plan)
 }
 
 fn resource_id(text: &str, flag: &str, resource_type: &str) -> anyhow::Result<String> {
