@@ -161,8 +161,8 @@ pub enum AuditFormat {
 pub struct AuditArgs {
     #[command(flatten)]
     pub azure: AzureArgs,
-    /// Subscription to audit (repeatable) [default: every subscription the credential can see].
-    #[arg(long = "subscription", short = 's', value_name = "ID")]
+    /// Subscription to audit, by id or display name (repeatable) [default: every subscription the credential can see].
+    #[arg(long = "subscription", short = 's', value_name = "ID|NAME")]
     pub subscriptions: Vec<String>,
     /// Reads in flight at once; ARM allows a burst of 250 reads per subscription.
     // 128 (as plan and apply), not 16: at 16 the waves of 30 ms reads took
@@ -175,13 +175,17 @@ pub struct AuditArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+    /// Exit 0 when the audit finds something (for `set -e` scripts); errors
+    /// still exit 1 and an incomplete audit 3.
+    #[arg(long)]
+    pub soft_fail: bool,
 }
 
 /// Which subscriptions, and how many reads at once.
 #[derive(Debug, Args)]
 pub struct ScopeArgs {
-    /// Subscription to cover (repeatable) [default: every subscription the credential can see].
-    #[arg(long = "subscription", short = 's', value_name = "ID")]
+    /// Subscription to cover, by id or display name (repeatable) [default: every subscription the credential can see].
+    #[arg(long = "subscription", short = 's', value_name = "ID|NAME")]
     pub subscriptions: Vec<String>,
     /// Requests in flight at once [default: 128, or `parallelism` in the config file].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]

@@ -31,10 +31,10 @@ pub async fn run(
         );
         return execute(&args, global, &arm, plan, true, parallelism).await;
     }
-    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let plan = super::remediation::plan_now(&arm, subscriptions, &settings, parallelism).await?;
+    let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
     if let Some(failed) = plan.skipped.iter().find(|s| s.status == "error") {
         anyhow::bail!(
             "cannot plan {}: {}; nothing was changed",

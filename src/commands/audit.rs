@@ -1,7 +1,7 @@
-//! `actlog-cmk audit`: validate the arguments, run the audit, render the report.
+//! `actlog-cmk audit`: validate the arguments, run the audit, render the
+//! report; `--soft-fail` turns findings (only) into success.
 
 use crate::audit::{self, AuditOptions};
-use crate::azure::id::parse_subscription_id;
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::exit_status::ExitStatus;
 use crate::render;
@@ -10,18 +10,12 @@ use std::io::IsTerminal;
 /// Returns the exit status the report calls for.
 pub async fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
-    let mut subscriptions = Vec::new();
-    for id in &args.subscriptions {
-        let id = parse_subscription_id(id.trim())?;
-        if !subscriptions.contains(&id) {
-            subscriptions.push(id);
-        }
-    }
+    let subscriptions = super::scope::parse(&args.subscriptions)?;
     let arm = super::azure_args::connect(&args.azure)?;
     let report = audit::run(
         &arm,
         &AuditOptions {
-            subscriptions,
+            subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
             parallelism: usize::from(args.parallelism),
         },
     )
@@ -34,5 +28,10 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
         AuditFormat::Sarif => render::audit_sarif(&report),
     };
     super::write_output(args.output_file.as_deref(), &text)?;
-    Ok(report.exit_code())
+    Ok(match report.exit_code() {
+        // For `set -e` scripts: findings are a result, not a failure; an
+        // error or an incomplete audit still is.
+        ExitStatus::Findings if args.soft_fail => ExitStatus::Success,
+        status => status,
+    })
 }

@@ -14,6 +14,7 @@ pub mod plan;
 mod remediation;
 mod review;
 pub mod rollback;
+mod scope;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::exit_status::ExitStatus;

@@ -13,10 +13,10 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
         Some(_) => plan::file::PlanKey::from_env()?,
         None => None,
     };
-    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let plan = super::remediation::plan_now(&arm, subscriptions, &settings, parallelism).await?;
+    let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
     let color = std::io::stdout().is_terminal() && super::color_allowed();
     let text = match args.output {
         PlanFormat::Text => render::plan_text(&plan, color),

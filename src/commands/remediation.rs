@@ -3,8 +3,9 @@
 //! plans now for `plan` and `apply` without a plan file.
 
 use crate::audit::{self, AuditOptions};
-use crate::azure::id::{parse_subscription_id, ResourceId};
-use crate::azure::{subscriptions, Arm};
+use crate::azure::id::ResourceId;
+use crate::azure::subscriptions::{self, SubscriptionRef};
+use crate::azure::Arm;
 use crate::cli::{RemediationArgs, ScopeArgs};
 use crate::plan::config::{self, TemplateKind};
 use crate::plan::{self, naming, PermissionModel, Plan, PlanSettings};
@@ -18,32 +19,20 @@ pub const DEFAULT_KEY_SIZE: u32 = 3072;
 /// back by ARM's buckets instead, whose 429s the connection waits out.
 pub const DEFAULT_PARALLELISM: u16 = 128;
 
-/// Validated subscription ids, de-duplicated, before any call.
-pub fn subscriptions(scope: &ScopeArgs) -> anyhow::Result<Vec<String>> {
-    let mut ids = Vec::new();
-    for id in &scope.subscriptions {
-        let id = parse_subscription_id(id.trim())?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
-}
-
-/// Audits `subscriptions` (every one the credential sees when empty) and
-/// plans the changes. An empty plan still says which tenant it is for: the
+/// Audits `subscriptions` (ids or names; every subscription the credential
+/// sees when empty) and plans the changes. An empty plan still says which tenant it is for: the
 /// plan records the tenant of the accounts it changes, and without any the
 /// tenant of the first subscription in scope.
 pub async fn plan_now(
     arm: &Arm,
-    subscriptions: Vec<String>,
+    subscriptions: &[SubscriptionRef],
     settings: &PlanSettings,
     parallelism: usize,
 ) -> anyhow::Result<Plan> {
     let report = audit::run(
         arm,
         &AuditOptions {
-            subscriptions,
+            subscriptions: super::scope::resolve(arm, subscriptions).await?,
             parallelism,
         },
     )

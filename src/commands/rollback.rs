@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Context};
 
 pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let named = accounts(&args)?;
-    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     if !named.is_empty() && !subscriptions.is_empty() {
         bail!("--account and --subscription do not go together: name the accounts, or let rollback find them in the subscriptions; nothing was changed");
     }
@@ -31,7 +31,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<Exit
         let report = audit::run(
             &arm,
             &AuditOptions {
-                subscriptions,
+                subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
                 parallelism,
             },
         )
