@@ -1,7 +1,7 @@
 //! The emulator as users start it: `actlog-cmk emulator` as its own process,
 //! announcing itself with one JSON line, reachable over HTTPS with the CA it wrote.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

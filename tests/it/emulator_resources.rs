@@ -2,7 +2,7 @@
 //! over real HTTPS: finding a key vault's resource id from its name, type and
 //! group filters, paging by `$top` and `nextLink`, and Azure's refusals.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! each kind of account, stable names, fallbacks for taken vault names, the
 //! plan file, and that it never writes.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};

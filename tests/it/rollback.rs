@@ -7,7 +7,7 @@
 //! `--dry-run`, a missing terminal and a declined confirmation write nothing.
 //! Every claim is checked in the emulator's state and request log.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@
 //! server errors; a killed apply rerun to convergence; ARM calls per account;
 //! a key someone sets while apply runs is not overridden.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! waiting cannot fix (a vault firewall, a disabled key), and an attached
 //! identity that no longer exists.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::emulator::settings::Settings;
 use reqwest::Method;

@@ -2,7 +2,7 @@
 //! delete, name availability, deleted vaults, purge), access policies, keys,
 //! and the admin operations that stand in for the data plane.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Two apply processes on the same estate at the same time end with one set
 //! of resources per account, and both report every account done.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::json;

@@ -4,7 +4,7 @@
 //! an expired certificate and a certificate for another name give.
 //! The failing servers are impostors on loopback that only do the handshake.
 
-mod support;
+use crate::support;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};

@@ -1,9 +1,10 @@
 //! The Azure SDK signs in to the emulator exactly as it would to Entra ID:
 //! azure_identity's environment credential, pointed at the emulator's token
 //! endpoint by `AZURE_AUTHORITY_HOST`, over HTTPS trusting the emulator's CA.
-//! (One test in this binary: it sets process environment variables.)
+//! The test sets process environment variables, which every thread of the
+//! test binary shares: its body runs in a child process of the binary.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::azure::id::StorageAccountId;
 use actlog_cmk::azure::{monitor, storage, subscriptions};
@@ -12,8 +13,25 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use support::*;
 
-#[tokio::test]
-async fn azure_identity_logs_in_and_the_pipeline_reaches_arm() {
+/// Set in the child process that runs the body; the parent only checks the child passed.
+const IN_CHILD: &str = "ACTLOG_CMK_TEST_SDK_LOGIN_CHILD";
+
+#[test]
+fn azure_identity_logs_in_and_the_pipeline_reaches_arm() {
+    if std::env::var_os(IN_CHILD).is_some() {
+        return tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(logs_in_and_reaches_arm());
+    }
+    let name = format!(
+        "{}::azure_identity_logs_in_and_the_pipeline_reaches_arm",
+        child::in_binary(module_path!())
+    );
+    let run = child::run_test(&name, &[(IN_CHILD, Some("1"))]);
+    assert!(run.passed, "the child process failed:\n{}", run.text);
+}
+
+async fn logs_in_and_reaches_arm() {
     let env = Env::start().await;
     env.add_subscription(SUB1, "one").await;
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,7 @@
 //! Subscription diagnostic settings and legacy log profiles over real HTTPS:
 //! the recorded response shapes, Azure's limits and validation.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! get, list with filters, delete, and Azure's checks (GUID names, built-in
 //! roles, directory lookup with its replication delay, duplicates).
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

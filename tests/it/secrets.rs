@@ -1,7 +1,7 @@
 //! No output at any verbosity, error chains and debug logs included, carries
 //! the client secret, a token, or anything shaped like one.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::json;

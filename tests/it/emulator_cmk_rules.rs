@@ -3,7 +3,7 @@
 //! account's identity really holds get/wrapKey/unwrapKey under the vault's
 //! permission model, and only once the grant has propagated.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! fast settings) and shows the behaviour, and where it matters that the
 //! default leaves it off.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::emulator::settings::{RotationActionCasing, Settings};
 use reqwest::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! name rules, identity PATCHes, and every customer-managed-key path
 //! (errors and successes) against real vaults, keys and identities.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

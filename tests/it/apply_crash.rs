@@ -4,7 +4,7 @@
 //! Azure's waits, with field-like timings: a vault still `RegisteringDns`, a
 //! grant still propagating, an account switched but not yet verified.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::emulator::settings::Settings;
 use reqwest::Method;

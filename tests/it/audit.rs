@@ -3,7 +3,7 @@
 //! subscriptions and read once, every status and CMK reason, exit codes, and
 //! the number of ARM requests it takes.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -18,9 +18,8 @@
 //! are driven to their failure without leaving loopback. `FLAGS_ROW=<name>`
 //! runs only the rows whose name contains it.
 
-#[path = "support/loopback_proxy.rs"]
-mod loopback_proxy;
-mod support;
+use crate::support;
+use crate::support::loopback_proxy;
 
 use clap::CommandFactory;
 use reqwest::Method;
@@ -203,7 +202,7 @@ fn the_table_names_every_flag_of_audit_plan_apply_and_rollback() {
     let missing: Vec<_> = defined.difference(&covered).collect();
     assert!(
         missing.is_empty(),
-        "flags without a row in tests/flags.rs (subcommand, flag): {missing:?}"
+        "flags without a row in tests/it/flags.rs (subcommand, flag): {missing:?}"
     );
     let stale: Vec<_> = covered.difference(&defined).collect();
     assert!(
@@ -236,7 +235,7 @@ fn the_table_names_every_documented_environment_variable() {
         .collect();
     assert!(
         missing.is_empty(),
-        "documented environment variables without a row in tests/flags.rs: {missing:?}"
+        "documented environment variables without a row in tests/it/flags.rs: {missing:?}"
     );
     for row in rows().iter().filter(|r| r.commands.is_empty()) {
         assert!(

@@ -10,7 +10,7 @@
 //! matching (case-insensitive, `*` wildcards, `NotActions`), and must lie
 //! within the role's assignable scopes.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::permissions::{action_matches, Role};
 use reqwest::Method;

@@ -3,8 +3,10 @@
 //! from its token endpoint.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod cli;
 pub mod estate;
+pub mod loopback_proxy;
 pub mod profile;
 pub mod pty;
 pub mod reports;

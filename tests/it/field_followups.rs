@@ -4,7 +4,7 @@
 //! plan made right after an interrupted apply), and grants that take a while
 //! to reach storage without costing two extra reads per retry.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::emulator::settings::Settings;
 use reqwest::Method;

@@ -2,7 +2,7 @@
 //! subscriptions and paging, resource groups, throttling, faults, locks,
 //! permissions and the admin API.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::emulator::settings::Settings;
 use reqwest::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! User-assigned managed identities over real HTTPS: create (201), update,
 //! get, delete, and Azure's validation.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -18,7 +18,7 @@
 //!
 //! The validators are proven live: broken documents must fail.
 
-mod support;
+use crate::support;
 
 use support::schemas::*;
 

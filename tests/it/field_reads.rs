@@ -5,7 +5,7 @@
 //! `audit` and `rollback` right after `apply` find the vaults it made although
 //! the index does not list them yet.
 
-mod support;
+use crate::support;
 
 use actlog_cmk::emulator::settings::{RotationActionCasing, Settings};
 use serde_json::json;

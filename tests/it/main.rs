@@ -1,0 +1,41 @@
+//! Every integration test in one binary, so CI compiles and links the suite
+//! once instead of once per file. Each module is one former `tests/<name>.rs`;
+//! `cargo test --test it <module>::` runs one of them (scripts/test does so for
+//! the field profile). They share `support` (the emulator, the CLI runner, the
+//! estate builders) and run as threads of one process: a test must not change
+//! process-wide state (environment variables, the working directory) that the
+//! others read; sdk_login runs its environment-setting body in a child process.
+
+mod support;
+
+mod apply;
+mod apply_concurrent;
+mod apply_crash;
+mod apply_field;
+mod audit;
+mod completions;
+mod conformance;
+mod demo;
+mod emulator_authorization;
+mod emulator_cmk_rules;
+mod emulator_core;
+mod emulator_field;
+mod emulator_insights;
+mod emulator_keyvault;
+mod emulator_msi;
+mod emulator_process;
+mod emulator_resources;
+mod emulator_storage;
+mod field_followups;
+mod field_reads;
+mod flags;
+mod permissions;
+mod plan;
+mod plan_file_props;
+mod reliability;
+mod render_schemas;
+mod resource_id_props;
+mod rollback;
+mod sdk_login;
+mod secrets;
+mod tls;
