@@ -556,10 +556,11 @@ async fn a_saved_plan_refuses_flags_that_would_change_it() {
     assert!(env.arm_requests().await.is_empty());
     // What does not shape the plan is accepted, and the plan is applied as
     // saved, whatever the environment says.
-    let run = tool
-        .command(&["apply", file, "--parallelism", "4", "-o", "json"])
-        .env("ACTLOG_CMK_KEY_SIZE", "4096")
-        .output()
+    let mut cmd = tool.command(&["apply", file, "--parallelism", "4", "-o", "json"]);
+    cmd.env("ACTLOG_CMK_KEY_SIZE", "4096");
+    let run = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
         .unwrap();
     assert_eq!(
         run.status.code(),
