@@ -252,7 +252,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
     pub output: PlanFormat,
-    /// Save the plan to this file, for `actlog-cmk apply FILE`.
+    /// Save the plan to this file, for `actlog-cmk apply FILE`; signed when
+    /// ACTLOG_CMK_PLAN_KEY is set (docs/pipelines.md).
     #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
@@ -271,7 +272,9 @@ pub enum ApplyFormat {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved with `plan --out`: carried out exactly, after checking
-    /// that no account changed since. Without it, apply plans now and asks.
+    /// that no account changed since (flags that would change the plan are
+    /// refused; with ACTLOG_CMK_PLAN_KEY set it must be signed with it).
+    /// Without it, apply plans now and asks.
     #[arg(value_name = "PLANFILE")]
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
