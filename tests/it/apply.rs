@@ -509,7 +509,7 @@ async fn a_key_set_while_apply_runs_is_not_overridden() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_refuses_flags_that_would_change_it() {
     let env = Env::start().await;
-    let (plain, _, _) = env.plain_and_held_accounts().await;
+    env.plain_and_held_accounts().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.json");
     let file = file.to_str().unwrap();
@@ -568,30 +568,15 @@ async fn a_saved_plan_refuses_flags_that_would_change_it() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let account = env
-        .arm(Method::GET, &format!("{plain}?{STORAGE_API}"), None)
-        .await
-        .body;
-    let key_name = account["properties"]["encryption"]["keyvaultproperties"]["keyname"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let uri = account["properties"]["encryption"]["keyvaultproperties"]["keyvaulturi"]
-        .as_str()
-        .unwrap();
-    let vault = uri
-        .trim_start_matches("https://")
-        .split('.')
-        .next()
-        .unwrap();
-    let vault_id = format!(
-        "{}/providers/Microsoft.KeyVault/vaults/{vault}",
-        rg_id(SUB1, "rg-app")
-    );
+    // The plan's key: the default name and size, not the environment's size.
+    let vaults = env
+        .resources_of_type(SUB1, "Microsoft.KeyVault/vaults")
+        .await;
+    assert_eq!(vaults.len(), 1, "{vaults:?}");
     let key = env
         .arm(
             Method::GET,
-            &format!("{vault_id}/keys/{key_name}?{VAULT_API}"),
+            &format!("{}/keys/activity-log-cmk?{VAULT_API}", vaults[0]),
             None,
         )
         .await;

@@ -134,17 +134,9 @@ fn rows() -> Vec<Row> {
 // The table against clap and the docs
 // ---------------------------------------------------------------------------
 
-/// How a row names a clap argument: `--long`, or a positional's value name.
-fn flag_name(arg: &clap::Arg) -> String {
-    match arg.get_long() {
-        Some(long) => format!("--{long}"),
-        None => arg
-            .get_value_names()
-            .and_then(|v| v.first())
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| arg.get_id().to_string()),
-    }
-}
+/// How a row names a clap argument: `--long`, or a positional's value name,
+/// as the binary names them in its own messages.
+use actlog_cmk::commands::flag_name;
 
 /// (subcommand, flag) for every argument of the four subcommands, globals included.
 fn clap_flags() -> BTreeSet<(String, String)> {
