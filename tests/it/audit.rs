@@ -503,10 +503,18 @@ async fn bad_input_and_wrong_endpoints_fail_with_a_clear_message_and_no_call() {
     env.clear_requests().await;
     let tool = env.tool();
 
-    let bad = tool.run(&["audit", "--subscription", "prod"]).await;
+    // "prod" is a display name now (tests subscriptions_can_be_named_...):
+    // a mistyped id is the bad input.
+    let bad = tool
+        .run(&[
+            "audit",
+            "--subscription",
+            "1111111-1111-1111-1111-111111111111",
+        ])
+        .await;
     assert_eq!(bad.code, 1);
     assert!(
-        bad.stderr.contains("'prod'") && bad.stderr.contains("GUID"),
+        bad.stderr.contains("'1111111-1111-1111-1111-111111111111'") && bad.stderr.contains("GUID"),
         "{}",
         bad.stderr
     );
