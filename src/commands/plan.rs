@@ -7,6 +7,28 @@ use crate::plan;
 use crate::render;
 use std::io::IsTerminal;
 
+/// Saves `plan` for `actlog-cmk apply FILE`, signed when there is a key
+/// (read with `PlanKey::from_env` before any work, so a bad key fails
+/// first), and says what to run next. Every command that saves a plan
+/// saves it here.
+pub(super) fn save_for_apply(
+    plan: &plan::Plan,
+    path: &std::path::Path,
+    key: Option<&plan::file::PlanKey>,
+) -> anyhow::Result<()> {
+    plan::file::save_with(plan, path, key)?;
+    let signed = match key {
+        Some(_) => format!(" (signed with the key in {})", plan::file::signature::ENV),
+        None => String::new(),
+    };
+    eprintln!(
+        "Saved the plan to {}{signed}. Review it, then run: actlog-cmk apply {}",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
 pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     // A bad key fails before anything is read.
     let key = match &args.out {
@@ -25,16 +47,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     };
     super::write_output(None, &text)?;
     if let Some(path) = &args.out {
-        plan::file::save_with(&plan, path, key.as_ref())?;
-        let signed = match key {
-            Some(_) => format!(" (signed with the key in {})", plan::file::signature::ENV),
-            None => String::new(),
-        };
-        eprintln!(
-            "Saved the plan to {}{signed}. Review it, then run: actlog-cmk apply {}",
-            path.display(),
-            path.display()
-        );
+        save_for_apply(&plan, path, key.as_ref())?;
     }
     let failed: Vec<&plan::Skipped> = plan
         .skipped
