@@ -10,6 +10,7 @@ use std::path::PathBuf;
 #[command(
     name = "actlog-cmk",
     version,
+    after_help = exit_status::overview(),
     about = "Find every storage account receiving an Azure subscription's activity log and make sure it is encrypted with a customer-managed key."
 )]
 pub struct Cli {

@@ -166,6 +166,31 @@ pub fn help(command: &str) -> String {
     text
 }
 
+/// What each code means across commands, for `actlog-cmk --help` and the
+/// main man page.
+pub const OVERVIEW: Meanings = &[
+    (ExitStatus::Success, "success"),
+    (ExitStatus::Error, "error; nothing was changed"),
+    (
+        ExitStatus::Findings,
+        "audit: findings; plan --detailed-exitcode: changes",
+    ),
+    (
+        ExitStatus::Incomplete,
+        "something could not be read, or (apply, rollback) some accounts failed",
+    ),
+];
+
+/// The `Exit codes:` section of `actlog-cmk --help`.
+pub fn overview() -> String {
+    let mut text = String::from("Exit codes:");
+    for (status, meaning) in OVERVIEW {
+        text.push_str(&format!("\n  {}  {meaning}", status.code()));
+    }
+    text.push_str("\nEach command's --help says what they mean for it.");
+    text
+}
+
 /// README's exit-code table (Markdown), one row per [`README_COMMANDS`].
 pub fn markdown_table() -> String {
     let all = [
@@ -232,6 +257,9 @@ mod tests {
             "Exit codes:\n  0  all done\n  1  error, nothing changed\n  3  some accounts failed or refused, or something unreadable"
         );
         assert_eq!(help("nonesuch"), "Exit codes:");
+        assert!(overview().contains(
+            "\n  3  something could not be read, or (apply, rollback) some accounts failed\n"
+        ));
     }
 
     #[test]

@@ -301,6 +301,15 @@ fn every_commands_help_and_man_page_list_exactly_its_documented_exit_codes() {
     }
     let dir = tempfile::tempdir().unwrap();
     run(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    // The top level names every code, and so does the main page.
+    let every: Vec<u8> = actlog_cmk::exit_status::OVERVIEW
+        .iter()
+        .map(|(s, _)| s.code())
+        .collect();
+    assert_eq!(every, [0, 1, 2, 3]);
+    assert_eq!(listed_codes(&run(&["--help"]), "actlog-cmk"), every);
+    let main_page = std::fs::read_to_string(dir.path().join("actlog-cmk.1")).unwrap();
+    assert_eq!(listed_codes(&main_page, "actlog-cmk.1"), every);
     for name in &names {
         let documented: Vec<u8> = meanings(name).iter().map(|(s, _)| s.code()).collect();
         assert!(
