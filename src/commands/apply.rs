@@ -52,10 +52,8 @@ pub async fn run(
 /// not: they hold defaults for planning, which the saved plan has already
 /// settled.
 fn refuse_plan_flags(given: &BTreeSet<String>, path: &std::path::Path) -> anyhow::Result<()> {
-    let refused: Vec<&String> = given
-        .iter()
-        .filter(|flag| plan_shaping_flags().contains(*flag))
-        .collect();
+    let shaping = plan_shaping_flags();
+    let refused: Vec<&String> = given.iter().filter(|f| shaping.contains(*f)).collect();
     if refused.is_empty() {
         return Ok(());
     }
