@@ -112,6 +112,15 @@ pub struct EmulatorArgs {
     /// Write every ARM exchange into this folder as an `oav validate-traffic` file.
     #[arg(long, value_name = "DIR")]
     pub traffic_dir: Option<PathBuf>,
+    /// The name clients use to reach the emulator (e.g. this machine's DNS
+    /// name): the reported endpoint uses it and the TLS certificate covers it
+    /// [default: the bind address; loopback when binding to 0.0.0.0 or ::].
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// When ready, print shell `export` lines for a client (endpoint, CA
+    /// file, sign-in variables, admin key) instead of the JSON line.
+    #[arg(long)]
+    pub print_env: bool,
 }
 
 /// The emulator's settings presets.

@@ -26,6 +26,14 @@ pub struct ApplySummary {
     pub failed: usize,
     pub refused: usize,
     pub skipped: usize,
+    /// A dry run's accounts where apply would create resources (absent from
+    /// the JSON when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub would_create: usize,
+    /// A dry run's accounts where apply would only update existing ones
+    /// (absent from the JSON when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub would_update: usize,
     /// Subscriptions and accounts the plan could not read (apply only;
     /// absent from the JSON when 0, as in the plan).
     #[serde(skip_serializing_if = "is_zero")]
@@ -45,8 +53,12 @@ pub enum Outcome {
     Failed,
     /// Not touched: the account changed since the plan was made.
     Refused,
-    /// Nothing to do (compliant, or a dry run).
+    /// Nothing to do.
     Skipped,
+    /// A dry run: apply would create resources for the account.
+    WouldCreate,
+    /// A dry run: apply would only update resources that exist.
+    WouldUpdate,
 }
 
 impl Outcome {
@@ -56,6 +68,8 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Refused => "refused",
             Outcome::Skipped => "skipped",
+            Outcome::WouldCreate => "would create",
+            Outcome::WouldUpdate => "would update",
         }
     }
 }
@@ -116,6 +130,8 @@ impl ApplySummary {
             failed: count(Outcome::Failed),
             refused: count(Outcome::Refused),
             skipped: count(Outcome::Skipped),
+            would_create: count(Outcome::WouldCreate),
+            would_update: count(Outcome::WouldUpdate),
             unread: 0,
         }
     }
@@ -129,5 +145,41 @@ impl ApplySummary {
         } else {
             ExitStatus::Success
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(outcome: Outcome) -> AccountResult {
+        AccountResult {
+            storage_account_id: "/s/a".into(),
+            outcome,
+            reason: None,
+            next_step: None,
+            steps: vec![],
+        }
+    }
+
+    #[test]
+    fn a_dry_run_counts_what_it_would_do_not_skipped_accounts() {
+        let summary = ApplySummary::of(&[
+            account(Outcome::WouldCreate),
+            account(Outcome::WouldCreate),
+            account(Outcome::WouldUpdate),
+            account(Outcome::Skipped),
+        ]);
+        assert_eq!(
+            (summary.would_create, summary.would_update, summary.skipped),
+            (2, 1, 1)
+        );
+        assert_eq!(summary.exit_code(), ExitStatus::Success);
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["would_create"], 2);
+        // Absent when 0, as apply's other runs print them.
+        let done = serde_json::to_value(ApplySummary::of(&[account(Outcome::Done)])).unwrap();
+        assert!(done.get("would_create").is_none(), "{done}");
+        assert!(done.get("would_update").is_none(), "{done}");
     }
 }

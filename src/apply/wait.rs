@@ -10,10 +10,14 @@
 //! Grants in one run reach Azure Storage after much the same time, so the
 //! first account to get through tells the others how long to wait before
 //! their first attempt ([`Propagation`]).
+//!
+//! Every wait is shown while it lasts ([`Wait`]): what it waits for, for how
+//! long so far and out of how long, on the account's bar or in a line.
 
 use crate::azure::id::ResourceId;
 use crate::azure::keyvault::{self, KeyVault};
 use crate::azure::{Arm, AzureError};
+use crate::logging::Wait;
 use rand::Rng;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +53,15 @@ impl Schedule {
 fn jittered(wait: Duration) -> Duration {
     let factor = rand::thread_rng().gen_range(0.8..1.2);
     wait.mul_f64(factor)
+}
+
+/// What a "not yet" error waits for, as the progress display says it.
+fn awaited(error: &AzureError) -> &'static str {
+    match error.code() {
+        Some("PrincipalNotFound") => "the new identity to reach the directory",
+        Some("MissingMsiHeaders") => "the identity to reach Azure Storage",
+        _ => "the grant to reach Azure Storage",
+    }
 }
 
 /// Errors that mean "not yet", not "no".
@@ -106,7 +119,10 @@ impl Propagation {
     /// Waits until a grant created at `granted` is as old as grants have
     /// needed to be in this run.
     pub async fn wait_for(&self, granted: Instant) {
-        tokio::time::sleep_until((granted + self.expected()).into()).await;
+        let until = granted + self.expected();
+        Wait::begin("grants in this run to take effect", None)
+            .during(tokio::time::sleep_until(until.into()))
+            .await;
     }
 }
 
@@ -125,6 +141,7 @@ where
 {
     let deadline = Instant::now() + timeout;
     let mut wait = PROPAGATION_SCHEDULE.first;
+    let mut shown: Option<Wait> = None;
     loop {
         match attempt().await {
             Ok(value) => return Waited::Done(value),
@@ -136,7 +153,9 @@ where
                     code = e.code().unwrap_or_default(),
                     "waiting for propagation"
                 );
-                tokio::time::sleep(jittered(wait)).await;
+                // One wait from the first refusal on, however many retries.
+                let shown = shown.get_or_insert_with(|| Wait::begin(awaited(&e), Some(timeout)));
+                shown.during(tokio::time::sleep(jittered(wait))).await;
                 wait = PROPAGATION_SCHEDULE.next(wait);
             }
             Err(e) => return Waited::Failed(e),
@@ -159,8 +178,12 @@ pub async fn vault_provisioned(
         None => keyvault::get_vault(arm, id).await?,
     };
     let mut wait = VAULT_SCHEDULE.first;
+    let shown = Wait::begin(
+        format!("key vault {} to be provisioned (DNS)", id.name()),
+        Some(timeout),
+    );
     while !vault.provisioned && Instant::now() + wait <= deadline {
-        tokio::time::sleep(jittered(wait)).await;
+        shown.during(tokio::time::sleep(jittered(wait))).await;
         vault = keyvault::get_vault(arm, id).await?;
         wait = VAULT_SCHEDULE.next(wait);
     }

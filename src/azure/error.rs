@@ -16,6 +16,10 @@ pub enum AzureError {
     /// No answer at all (DNS, connection, TLS, timeout).
     #[error("cannot reach {endpoint}: {detail}. Check --arm-endpoint and --ca-file, and that the endpoint is up")]
     Unreachable { endpoint: String, detail: String },
+    /// No answer, for a reason no retry can fix (refused, DNS, TLS, http
+    /// to an HTTPS port): `reason` says what and what to do.
+    #[error("cannot reach {endpoint}: {reason}")]
+    Unusable { endpoint: String, reason: String },
     #[error("cannot sign in to Azure: {0}")]
     Credential(String),
     #[error("{resource}: unexpected answer from Azure: {detail}")]
@@ -70,7 +74,10 @@ impl AzureError {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            AzureError::Unreachable { .. } | AzureError::Credential(_) | AzureError::Config(_)
+            AzureError::Unreachable { .. }
+                | AzureError::Unusable { .. }
+                | AzureError::Credential(_)
+                | AzureError::Config(_)
         )
     }
 
@@ -82,6 +89,12 @@ impl AzureError {
                 code: http.error_code().unwrap_or("Unknown").to_string(),
                 message: http.error_message().unwrap_or("(no message)").to_string(),
                 resource: resource.to_string(),
+            };
+        }
+        if let Some(why) = super::retry::find_unfixable(&error) {
+            return AzureError::Unusable {
+                endpoint: endpoint.to_string(),
+                reason: why.to_string(),
             };
         }
         match error.kind() {

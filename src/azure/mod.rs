@@ -18,10 +18,13 @@ pub mod id;
 pub mod keyvault;
 pub mod monitor;
 pub mod msi;
+pub mod request;
 pub mod resources;
+pub mod retry;
+mod sign_in;
 pub mod storage;
 pub mod subscriptions;
-pub mod write;
+mod transport;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
 pub use error::AzureError;

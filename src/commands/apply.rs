@@ -22,6 +22,10 @@ pub async fn run(
         refuse_plan_flags(given, path)?;
         let key = plan::file::PlanKey::from_env()?;
         let plan = plan::file::open(path, key.as_ref())?;
+        // The diff shown is the one reviewed only if it is what apply sends.
+        if let Err(why) = plan::attributes::check_plan(&plan) {
+            anyhow::bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());
+        }
         let arm = super::azure_args::connect(&args.azure)?;
         plan::file::origin::check(&arm, &plan, path).await?;
         let parallelism = usize::from(
@@ -35,7 +39,11 @@ pub async fn run(
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
     let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
-    if let Some(failed) = plan.skipped.iter().find(|s| s.status == "error") {
+    if let Some(failed) = plan
+        .skipped
+        .iter()
+        .find(|s| s.status == plan::PlanStatus::Error)
+    {
         anyhow::bail!(
             "cannot plan {}: {}; nothing was changed",
             failed.storage_account_id,

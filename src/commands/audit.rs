@@ -2,13 +2,13 @@
 //! report; `--soft-fail` turns findings (only) into success.
 
 use crate::audit::{self, AuditOptions};
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::cli::{AuditArgs, AuditFormat, GlobalArgs};
 use crate::exit_status::ExitStatus;
 use crate::render;
 use std::io::IsTerminal;
 
 /// Returns the exit status the report calls for.
-pub async fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
     let subscriptions = super::scope::parse(&args.subscriptions)?;
     let arm = super::azure_args::connect(&args.azure)?;
@@ -21,8 +21,16 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
     )
     .await?;
     let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
+    // Full ids at -v; names by default, so that the text fits a terminal.
+    let ids = if global.verbose > 0 {
+        render::Ids::Full
+    } else {
+        render::Ids::Names
+    };
     let text = match args.output {
-        AuditFormat::Text => render::audit_text(&report, to_terminal && super::color_allowed()),
+        AuditFormat::Text => {
+            render::audit_text(&report, to_terminal && super::color_allowed(), ids)
+        }
         AuditFormat::Json => render::audit_json(&report),
         AuditFormat::Markdown => render::audit_markdown(&report),
         AuditFormat::Sarif => render::audit_sarif(&report),

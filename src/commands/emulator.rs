@@ -1,7 +1,7 @@
 //! `actlog-cmk emulator`: start the local ARM, print how to reach it, serve until stopped.
 
 use crate::cli::{EmulatorArgs, EmulatorProfile};
-use crate::emulator::{self, settings::Settings, state::State, Options};
+use crate::emulator::{self, connection, settings::Settings, state::State, Options};
 use anyhow::Context;
 
 pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
@@ -45,11 +45,19 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
         client_id: args.client_id,
         client_secret: args.client_secret,
         traffic_dir: args.traffic_dir,
+        hostname: args.hostname,
     })
     .await?;
-    // The one line a script reads to find the emulator; it carries the
-    // emulator's own throw-away credentials, which are meant to be used.
-    println!("{}", serde_json::to_string(&running.connection)?);
+    // What a script reads to find the emulator: one JSON line, or the shell
+    // lines for a client. Both carry the emulator's own throw-away
+    // credentials and admin key, which are meant to be used.
+    if args.print_env {
+        for line in connection::export_lines(&running.connection) {
+            println!("{line}");
+        }
+    } else {
+        println!("{}", serde_json::to_string(&running.connection)?);
+    }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate() => {}

@@ -89,7 +89,7 @@ pub async fn run(invocation: Invocation) -> anyhow::Result<ExitStatus> {
         given,
     } = invocation;
     match command {
-        Command::Audit(args) => audit::run(args).await,
+        Command::Audit(args) => audit::run(args, &global).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args, &global, &given).await,
         Command::Rollback(args) => rollback::run(args, &global).await,

@@ -52,7 +52,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let failed: Vec<&plan::Skipped> = plan
         .skipped
         .iter()
-        .filter(|s| s.status == "error")
+        .filter(|s| s.status == plan::PlanStatus::Error)
         .collect();
     if !failed.is_empty() {
         for s in &failed {

@@ -7,9 +7,10 @@
 
 use super::context::{Caller, Ctx};
 use super::error::ArmError;
+use super::pipeline::request::RawRequest;
 use super::reply::Reply;
 use super::router;
-use super::service::{lock, Emulator, RawRequest};
+use super::service::{lock, Emulator};
 use super::settings::Settings;
 use super::state::{Lock, LockLevel, Principal, State};
 use chrono::Utc;
@@ -124,12 +125,9 @@ fn route(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
                 serde_json::to_value(settings).unwrap_or_default(),
             ))
         }
-        (&Method::GET, ["requests"]) => {
-            let log = lock(&emu.log);
-            Ok(Reply::ok(json!({"requests": *log})))
-        }
+        (&Method::GET, ["requests"]) => Ok(Reply::ok(json!({"requests": emu.journal.requests()}))),
         (&Method::DELETE, ["requests"]) => {
-            lock(&emu.log).clear();
+            emu.journal.clear();
             Ok(Reply::empty(StatusCode::NO_CONTENT))
         }
         (&Method::GET, ["state"]) => Ok(Reply::ok(
@@ -165,13 +163,13 @@ fn route(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
 
 /// Admin operations that providers define themselves (e.g. data-plane changes to keys).
 fn provider_admin(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
-    let routes = super::providers::admin_routes();
-    let (route, params) = router::find(&routes, &req.method, &req.path).map_err(|_| {
-        ArmError::not_found(
-            "NotFound",
-            format!("No admin operation {} {}.", req.method, req.path),
-        )
-    })?;
+    let (route, params) =
+        router::find(&emu.admin_routes, &req.method, &req.path).map_err(|_| {
+            ArmError::not_found(
+                "NotFound",
+                format!("No admin operation {} {}.", req.method, req.path),
+            )
+        })?;
     let body = if req.body.is_empty() {
         None
     } else {

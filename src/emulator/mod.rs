@@ -10,12 +10,16 @@
 
 pub mod admin;
 pub mod auth;
+pub mod connection;
 pub mod context;
 pub mod error;
 pub mod journal;
+pub mod pipeline;
+pub mod provider;
 pub mod providers;
 pub mod reply;
 pub mod router;
+pub mod rules;
 pub mod service;
 pub mod settings;
 pub mod state;
@@ -23,11 +27,11 @@ pub mod throttle;
 pub mod tls;
 
 use anyhow::Context as _;
+pub use connection::Connection;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use rand::RngCore;
-use serde::Serialize;
 use service::Emulator;
 use settings::Settings;
 use state::{Principal, State};
@@ -55,6 +59,10 @@ pub struct Options {
     pub client_secret: Option<String>,
     /// Write every ARM exchange as an `oav validate-traffic` file into this folder.
     pub traffic_dir: Option<PathBuf>,
+    /// The name clients use to reach the emulator (a DNS name or an
+    /// address): the reported endpoint uses it and the certificate covers it.
+    /// Without it, an unspecified bind address is reported as loopback.
+    pub hostname: Option<String>,
 }
 
 impl Default for Options {
@@ -70,21 +78,9 @@ impl Default for Options {
             client_id: None,
             client_secret: None,
             traffic_dir: None,
+            hostname: None,
         }
     }
-}
-
-/// What a client needs to talk to a running emulator; printed as one JSON line at start.
-#[derive(Debug, Clone, Serialize)]
-pub struct Connection {
-    pub endpoint: String,
-    pub authority_host: String,
-    pub ca_file: Option<PathBuf>,
-    pub tenant_id: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub object_id: String,
-    pub admin_key: String,
 }
 
 pub struct RunningEmulator {
@@ -130,13 +126,17 @@ pub async fn start(options: Options) -> anyhow::Result<RunningEmulator> {
     } else {
         "https"
     };
-    let host = match addr.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        IpAddr::V4(ip) => ip.to_string(),
-    };
+    let host = connection::reachable_host(addr.ip(), options.hostname.as_deref());
     let endpoint = format!("{scheme}://{host}:{}", addr.port());
 
-    let certificates = tls::generate(Some(options.bind))?;
+    let mut names = vec![host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()];
+    if !addr.ip().is_unspecified() {
+        names.push(addr.ip().to_string());
+    }
+    let certificates = tls::generate(&names)?;
     if let Some(path) = &options.ca_out {
         std::fs::write(path, &certificates.ca_pem)
             .with_context(|| format!("writing the CA certificate to {}", path.display()))?;

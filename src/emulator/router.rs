@@ -46,12 +46,26 @@ pub struct Route {
 
 pub type Params = HashMap<String, String>;
 
-impl Route {
-    /// A route for a resource provider's own type: an unknown api-version
-    /// answers `NoRegisteredProviderFound` naming `resource_type`.
-    pub fn provider(
-        resource_type: &'static str,
-        api_versions: &'static [&'static str],
+/// The routes of one resource type: its type and api-versions bound once, so
+/// a provider lists only what differs per route.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeRoutes {
+    pub resource_type: &'static str,
+    pub api_versions: &'static [&'static str],
+}
+
+impl TypeRoutes {
+    pub const fn new(resource_type: &'static str, api_versions: &'static [&'static str]) -> Self {
+        Self {
+            resource_type,
+            api_versions,
+        }
+    }
+
+    /// A route of this type: an unknown api-version answers
+    /// `NoRegisteredProviderFound` naming the type.
+    pub fn route(
+        &self,
         method: Method,
         pattern: &'static str,
         operation: &'static str,
@@ -62,13 +76,15 @@ impl Route {
             method,
             pattern,
             operation,
-            api_versions,
-            api_policy: ApiVersionPolicy::Provider(resource_type),
+            api_versions: self.api_versions,
+            api_policy: ApiVersionPolicy::Provider(self.resource_type),
             access,
             handler,
         }
     }
+}
 
+impl Route {
     /// Matches `segments` (the request path split on `/`) against the pattern.
     pub fn matches(&self, segments: &[&str]) -> Option<Params> {
         let pattern: Vec<&str> = self.pattern.split('/').filter(|s| !s.is_empty()).collect();

@@ -1,5 +1,6 @@
 //! A throw-away certificate authority, made at start, and a server
-//! certificate it signs for the loopback names. Clients trust the CA file
+//! certificate it signs for the loopback names and the names clients are
+//! told to use (the reported endpoint's host, the bound address). Clients trust the CA file
 //! (`--ca-out`), never a disabled verification.
 
 use anyhow::Context;
@@ -13,7 +14,9 @@ pub struct Certificates {
     pub server_config: Arc<rustls::ServerConfig>,
 }
 
-pub fn generate(extra_ip: Option<IpAddr>) -> anyhow::Result<Certificates> {
+/// `extra_names` are DNS names or IP addresses the certificate covers besides
+/// `localhost`, `127.0.0.1` and `::1`.
+pub fn generate(extra_names: &[String]) -> anyhow::Result<Certificates> {
     let ca_key = KeyPair::generate().context("generating the CA key")?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -27,8 +30,10 @@ pub fn generate(extra_ip: Option<IpAddr>) -> anyhow::Result<Certificates> {
     let mut names = vec!["localhost".to_string()];
     names.push("127.0.0.1".into());
     names.push("::1".into());
-    if let Some(ip) = extra_ip {
-        names.push(ip.to_string());
+    for name in extra_names {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name.clone());
+        }
     }
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     params.subject_alt_names = names

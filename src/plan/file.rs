@@ -498,6 +498,7 @@ fn unknown_field(file: &Value, typed: &Value, at: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::model::KeyCreate;
     use crate::plan::model::*;
     use std::collections::BTreeMap;
 
@@ -515,13 +516,13 @@ mod tests {
         };
         let account = AccountPlan {
             storage_account_id: ACCOUNT.into(),
-            status: "non_compliant".into(),
+            status: PlanStatus::NonCompliant,
             fingerprint: observed.fingerprint(),
             targets: Targets::default(),
             observed,
             changes: vec![ResourceChange {
                 action: Action::Create,
-                address: "key".into(),
+                address: crate::plan::Address::Key,
                 id: "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-logs/providers/Microsoft.KeyVault/vaults/kv/keys/k".into(),
                 attributes: vec![AttributeChange {
                     name: "key_size".into(),
@@ -529,19 +530,19 @@ mod tests {
                     after: serde_json::json!({"b": 2, "a": [1, "x", null]}),
                 }],
                 irreversible: None,
-                desired: Desired::Key {
+                desired: Desired::Key(KeyCreate {
                     vault_id: "v".into(),
                     name: "k".into(),
                     key_size: 3072,
                     expiry_days: None,
                     rotation_days: Some(365),
                     tags: BTreeMap::from([("owner".into(), "sec".into())]),
-                },
+                }),
             }],
         };
         let skipped = vec![Skipped {
             storage_account_id: ACCOUNT.replace("stlogs", "stok"),
-            status: "compliant".into(),
+            status: PlanStatus::Compliant,
             reason: "already uses a customer-managed key".into(),
         }];
         Plan {

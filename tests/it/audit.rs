@@ -659,3 +659,118 @@ async fn subscriptions_can_be_named_by_display_name() {
     assert!(malformed.stderr.contains("GUID"), "{}", malformed.stderr);
     assert!(env.arm_requests().await.is_empty());
 }
+
+/// Text without its ANSI colour codes, as a terminal shows it.
+fn without_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters, then a final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Issue 15, item 10: the demo's estate (the central log account fed by four
+/// subscriptions, a broken RBAC setup, a legacy log profile) audited as text
+/// fits 100 columns, naming accounts rather than giving 140-character ids;
+/// `-v` shows every full id, as the JSON has them. Its SARIF passes GitHub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_estate_reads_at_100_columns_and_its_sarif_passes_github() {
+    let env = Env::start().await;
+    let seeder = actlog_cmk::demo::seed::Seeder::connect(&env.emu.connection, &env.emu.ca_pem)
+        .await
+        .expect("signs in to the emulator");
+    actlog_cmk::demo::estate::seed(&seeder)
+        .await
+        .expect("seeds the demo estate");
+    let tool = env.tool();
+
+    let text = tool.run(&["audit"]).await;
+    assert_eq!(text.code, 2, "{}", text.stderr);
+    let shown = without_ansi(&text.stdout);
+    for line in shown.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line:?}\n{shown}",
+            line.chars().count()
+        );
+    }
+    assert!(!shown.contains("/subscriptions/"), "{shown}");
+    assert!(
+        shown.contains("\n[NON-COMPLIANT] stcontosoactlogs (resource group rg-logging)\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("in RBAC key vault kv-contoso-data-arc: assign"),
+        "{shown}"
+    );
+
+    let report = tool.run(&["audit", "-o", "json"]).await.json();
+    let verbose = tool.run(&["audit", "-v"]).await;
+    assert_eq!(verbose.code, 2, "{}", verbose.stderr);
+    let destinations = report["destinations"].as_array().unwrap();
+    assert_eq!(destinations.len(), 5);
+    for destination in destinations {
+        let id = destination["storage_account_id"].as_str().unwrap();
+        assert!(id.starts_with("/subscriptions/"), "{id}");
+        let heading = verbose
+            .stdout
+            .lines()
+            .find(|l| l.starts_with('[') && l.ends_with(&format!(" {id}")));
+        assert!(
+            heading.is_some(),
+            "no heading for {id} in\n{}",
+            verbose.stdout
+        );
+    }
+    assert!(
+        verbose.stdout.contains(
+            "/resourceGroups/rg-data-archive/providers/Microsoft.KeyVault/vaults/kv-contoso-data-arc: assign"
+        ),
+        "{}",
+        verbose.stdout
+    );
+
+    // Issue 15, item 9: the binary's SARIF for the same estate passes GitHub's
+    // ingestion rules, each result at its account's virtual path, and a second
+    // run gives the same locations and fingerprints.
+    let sarif_of = |run: support::cli::Run| {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        run.json()
+    };
+    let sarif = sarif_of(tool.run(&["audit", "-o", "sarif"]).await);
+    let violations = crate::render_schemas::github_ingestion_violations(&sarif);
+    assert!(violations.is_empty(), "{violations:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "{sarif:#}");
+    let tracked = |log: &Value| -> Vec<(Value, Value)> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["locations"].clone(), r["partialFingerprints"].clone()))
+            .collect()
+    };
+    for result in results {
+        let id = result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap();
+        let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert_eq!(
+            uri,
+            &json!(format!("azure{}", id.to_lowercase())),
+            "{result:#}"
+        );
+    }
+    let again = sarif_of(tool.run(&["audit", "-o", "sarif"]).await);
+    assert_eq!(tracked(&sarif), tracked(&again));
+}

@@ -104,19 +104,18 @@ fn wait(child: &mut Child, what: &str) -> ExitStatus {
     }
 }
 
-/// Lines that open a destination block of a text audit.
+/// Lines that open a destination block of a text audit (`[STATUS] name (resource group ...)`).
 fn destination_headings(audit: &str) -> Vec<&str> {
     audit
         .lines()
-        .filter(|l| l.starts_with('[') && l.contains("/storageAccounts/"))
+        .filter(|l| l.starts_with('[') && l.contains(" (resource group "))
         .collect()
 }
 
 fn heading_of<'a>(audit: &'a str, account: &str) -> &'a str {
-    let suffix = format!("/storageAccounts/{account}");
     destination_headings(audit)
         .into_iter()
-        .find(|l| l.ends_with(&suffix))
+        .find(|l| l.split_whitespace().nth(1) == Some(account))
         .unwrap_or_else(|| panic!("no destination {account} in\n{audit}"))
 }
 
@@ -177,7 +176,7 @@ fn demo_remediates_the_sample_estate_and_ends_all_compliant() {
     // The central account is fed by all four subscriptions.
     let central = first
         .split("\n\n")
-        .find(|block| block.contains("/storageAccounts/stcontosoactlogs\n"))
+        .find(|block| block.contains(" stcontosoactlogs (resource group "))
         .unwrap();
     assert_eq!(
         central.matches("activity-to-central").count(),
@@ -215,7 +214,7 @@ fn demo_remediates_the_sample_estate_and_ends_all_compliant() {
     for account in ACCOUNTS_TO_FIX {
         let row = table
             .lines()
-            .find(|l| l.contains(&format!("/storageAccounts/{account} ")))
+            .find(|l| l.split_whitespace().next() == Some(account))
             .unwrap_or_else(|| panic!("no result for {account}:\n{apply}"));
         assert!(row.trim_end().ends_with(" done"), "{row}");
     }

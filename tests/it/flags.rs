@@ -120,6 +120,7 @@ fn rows() -> Vec<Row> {
             ENV,
             env_emulator_secret
         ),
+        row!("ACTLOG_CMK_EMULATOR_ADMIN_KEY", ENV, env_emulator_admin_key),
         row!("AZURE_TENANT_ID", ENV, env_tenant_id),
         row!("AZURE_CLIENT_ID", ENV, env_client_id),
         row!("AZURE_CLIENT_SECRET", ENV, env_client_secret),
@@ -2011,6 +2012,64 @@ async fn env_emulator_secret(_: Arc<Shared>) {
         answer.is_success(),
         "token with the variable's secret: {answer}"
     );
+}
+
+/// `emulator --print-env` exports the admin key under this name; the admin
+/// API accepts it (and refuses a wrong key).
+async fn env_emulator_admin_key(_: Arc<Shared>) {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("actlog-cmk"))
+        .args(["emulator", "--print-env", "--ca-out", ca.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut lines = Vec::new();
+        while !lines
+            .iter()
+            .any(|l: &String| l.contains("ACTLOG_CMK_EMULATOR_ADMIN_KEY="))
+        {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            lines.push(line);
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    let value = |name: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(&format!("export {name}='")))
+            .and_then(|v| v.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("{name} missing from {lines:?}"))
+            .to_string()
+    };
+    let endpoint = value("ACTLOG_CMK_ARM_ENDPOINT");
+    let client = https_client(&std::fs::read_to_string(&ca).unwrap());
+    let status = |key: String| {
+        let request = client
+            .get(format!("{endpoint}/_emulator/settings"))
+            .header("x-emulator-key", key)
+            .send();
+        async move { request.await.unwrap().status() }
+    };
+    let with_key = status(value("ACTLOG_CMK_EMULATOR_ADMIN_KEY")).await;
+    let with_other = status("not-the-key".to_string()).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        with_key.is_success(),
+        "admin API with the exported key: {with_key}"
+    );
+    assert_eq!(with_other.as_u16(), 401, "admin API with another key");
 }
 
 async fn env_tenant_id(s: Arc<Shared>) {

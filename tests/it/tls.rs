@@ -284,3 +284,41 @@ async fn a_ca_file_without_a_certificate_is_named() {
         run.stderr
     );
 }
+
+/// Signed in at the emulator, ARM at an impostor whose certificate names
+/// another host: the audit fails at once (a retry cannot change a
+/// certificate; the default eight retries took about 82 s), saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arm_certificate_for_another_name_fails_at_once_with_a_hint() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "one").await;
+    let ca = TestCa::new("the impostor's CA");
+    let (cert, key) = ca.issue(&["wrong.example.invalid"], false);
+    let server = impostor(cert, key).await;
+    let dir = tempfile::tempdir().unwrap();
+    let both = write(
+        dir.path(),
+        "both.pem",
+        &format!("{}{}", ca.pem(), env.emu.ca_pem),
+    );
+    let tool = env.tool();
+    tool.ready().await;
+    let mut cmd = tool.command(&["audit", "-s", SUB1, "--arm-endpoint", &server.url]);
+    cmd.env("ACTLOG_CMK_CA_FILE", &both);
+    let start = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach {}", server.url)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not valid for name"), "{stderr}");
+    assert!(stderr.contains("for another host"), "{stderr}");
+    assert!(!stderr.contains("retry policy expired"), "{stderr}");
+    // Generous: a fast failure takes a second or two, eight retries about 82 s.
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+}

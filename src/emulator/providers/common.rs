@@ -148,6 +148,20 @@ pub fn is_guid(s: &str) -> bool {
     uuid::Uuid::try_parse(s).is_ok() && s.len() == 36
 }
 
+/// `/subscriptions/{s}/resourcegroups/{rg}/...` -> `(s, rg)`, in any casing.
+pub fn subscription_and_group(id: &str) -> Option<(String, String)> {
+    let segments: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [subs, sub, groups, group, ..]
+            if subs.eq_ignore_ascii_case("subscriptions")
+                && groups.eq_ignore_ascii_case("resourceGroups") =>
+        {
+            Some(((*sub).to_string(), (*group).to_string()))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +193,14 @@ mod tests {
         assert!(tags(body.as_object().unwrap()).is_err());
         let body = json!({"tags": {"tool": "actlog-cmk"}});
         assert_eq!(tags(body.as_object().unwrap()).unwrap().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn resource_group_is_read_from_any_id_casing() {
+        assert_eq!(
+            subscription_and_group("/subscriptions/s/resourcegroups/RG/providers/x/y/z"),
+            Some(("s".into(), "RG".into()))
+        );
+        assert_eq!(subscription_and_group("/subscriptions/s"), None);
     }
 }

@@ -1,11 +1,13 @@
 //! The role assignment operations: create, get, delete and list at a scope.
 
+use super::errors::{not_found, principal_not_found};
 use super::roles::{built_in_role, role_guid};
 use super::{RoleAssignment, TYPE};
 use crate::emulator::context::{format_timestamp, Ctx};
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::{is_guid, key};
 use crate::emulator::reply::Reply;
+use crate::emulator::rules;
 use crate::emulator::state::is_within;
 use chrono::Duration;
 use hyper::StatusCode;
@@ -47,13 +49,6 @@ fn to_json(a: &RoleAssignment, show_created_by: bool) -> Value {
     })
 }
 
-fn not_found(name: &str) -> ArmError {
-    ArmError::not_found(
-        "RoleAssignmentNotFound",
-        format!("The role assignment '{name}' is not found."),
-    )
-}
-
 /// Checks the scope the way ARM does before the authorization provider sees
 /// it: only subscription-rooted scopes here, and a resource group must exist.
 fn check_scope(ctx: &Ctx, scope: &str) -> Result<(), ArmError> {
@@ -67,7 +62,7 @@ fn check_scope(ctx: &Ctx, scope: &str) -> Result<(), ArmError> {
     }
     if let [_, sub, groups, rg, ..] = segments.as_slice() {
         if groups.eq_ignore_ascii_case("resourceGroups")
-            && !ctx.state.resource_groups.exists(sub, rg)
+            && !rules::resource_group_exists(ctx.state, sub, rg)
         {
             return Err(ArmError::resource_group_not_found(rg));
         }
@@ -91,18 +86,6 @@ fn required_string(props: &Map<String, Value>, name: &str) -> Result<String, Arm
             "Required property '{name}' not found in JSON. Path 'properties'"
         ))
     })
-}
-
-/// The message Azure sends (recorded verbatim in shape: the principal id without
-/// dashes, the tenant id with them, two spaces before "See").
-fn principal_not_found(principal_id: &str, tenant_id: &str) -> ArmError {
-    ArmError::bad_request(
-        "PrincipalNotFound",
-        format!(
-            "Principal {} does not exist in the directory {tenant_id}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
-            principal_id.replace('-', "").to_ascii_lowercase()
-        ),
-    )
 }
 
 /// The principal type the directory knows the object as.

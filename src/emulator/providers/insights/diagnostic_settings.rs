@@ -2,11 +2,12 @@
 //! at subscription scope, api-version 2021-05-01-preview): where a
 //! subscription's activity log is exported.
 
-use super::{bad_request, check_storage_account_id, entry_key, flat, optional_id, valid_name};
+use super::errors::{bad_request, flat};
+use super::model::{check_storage_account_id, entry_key, optional_id, valid_name};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
-use crate::emulator::router::{Access, Route};
+use crate::emulator::router::{Access, Route, TypeRoutes};
 use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -83,32 +84,30 @@ pub fn routes() -> Vec<Route> {
     let item =
         "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/diagnosticSettings/{name}";
     let list = "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/diagnosticSettings";
-    let route = |method, pattern, operation, access, handler| {
-        Route::provider(TYPE, API, method, pattern, operation, access, handler)
-    };
+    let routes = TypeRoutes::new(TYPE, API);
     vec![
-        route(
+        routes.route(
             Method::PUT,
             item,
             "SubscriptionDiagnosticSettings_CreateOrUpdate",
             Access::Write,
             |ctx| flat(put(ctx)),
         ),
-        route(
+        routes.route(
             Method::GET,
             item,
             "SubscriptionDiagnosticSettings_Get",
             Access::Read,
             |ctx| flat(get(ctx)),
         ),
-        route(
+        routes.route(
             Method::DELETE,
             item,
             "SubscriptionDiagnosticSettings_Delete",
             Access::Write,
             |ctx| flat(delete(ctx)),
         ),
-        route(
+        routes.route(
             Method::GET,
             list,
             "SubscriptionDiagnosticSettings_List",

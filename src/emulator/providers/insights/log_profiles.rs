@@ -2,12 +2,13 @@
 //! 2016-03-01): the activity log export that predates diagnostic settings,
 //! retired on 30 Sep 2026 but still found on old subscriptions.
 
-use super::{bad_request, check_storage_account_id, entry_key, flat, optional_id, valid_name};
+use super::errors::{bad_request, flat};
+use super::model::{check_storage_account_id, entry_key, optional_id, valid_name};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::{normalize_location, required_location, REGIONS};
 use crate::emulator::reply::Reply;
-use crate::emulator::router::{Access, Route};
+use crate::emulator::router::{Access, Route, TypeRoutes};
 use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -40,28 +41,26 @@ pub fn routes() -> Vec<Route> {
     let item =
         "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/logprofiles/{logProfileName}";
     let list = "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/logprofiles";
-    let route = |method, pattern, operation, access, handler| {
-        Route::provider(TYPE, API, method, pattern, operation, access, handler)
-    };
+    let routes = TypeRoutes::new(TYPE, API);
     vec![
-        route(
+        routes.route(
             Method::PUT,
             item,
             "LogProfiles_CreateOrUpdate",
             Access::Write,
             |ctx| flat(put(ctx)),
         ),
-        route(Method::GET, item, "LogProfiles_Get", Access::Read, |ctx| {
+        routes.route(Method::GET, item, "LogProfiles_Get", Access::Read, |ctx| {
             flat(get(ctx))
         }),
-        route(
+        routes.route(
             Method::DELETE,
             item,
             "LogProfiles_Delete",
             Access::Write,
             |ctx| flat(delete(ctx)),
         ),
-        route(Method::GET, list, "LogProfiles_List", Access::Read, |ctx| {
+        routes.route(Method::GET, list, "LogProfiles_List", Access::Read, |ctx| {
             flat(list_profiles(ctx))
         }),
     ]

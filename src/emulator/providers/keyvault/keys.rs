@@ -1,8 +1,8 @@
 //! Keys through ARM (create if not exist, get, list, versions) and the admin
 //! operations that stand in for the data plane (disable, expire, rotate, delete).
 
+use super::errors::{invalid_value, key_not_found, not_specified, too_many_tags};
 use super::model::{new_version_id, valid_key_name, Key, KeyVersion, Vault, KEY_TYPE};
-use super::properties::invalid_value;
 use super::rotation::{answered_policy, parse_rotation_policy};
 use super::vaults::require_vault;
 use crate::emulator::context::Ctx;
@@ -26,19 +26,7 @@ const KEY_OPS: &[&str] = &[
 const CURVES: &[&str] = &["P-256", "P-384", "P-521", "P-256K"];
 /// Key Vault allows 15 tags on a key (Microsoft Learn, "About keys, secrets
 /// and certificates"; issue 14), where ARM resources allow 50.
-const MAX_KEY_TAGS: usize = 15;
-
-/// Code as for the provider's other bad parameters; message *(chosen)*.
-fn too_many_tags(count: usize) -> ArmError {
-    ArmError::bad_request(
-        "BadRequest",
-        format!("A key can have at most {MAX_KEY_TAGS} tags; {count} were given."),
-    )
-}
-
-fn key_not_found(vault: &str, key: &str, group: &str) -> ArmError {
-    ArmError::resource_not_found(KEY_TYPE, &format!("{vault}/{key}"), group)
-}
+pub(super) const MAX_KEY_TAGS: usize = 15;
 
 /// The vault for a key operation: it must exist and have finished provisioning
 /// (its data plane has no DNS name before that).
@@ -153,12 +141,12 @@ fn parse_key(
     now: i64,
 ) -> Result<Key, ArmError> {
     let Some(props) = body.get("properties").and_then(Value::as_object) else {
-        return Err(super::properties::not_specified("properties"));
+        return Err(not_specified("properties"));
     };
     let kty = match props.get("kty").and_then(Value::as_str) {
         Some(k @ ("RSA" | "RSA-HSM" | "EC" | "EC-HSM")) => k.to_string(),
         Some(_) => return Err(invalid_value("kty")),
-        None => return Err(super::properties::not_specified("kty")),
+        None => return Err(not_specified("kty")),
     };
     if kty.ends_with("-HSM") && !vault.is_premium() {
         return Err(ArmError::bad_request(

@@ -1,6 +1,7 @@
 //! Key Vault (management plane, api-version 2023-07-01): vaults, their access
-//! policies, soft-deleted vaults and purge, and keys; plus the check Azure
-//! Storage makes before it accepts a customer-managed key ([`check_cmk_key`]).
+//! policies, soft-deleted vaults and purge, and keys. The check Azure Storage
+//! makes before it accepts a customer-managed key reads this model from
+//! `emulator::rules::cmk_key`.
 //!
 //! Azure behaviour imitated (see the recordings and AZURE_NOTES §3):
 //! - vault names are global across subscriptions, soft-deleted ones included
@@ -23,18 +24,20 @@
 //! - `DELETE /_emulator/keyvault/vaults/{vaultName}/keys/{keyName}` deletes the
 //!   key (recoverable: its name stays taken). 204.
 
-mod access;
+mod errors;
 mod keys;
-mod model;
+pub mod model;
 mod policies;
 mod properties;
 mod rotation;
 mod vaults;
 
-pub use access::{authentication_failure, check_cmk_key, ResolvedKey};
 pub use model::{Model, Vault};
 
-use crate::emulator::router::{Access, Route};
+use crate::emulator::provider::{IndexedResource, Provider};
+use crate::emulator::router::{Access, Route, TypeRoutes};
+use crate::emulator::state::State;
+use chrono::{DateTime, Utc};
 use hyper::Method;
 
 const API: &[&str] = &["2023-07-01"];
@@ -42,129 +45,126 @@ const VAULT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGro
 const KEYS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys";
 const KEY: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}";
 
-fn route(
-    method: Method,
-    pattern: &'static str,
-    operation: &'static str,
-    access: Access,
-    handler: crate::emulator::router::Handler,
-) -> Route {
-    Route::provider(
-        "Microsoft.KeyVault/vaults",
-        API,
-        method,
-        pattern,
-        operation,
-        access,
-        handler,
-    )
-}
+/// Every route here is of the one resource type.
+const ROUTES: TypeRoutes = TypeRoutes::new("Microsoft.KeyVault/vaults", API);
 
-/// Most specific patterns first.
-pub fn routes() -> Vec<Route> {
-    use Access::{Read, Write};
-    vec![
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions/{keyVersion}",
-            "Keys_GetVersion",
-            Read,
-            keys::get_version,
-        ),
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions",
-            "Keys_ListVersions",
-            Read,
-            keys::list_versions,
-        ),
-        route(Method::PUT, KEY, "Keys_CreateIfNotExist", Write, keys::create_if_not_exist),
-        route(Method::GET, KEY, "Keys_Get", Read, keys::get),
-        route(Method::GET, KEYS, "Keys_List", Read, keys::list),
-        route(
-            Method::PUT,
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/accessPolicies/{operationKind}",
-            "Vaults_UpdateAccessPolicy",
-            Write,
-            policies::update_access_policy,
-        ),
-        route(Method::PUT, VAULT, "Vaults_CreateOrUpdate", Write, vaults::create_or_update),
-        route(Method::GET, VAULT, "Vaults_Get", Read, vaults::get),
-        route(Method::PATCH, VAULT, "Vaults_Update", Write, vaults::update),
-        route(Method::DELETE, VAULT, "Vaults_Delete", Write, vaults::delete),
-        route(
-            Method::POST,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability",
-            "Vaults_CheckNameAvailability",
-            Read,
-            vaults::check_name_availability,
-        ),
-        route(
-            Method::POST,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
-            "Vaults_PurgeDeleted",
-            Write,
-            vaults::purge,
-        ),
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
-            "Vaults_GetDeleted",
-            Read,
-            vaults::get_deleted,
-        ),
-        // The purge's Location; not an operation of the spec (the LRO poll).
-        route(
-            Method::GET,
-            "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/operationResults/{operationId}",
-            "Vaults_PurgeDeleted_OperationResult",
-            Read,
-            vaults::purge_result,
-        ),
-    ]
-}
+/// Key Vault (management plane): vaults, access policies, keys.
+pub struct KeyVault;
 
-pub fn admin_routes() -> Vec<Route> {
-    const ADMIN_KEY: &str = "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}";
-    vec![
-        route(
-            Method::POST,
-            "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}/rotate",
-            "Admin_KeyRotate",
-            Access::Write,
-            keys::admin_rotate,
-        ),
-        route(
-            Method::PATCH,
-            ADMIN_KEY,
-            "Admin_KeyUpdate",
-            Access::Write,
-            keys::admin_update,
-        ),
-        route(
-            Method::DELETE,
-            ADMIN_KEY,
-            "Admin_KeyDelete",
-            Access::Write,
-            keys::admin_delete,
-        ),
-    ]
-}
+impl Provider for KeyVault {
+    fn name(&self) -> &'static str {
+        "keyvault"
+    }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn route_patterns_are_unique_per_method() {
-        let routes = super::routes();
-        for (i, a) in routes.iter().enumerate() {
-            for b in &routes[i + 1..] {
-                assert!(
-                    !(a.method == b.method && a.pattern.eq_ignore_ascii_case(b.pattern)),
-                    "{} {}",
-                    a.method,
-                    a.pattern
-                );
-            }
-        }
+    /// Most specific patterns first.
+    fn routes(&self) -> Vec<Route> {
+        use Access::{Read, Write};
+        vec![
+            ROUTES.route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions/{keyVersion}",
+                "Keys_GetVersion",
+                Read,
+                keys::get_version,
+            ),
+            ROUTES.route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}/versions",
+                "Keys_ListVersions",
+                Read,
+                keys::list_versions,
+            ),
+            ROUTES.route(Method::PUT, KEY, "Keys_CreateIfNotExist", Write, keys::create_if_not_exist),
+            ROUTES.route(Method::GET, KEY, "Keys_Get", Read, keys::get),
+            ROUTES.route(Method::GET, KEYS, "Keys_List", Read, keys::list),
+            ROUTES.route(
+                Method::PUT,
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/accessPolicies/{operationKind}",
+                "Vaults_UpdateAccessPolicy",
+                Write,
+                policies::update_access_policy,
+            ),
+            ROUTES.route(Method::PUT, VAULT, "Vaults_CreateOrUpdate", Write, vaults::create_or_update),
+            ROUTES.route(Method::GET, VAULT, "Vaults_Get", Read, vaults::get),
+            ROUTES.route(Method::PATCH, VAULT, "Vaults_Update", Write, vaults::update),
+            ROUTES.route(Method::DELETE, VAULT, "Vaults_Delete", Write, vaults::delete),
+            ROUTES.route(
+                Method::POST,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability",
+                "Vaults_CheckNameAvailability",
+                Read,
+                vaults::check_name_availability,
+            ),
+            ROUTES.route(
+                Method::POST,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
+                "Vaults_PurgeDeleted",
+                Write,
+                vaults::purge,
+            ),
+            ROUTES.route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
+                "Vaults_GetDeleted",
+                Read,
+                vaults::get_deleted,
+            ),
+            // The purge's Location; not an operation of the spec (the LRO poll).
+            ROUTES.route(
+                Method::GET,
+                "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/operationResults/{operationId}",
+                "Vaults_PurgeDeleted_OperationResult",
+                Read,
+                vaults::purge_result,
+            ),
+        ]
+    }
+
+    fn admin_routes(&self) -> Vec<Route> {
+        const ADMIN_KEY: &str = "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}";
+        vec![
+            ROUTES.route(
+                Method::POST,
+                "/_emulator/keyvault/vaults/{vaultName}/keys/{keyName}/rotate",
+                "Admin_KeyRotate",
+                Access::Write,
+                keys::admin_rotate,
+            ),
+            ROUTES.route(
+                Method::PATCH,
+                ADMIN_KEY,
+                "Admin_KeyUpdate",
+                Access::Write,
+                keys::admin_update,
+            ),
+            ROUTES.route(
+                Method::DELETE,
+                ADMIN_KEY,
+                "Admin_KeyDelete",
+                Access::Write,
+                keys::admin_delete,
+            ),
+        ]
+    }
+
+    fn indexed_resources(&self, state: &State, now: DateTime<Utc>) -> Vec<IndexedResource> {
+        state
+            .keyvault
+            .live_vaults()
+            .map(|vault| IndexedResource {
+                id: vault.id.clone(),
+                subscription_id: vault.subscription_id.clone(),
+                resource_group: vault.resource_group.clone(),
+                name: vault.name.clone(),
+                resource_type: model::VAULT_TYPE,
+                location: vault.location.clone(),
+                tags: vault.tags.clone(),
+                kind: None,
+                provisioning_state: vault.provisioning_state(now),
+                created: Some(vault.created_at),
+                changed: Some(vault.modified_at),
+                indexed_at: vault.indexed_at,
+            })
+            .collect()
     }
 }

@@ -140,6 +140,17 @@ pub struct PurgeOperation {
 }
 
 impl Model {
+    /// Every live vault (soft-deleted ones are not resources any more), by name.
+    pub fn live_vaults(&self) -> impl Iterator<Item = &Vault> {
+        self.vaults.values()
+    }
+
+    /// The live vaults, by lower-case name, for tests that build a vault by hand.
+    #[cfg(test)]
+    pub(crate) fn live_vaults_mut(&mut self) -> &mut BTreeMap<String, Vault> {
+        &mut self.vaults
+    }
+
     /// The live vault with this name, wherever it lives.
     pub fn vault_named(&self, name: &str) -> Option<&Vault> {
         self.vaults.get(&name.to_ascii_lowercase())

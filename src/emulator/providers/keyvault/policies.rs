@@ -2,8 +2,9 @@
 //! (`add` merges permissions, `replace` replaces the whole list, `remove`
 //! takes the named permissions away).
 
+use super::errors::{invalid_value, not_specified};
 use super::model::{AccessPolicy, Vault, VAULT_TYPE};
-use super::properties::{invalid_value, new_grant, not_specified, replace_policies, GrantClock};
+use super::properties::{new_grant, replace_policies, GrantClock};
 use super::vaults::{clock, require_vault};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;

@@ -1,6 +1,7 @@
 //! Validation of a vault's `properties` as Vaults_CreateOrUpdate and
 //! Vaults_Update receive them, with the Key Vault RP's codes and messages.
 
+use super::errors::{invalid_value, not_specified, purge_protection_false, soft_delete_false};
 use super::model::{AccessPolicy, Grant, NetworkAcls, Vault};
 use super::policies::parse_policies;
 use crate::emulator::error::ArmError;
@@ -23,36 +24,6 @@ pub enum Mode {
 pub struct GrantClock {
     pub now: DateTime<Utc>,
     pub propagation: chrono::Duration,
-}
-
-pub fn not_specified(name: &str) -> ArmError {
-    ArmError::bad_request(
-        "BadRequest",
-        format!("The parameter {name} is not specified."),
-    )
-}
-
-pub fn invalid_value(name: &str) -> ArmError {
-    ArmError::bad_request(
-        "BadRequest",
-        format!("An invalid value was provided for '{name}'."),
-    )
-}
-
-fn purge_protection_false() -> ArmError {
-    ArmError::bad_request(
-        "BadRequest",
-        "The property \"enablePurgeProtection\" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.",
-    )
-}
-
-/// Azure has refused to turn soft delete off since February 2025; the wording
-/// follows the purge-protection message, the code is the RP's `BadRequest`.
-fn soft_delete_false() -> ArmError {
-    ArmError::bad_request(
-        "BadRequest",
-        "The property \"enableSoftDelete\" cannot be set to false. Soft delete is enabled on all key vaults and cannot be turned off.",
-    )
 }
 
 fn optional_bool(props: &Map<String, Value>, name: &str) -> Result<Option<bool>, ArmError> {

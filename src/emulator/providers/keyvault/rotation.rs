@@ -15,7 +15,7 @@
 //! *(chosen)* after the documentation's. Action types are read in any
 //! casing and answered in `keyRotationActionCasing`'s.
 
-use super::properties::invalid_value;
+use super::errors::{invalid_value, rule_broken};
 use crate::emulator::error::ArmError;
 use crate::emulator::settings::RotationActionCasing;
 use serde_json::{json, Map, Value};
@@ -58,10 +58,6 @@ pub fn duration_days(text: &str) -> Option<f64> {
         }
     }
     (parts > 0 && number.is_empty() && (!in_time || time_parts > 0)).then_some(days)
-}
-
-fn rule_broken(message: String) -> ArmError {
-    ArmError::bad_request("BadRequest", message)
 }
 
 /// A duration member of the policy, in days.

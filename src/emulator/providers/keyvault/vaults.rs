@@ -1,6 +1,10 @@
 //! Vault handlers: create or update, get, patch, delete (soft delete),
 //! name availability, deleted vaults and purge.
 
+use super::errors::{
+    deleted_not_found, invalid_value, not_specified, vault_already_exists, vault_name_not_valid,
+    vault_not_found,
+};
 use super::model::{valid_vault_name, DeletedVault, PurgeOperation, Vault, VAULT_TYPE};
 use super::policies::policy_json;
 use super::properties::{apply, GrantClock, Mode};
@@ -22,14 +26,6 @@ pub fn clock(ctx: &Ctx) -> GrantClock {
     }
 }
 
-fn vault_not_found(ctx: &Ctx) -> ArmError {
-    ArmError::resource_not_found(
-        VAULT_TYPE,
-        ctx.param("vaultName"),
-        ctx.param("resourceGroupName"),
-    )
-}
-
 /// The live vault the route names, or ARM's 404.
 pub fn require_vault<'a>(ctx: &'a Ctx) -> Result<&'a Vault, ArmError> {
     ctx.state
@@ -40,20 +36,6 @@ pub fn require_vault<'a>(ctx: &'a Ctx) -> Result<&'a Vault, ArmError> {
             ctx.param("vaultName"),
         )
         .ok_or_else(|| vault_not_found(ctx))
-}
-
-fn vault_name_not_valid(name: &str) -> ArmError {
-    ArmError::bad_request(
-        "VaultNameNotValid",
-        format!("The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens. Follow this link for more information: https://go.microsoft.com/fwlink/?linkid=2147742"),
-    )
-}
-
-fn vault_already_exists(name: &str) -> ArmError {
-    ArmError::conflict(
-        "VaultAlreadyExists",
-        format!("The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state. If the vault is in a recoverable state then the vault will need to be purged before reusing the name. For more information about VaultAlreadyExists, soft delete and purging a vault follow this link https://go.microsoft.com/fwlink/?linkid=2147740."),
-    )
 }
 
 fn system_data(vault: &Vault) -> Value {
@@ -155,7 +137,7 @@ fn new_vault(ctx: &Ctx, location: String) -> Vault {
 fn properties_of(body: &Map<String, Value>) -> Result<Map<String, Value>, ArmError> {
     match body.get("properties") {
         Some(Value::Object(p)) => Ok(p.clone()),
-        None | Some(Value::Null) => Err(super::properties::not_specified("properties")),
+        None | Some(Value::Null) => Err(not_specified("properties")),
         Some(_) => Err(ArmError::invalid_request_content(
             "properties must be an object",
         )),
@@ -309,10 +291,10 @@ pub fn delete(ctx: &mut Ctx) -> Result<Reply, ArmError> {
 pub fn check_name_availability(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let body = ctx.body()?;
     let Some(name) = body.get("name").and_then(Value::as_str) else {
-        return Err(super::properties::not_specified("name"));
+        return Err(not_specified("name"));
     };
     if body.get("type").and_then(Value::as_str) != Some(VAULT_TYPE) {
-        return Err(super::properties::invalid_value("type"));
+        return Err(invalid_value("type"));
     }
     let answer = if !valid_vault_name(name) {
         json!({
@@ -330,17 +312,6 @@ pub fn check_name_availability(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         json!({"nameAvailable": true})
     };
     Ok(Reply::ok(answer))
-}
-
-fn deleted_not_found(ctx: &Ctx) -> ArmError {
-    ArmError::resource_not_found(
-        &format!(
-            "Microsoft.KeyVault/locations/{}/deletedVaults",
-            ctx.param("location")
-        ),
-        ctx.param("vaultName"),
-        "<null>",
-    )
 }
 
 /// The soft-deleted vault the route names (subscription and location must match).

@@ -12,7 +12,7 @@ use super::model::{AccountIdentity, Encryption, KeySource, KeyVaultKey};
 use super::request::{invalid_values, Shape};
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::key;
-use crate::emulator::providers::keyvault;
+use crate::emulator::rules;
 use crate::emulator::state::State;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -279,18 +279,14 @@ pub fn apply(state: &State, change: &Change) -> Result<Encryption, ArmError> {
         next.user_assigned_identity.as_deref(),
         change.system_is_new,
     )?;
-    // A user-assigned identity deleted while still attached stays listed on
-    // the account, but storage can no longer get a token for it.
     if let Some(id) = next
         .user_assigned_identity
         .as_deref()
         .filter(|id| !id.is_empty())
     {
-        if state.msi.get(id).is_none() {
-            return Err(keyvault::authentication_failure());
-        }
+        rules::check_attached_identity(state, id)?;
     }
-    let resolved = keyvault::check_cmk_key(state, &uri, &name, &principal, change.now)?;
+    let resolved = rules::check_cmk_key(state, &uri, &name, &principal, change.now)?;
     let current_versioned_key_id = match version.as_deref().filter(|v| !v.is_empty()) {
         Some(pinned) => match resolved.current_versioned_key_id.rsplit_once('/') {
             Some((base, _)) => format!("{base}/{pinned}"),

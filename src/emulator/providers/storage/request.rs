@@ -4,6 +4,7 @@
 use super::model::{AccountIdentity, AttachedIdentity, SystemIdentity};
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::key;
+use crate::emulator::rules;
 use crate::emulator::state::State;
 use serde_json::{Map, Value};
 
@@ -322,7 +323,7 @@ pub fn apply_identity(
                 next.user_assigned.remove(&key(id));
                 continue;
             }
-            let Some(found) = state.msi.get(id) else {
+            let Some(found) = rules::user_assigned_principal(state, id) else {
                 // Also for an identity deleted while still attached: Azure's
                 // identity service answers BadRequest with the id in lower case
                 // (Azure/aad-pod-identity#515, Azure/azure-libraries-for-net#839).
@@ -342,8 +343,8 @@ pub fn apply_identity(
                 key(id),
                 AttachedIdentity {
                     id: attached,
-                    principal_id: found.principal_id.clone(),
-                    client_id: found.client_id.clone(),
+                    principal_id: found.principal_id,
+                    client_id: found.client_id,
                 },
             );
         }

@@ -1,80 +1,13 @@
-//! Resource groups (PUT, GET), api-version 2024-03-01. Every resource the
-//! other providers create must live in an existing group.
+//! `ResourceGroups_CreateOrUpdate` (201 create / 200 update, region rules)
+//! and `ResourceGroups_Get`.
 
-use super::common::{key, normalize_location, tags, REGIONS};
+use super::model::{group_id, valid_name, ResourceGroup};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
+use crate::emulator::providers::common::{key, normalize_location, tags, REGIONS};
 use crate::emulator::reply::Reply;
-use crate::emulator::router::{Access, ApiVersionPolicy, Route};
-use hyper::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
-
-const API: &[&str] = &["2024-03-01"];
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceGroup {
-    pub subscription_id: String,
-    pub name: String,
-    pub location: String,
-    pub tags: Option<Map<String, Value>>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Model {
-    by_id: BTreeMap<String, ResourceGroup>,
-}
-
-fn group_id(subscription: &str, name: &str) -> String {
-    format!("/subscriptions/{subscription}/resourceGroups/{name}")
-}
-
-impl Model {
-    pub fn get(&self, subscription: &str, name: &str) -> Option<&ResourceGroup> {
-        self.by_id.get(&key(&group_id(subscription, name)))
-    }
-
-    pub fn exists(&self, subscription: &str, name: &str) -> bool {
-        self.get(subscription, name).is_some()
-    }
-}
-
-pub fn routes() -> Vec<Route> {
-    let pattern = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}";
-    vec![
-        Route {
-            method: Method::PUT,
-            pattern,
-            operation: "ResourceGroups_CreateOrUpdate",
-            api_versions: API,
-            api_policy: ApiVersionPolicy::Arm,
-            access: Access::Write,
-            handler: put,
-        },
-        Route {
-            method: Method::GET,
-            pattern,
-            operation: "ResourceGroups_Get",
-            api_versions: API,
-            api_policy: ApiVersionPolicy::Arm,
-            access: Access::Read,
-            handler: get,
-        },
-    ]
-}
-
-/// Names: 1-90 characters of letters, digits, `_ - . ( )`, not ending in a period.
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 90
-        && !name.ends_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_-.()".contains(c))
-}
+use hyper::StatusCode;
+use serde_json::{json, Value};
 
 fn to_json(rg: &ResourceGroup) -> Value {
     let mut body = json!({
@@ -90,7 +23,7 @@ fn to_json(rg: &ResourceGroup) -> Value {
     body
 }
 
-fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+pub(super) fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let subscription = ctx.param("subscriptionId").to_string();
     let name = ctx.param("resourceGroupName").to_string();
     if !valid_name(&name) {
@@ -142,25 +75,11 @@ fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     Ok(reply)
 }
 
-fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+pub(super) fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let name = ctx.param("resourceGroupName");
     ctx.state
         .resource_groups
         .get(ctx.param("subscriptionId"), name)
         .map(|rg| Reply::ok(to_json(rg)))
         .ok_or_else(|| ArmError::resource_group_not_found(name))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::valid_name;
-
-    #[test]
-    fn names_follow_arm_rules() {
-        assert!(valid_name("rg-logs_(prod).1"));
-        assert!(!valid_name("rg."));
-        assert!(!valid_name(""));
-        assert!(!valid_name(&"a".repeat(91)));
-        assert!(!valid_name("rg/x"));
-    }
 }

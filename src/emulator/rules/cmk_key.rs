@@ -1,12 +1,17 @@
 //! What Azure Storage checks when an account's `keySource` becomes
-//! `Microsoft.Keyvault`: the vault is recoverable, the key is a usable RSA key
-//! of at least 2048 bits, trusted services get through the vault firewall,
-//! and the account's identity holds an *effective* get/wrapKey/unwrapKey
-//! under the vault's permission model (access policies, or Azure RBAC).
+//! `Microsoft.Keyvault`: the identity it would use still exists, the vault is
+//! recoverable, the key is a usable RSA key of at least 2048 bits, trusted
+//! services get through the vault firewall, and the identity holds an
+//! *effective* get/wrapKey/unwrapKey under the vault's permission model
+//! (access policies, or Azure RBAC role assignments).
+//!
+//! It reads three providers' models (key vault, authorization, managed
+//! identities) on storage's behalf, which is why it lives here and not in any
+//! one of them: providers ask rules, never each other.
 
-use super::model::{Key, Vault};
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::authorization;
+use crate::emulator::providers::keyvault::model::{Key, Vault};
 use crate::emulator::state::State;
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -106,8 +111,10 @@ fn has_key_access(
 
 #[cfg(test)]
 mod tests {
-    use super::super::model::{AccessPolicy, Grant, KeyVersion, NetworkAcls};
     use super::*;
+    use crate::emulator::providers::keyvault::model::{
+        AccessPolicy, Grant, KeyVersion, NetworkAcls,
+    };
     use chrono::Duration;
     use std::collections::BTreeMap;
 
@@ -197,12 +204,15 @@ mod tests {
             keys: BTreeMap::from([("cmk".to_string(), key("RSA", Some(2048)))]),
             deleted_keys: BTreeMap::new(),
         };
-        state.keyvault.vaults.insert("kv-cmk".into(), vault);
+        state
+            .keyvault
+            .live_vaults_mut()
+            .insert("kv-cmk".into(), vault);
         state
     }
 
     fn vault_mut(state: &mut State) -> &mut Vault {
-        state.keyvault.vaults.get_mut("kv-cmk").unwrap()
+        state.keyvault.live_vaults_mut().get_mut("kv-cmk").unwrap()
     }
 
     fn later() -> DateTime<Utc> {
