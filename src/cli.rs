@@ -68,6 +68,10 @@ pub struct DemoArgs {
     /// variables that point actlog-cmk at it; Ctrl-C stops it.
     #[arg(long)]
     pub keep_running: bool,
+    /// With --keep-running: stop after `audit` and `plan`, so the emulator
+    /// keeps the estate as found and `plan`/`apply` can be tried by hand.
+    #[arg(long, requires = "keep_running")]
+    pub before_apply: bool,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,8 @@ struct Row {
 
 const ALL: &[&str] = &["audit", "plan", "apply", "rollback"];
 const REMEDIATION: &[&str] = &["plan", "apply"];
+/// `demo`'s own flags (its rows run the demo, see tests/it/demo.rs).
+const DEMO: &[&str] = &["demo"];
 /// Environment variables are checked against the docs, not per subcommand.
 const ENV: &[&str] = &[];
 
@@ -105,6 +107,9 @@ fn rows() -> Vec<Row> {
         row!("--account", &["rollback"], rollback_account),
         row!("--remove-grants", &["rollback"], remove_grants),
         row!("--force", &["rollback"], force),
+        // demo
+        row!("--keep-running", DEMO, demo_keep_running),
+        row!("--before-apply", DEMO, demo_before_apply),
         // Environment.
         row!("ACTLOG_CMK_ARM_ENDPOINT", ENV, env_arm_endpoint),
         row!("ACTLOG_CMK_CA_FILE", ENV, env_ca_file),
@@ -139,11 +144,18 @@ fn rows() -> Vec<Row> {
 /// as the binary names them in its own messages.
 use actlog_cmk::commands::flag_name;
 
-/// (subcommand, flag) for every argument of the four subcommands, globals included.
+/// (subcommand, flag) for every argument of the four subcommands, globals
+/// included, and `demo`'s own flags.
 fn clap_flags() -> BTreeSet<(String, String)> {
     let root = actlog_cmk::cli::Cli::command();
     let globals: Vec<String> = root.get_arguments().map(flag_name).collect();
     let mut flags = BTreeSet::new();
+    for command in DEMO {
+        let sub = root.find_subcommand(command).unwrap();
+        for arg in sub.get_arguments() {
+            flags.insert((command.to_string(), flag_name(arg)));
+        }
+    }
     for command in ALL {
         let sub = root
             .find_subcommand(command)
@@ -1664,6 +1676,49 @@ async fn remove_grants(_: Arc<Shared>) {
         "the tool's role assignment is still there"
     );
     assert_eq!(key_source(&env, &plain).await, "Microsoft.Storage");
+}
+
+async fn demo_keep_running(_: Arc<Shared>) {
+    tokio::task::spawn_blocking(|| {
+        let kept = crate::support::demo::KeptDemo::start(&[]);
+        assert!(
+            kept.out.contains("with the remediated estate"),
+            "{}",
+            kept.out
+        );
+        kept.interrupt();
+    })
+    .await
+    .unwrap();
+}
+
+async fn demo_before_apply(s: Arc<Shared>) {
+    // Only with --keep-running: alone it would stop a demo nobody can use.
+    let c = s.caller().await;
+    let refused = c.expect(1, &["demo", "--before-apply"], &[]).await;
+    assert!(
+        refused.stderr.contains("--keep-running"),
+        "{}",
+        refused.stderr
+    );
+    tokio::task::spawn_blocking(|| {
+        let kept = crate::support::demo::KeptDemo::start(&["--before-apply"]);
+        assert!(
+            kept.out.contains("Demo stopped before apply"),
+            "{}",
+            kept.out
+        );
+        let plan = kept.tool(&["plan", "--detailed-exitcode"]);
+        assert_eq!(
+            plan.status.code(),
+            Some(2),
+            "{}",
+            crate::support::demo::output_text(&plan)
+        );
+        kept.interrupt();
+    })
+    .await
+    .unwrap();
 }
 
 async fn force(s: Arc<Shared>) {
