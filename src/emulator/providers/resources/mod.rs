@@ -32,7 +32,9 @@ use crate::emulator::router::{Access, ApiVersionPolicy, Route};
 use handlers::list;
 use hyper::Method;
 
-const API: &[&str] = &["2024-03-01"];
+/// 2024-03-01 as the tool sends it; 2024-11-01 (Azure CLI 2.91) and 2015-11-01
+/// (the Key Vault SDKs' `vaults.list`, az's vault lookup by name).
+const API: &[&str] = &["2024-03-01", "2024-11-01", "2015-11-01"];
 
 /// ARM's resource index (`Resources_List`).
 pub struct Resources;
