@@ -13,6 +13,7 @@ mod apply_concurrent;
 mod apply_crash;
 mod apply_field;
 mod audit;
+mod clients;
 mod completions;
 mod conformance;
 mod demo;

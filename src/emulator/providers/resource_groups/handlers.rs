@@ -98,19 +98,20 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             format!("Invalid $filter '{filter}' specified in the query string (the emulator lists resource groups without a filter)."),
         ));
     }
-    let top =
-        match ctx.query.get("$top") {
-            Some(top) => match top.parse::<usize>() {
-                Ok(n) if (1..=MAX_TOP).contains(&n) => n,
-                _ => return Err(ArmError::bad_request(
+    let top = match ctx.query.get("$top") {
+        Some(top) => match top.parse::<usize>() {
+            Ok(n) if (1..=MAX_TOP).contains(&n) => n,
+            _ => {
+                return Err(ArmError::bad_request(
                     "InvalidTopInQueryString",
                     format!(
                         "The value '{top}' of $top is invalid. It must be between 1 and {MAX_TOP}."
                     ),
-                )),
-            },
-            None => MAX_TOP,
-        };
+                ))
+            }
+        },
+        None => MAX_TOP,
+    };
     let offset = match ctx.query.get("$skiptoken") {
         Some(token) => token.parse::<usize>().map_err(|_| {
             ArmError::bad_request(

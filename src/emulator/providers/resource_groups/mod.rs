@@ -11,8 +11,9 @@ use crate::emulator::router::{Access, ApiVersionPolicy, Route};
 use handlers::{get, list, put};
 use hyper::Method;
 
-/// 2024-03-01 as the tool sends it; 2024-11-01 (Azure CLI 2.91).
-const API: &[&str] = &["2024-03-01", "2024-11-01"];
+/// 2024-03-01 as the tool sends it; 2024-11-01 (Azure CLI 2.91); 2025-04-01
+/// (azure-mgmt-resource 26).
+const API: &[&str] = &["2024-03-01", "2024-11-01", "2025-04-01"];
 
 /// ARM resource groups.
 pub struct ResourceGroups;
