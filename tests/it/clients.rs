@@ -201,3 +201,95 @@ async fn the_python_sdk_reads_the_estate_at_its_default_versions() {
         );
     }
 }
+
+/// Azure CLI 2.91, signed in by the documented recipe, runs the rule's audit
+/// commands and its ARM remediation; then the tool's audit finds the account
+/// compliant. The key is created through ARM (`az rest`): Key Vault's data
+/// plane and Microsoft Graph are not emulated.
+#[tokio::test]
+async fn azure_cli_audits_and_remediates_then_the_audit_agrees() {
+    let Some(python) = client_python(
+        "az",
+        "azure_cli_audits_and_remediates_then_the_audit_agrees",
+    ) else {
+        return;
+    };
+    let az = python.with_file_name("az");
+    let env = Env::start_with(fast_settings()).await;
+    env.add_subscription(SUB1, "clients").await;
+    let account = env.storage_account(SUB1, GROUP, ACCOUNT).await;
+    env.diagnostic_setting(SUB1, "export", &account, true).await;
+    env.log_profile(SUB1, "default", &account).await;
+    let tool = env.tool();
+    let before = tool.run(&["audit", "-o", "json"]).await;
+    assert_eq!(before.code, 2, "{}", before.stderr);
+    env.clear_requests().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("emulator-ca.pem");
+    std::fs::write(&ca_file, &env.emu.ca_pem).unwrap();
+    let config = dir.path().join("azure-config");
+    std::fs::create_dir(&config).unwrap();
+    let c = &env.emu.connection;
+    let mut cmd = client_command(Path::new("bash"), &ca_file, dir.path());
+    cmd.arg(repo().join("tests/clients/az_rule.sh"))
+        .env("AZ", &az)
+        .env("AZURE_CONFIG_DIR", &config)
+        .env("EMULATOR_ENDPOINT", &c.endpoint)
+        .env("AZURE_TENANT_ID", &c.tenant_id)
+        .env("AZURE_CLIENT_ID", &c.client_id)
+        .env("AZURE_CLIENT_SECRET", &c.client_secret)
+        .env("SUB", SUB1)
+        .env("GROUP", GROUP)
+        .env("ACCOUNT", ACCOUNT)
+        .env("VAULT", VAULT)
+        .env("IDENTITY", IDENTITY);
+    let output = output_of(cmd).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "az_rule.sh failed:\n{stderr}\n{stdout}"
+    );
+    assert!(!stdout.contains(&c.client_secret) && !stderr.contains(&c.client_secret));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "West Europe",
+            GROUP,
+            account.as_str(),
+            account.as_str(),
+            "Microsoft.Storage",
+            "Microsoft.Keyvault",
+        ],
+        "{stderr}"
+    );
+
+    // az asked only for what it would ask Azure, at its own versions, and
+    // nothing was refused for its version.
+    let requests = env.arm_requests().await;
+    for r in &requests {
+        assert_ne!(r["errorCode"], "NoRegisteredProviderFound", "{r}");
+        assert_ne!(r["errorCode"], "InvalidApiVersionParameter", "{r}");
+    }
+    for version in [
+        "2017-05-01-preview",
+        "2025-08-01",
+        "2026-02-01",
+        "2025-05-31-preview",
+    ] {
+        assert!(
+            requests.iter().any(|r| r["apiVersion"] == version),
+            "az sent nothing at {version}"
+        );
+    }
+
+    let after = tool.run(&["audit", "-o", "json"]).await;
+    assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
+    let report = after.json();
+    let destinations = report["destinations"].as_array().unwrap();
+    assert_eq!(destinations.len(), 1, "{report}");
+    assert_eq!(destinations[0]["status"], "compliant", "{report}");
+    assert_eq!(destinations[0]["encryption"]["key_name"], "cmk", "{report}");
+}
