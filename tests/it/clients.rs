@@ -293,3 +293,28 @@ async fn azure_cli_audits_and_remediates_then_the_audit_agrees() {
     assert_eq!(destinations[0]["status"], "compliant", "{report}");
     assert_eq!(destinations[0]["encryption"]["key_name"], "cmk", "{report}");
 }
+
+/// docs/emulator.md's "Drive it with Azure CLI" shows what the test runs:
+/// every az command it names is one tests/clients/az_rule.sh runs.
+#[test]
+fn the_documented_az_commands_are_the_tested_ones() {
+    let docs = std::fs::read_to_string(repo().join("docs/emulator.md")).unwrap();
+    let script = std::fs::read_to_string(repo().join("tests/clients/az_rule.sh")).unwrap();
+    let section = docs
+        .split("## Drive it with Azure CLI")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the section");
+    let commands: Vec<String> = section
+        .lines()
+        .filter(|l| l.starts_with("az "))
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(commands.len() >= 10, "{commands:?}");
+    for command in commands {
+        assert!(
+            script.contains(&command),
+            "`{command}` is documented but not tested"
+        );
+    }
+}
