@@ -1,6 +1,7 @@
 //! What apply did, per account and per step: the summary table, the
 //! `--output json` document (versioned, docs/output.md) and the exit code.
 
+use crate::exit_status::ExitStatus;
 use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -25,6 +26,14 @@ pub struct ApplySummary {
     pub failed: usize,
     pub refused: usize,
     pub skipped: usize,
+    /// A dry run's accounts where apply would create resources (absent from
+    /// the JSON when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub would_create: usize,
+    /// A dry run's accounts where apply would only update existing ones
+    /// (absent from the JSON when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub would_update: usize,
     /// Subscriptions and accounts the plan could not read (apply only;
     /// absent from the JSON when 0, as in the plan).
     #[serde(skip_serializing_if = "is_zero")]
@@ -44,8 +53,12 @@ pub enum Outcome {
     Failed,
     /// Not touched: the account changed since the plan was made.
     Refused,
-    /// Nothing to do (compliant, or a dry run).
+    /// Nothing to do.
     Skipped,
+    /// A dry run: apply would create resources for the account.
+    WouldCreate,
+    /// A dry run: apply would only update resources that exist.
+    WouldUpdate,
 }
 
 impl Outcome {
@@ -55,6 +68,8 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Refused => "refused",
             Outcome::Skipped => "skipped",
+            Outcome::WouldCreate => "would create",
+            Outcome::WouldUpdate => "would update",
         }
     }
 }
@@ -100,19 +115,8 @@ pub enum StepStatus {
     Failed,
 }
 
-/// Documented in docs/output.md.
-pub mod exit_code {
-    /// Every account done (or nothing to do).
-    pub const DONE: u8 = 0;
-    /// Nothing was changed: bad input, a refused plan file, a declined confirmation.
-    pub const ERROR: u8 = 1;
-    /// Some accounts failed or were refused, or something could not be
-    /// read; others may be done.
-    pub const PARTIAL: u8 = 3;
-}
-
 impl ApplyReport {
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         self.summary.exit_code()
     }
 }
@@ -126,6 +130,8 @@ impl ApplySummary {
             failed: count(Outcome::Failed),
             refused: count(Outcome::Refused),
             skipped: count(Outcome::Skipped),
+            would_create: count(Outcome::WouldCreate),
+            would_update: count(Outcome::WouldUpdate),
             unread: 0,
         }
     }
@@ -133,11 +139,47 @@ impl ApplySummary {
     /// 0 when every account is done or had nothing to do; 3 when one failed
     /// or was refused, or something could not be read (docs/output.md).
     /// Apply and rollback both exit with it.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         if self.failed + self.refused + self.unread > 0 {
-            exit_code::PARTIAL
+            ExitStatus::PARTIAL
         } else {
-            exit_code::DONE
+            ExitStatus::Success
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(outcome: Outcome) -> AccountResult {
+        AccountResult {
+            storage_account_id: "/s/a".into(),
+            outcome,
+            reason: None,
+            next_step: None,
+            steps: vec![],
+        }
+    }
+
+    #[test]
+    fn a_dry_run_counts_what_it_would_do_not_skipped_accounts() {
+        let summary = ApplySummary::of(&[
+            account(Outcome::WouldCreate),
+            account(Outcome::WouldCreate),
+            account(Outcome::WouldUpdate),
+            account(Outcome::Skipped),
+        ]);
+        assert_eq!(
+            (summary.would_create, summary.would_update, summary.skipped),
+            (2, 1, 1)
+        );
+        assert_eq!(summary.exit_code(), ExitStatus::Success);
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["would_create"], 2);
+        // Absent when 0, as apply's other runs print them.
+        let done = serde_json::to_value(ApplySummary::of(&[account(Outcome::Done)])).unwrap();
+        assert!(done.get("would_create").is_none(), "{done}");
+        assert!(done.get("would_update").is_none(), "{done}");
     }
 }

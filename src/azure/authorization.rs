@@ -126,3 +126,34 @@ pub async fn assignment_exists(arm: &Arm, id: &str) -> Result<bool, AzureError> 
         Err(e) => Err(e),
     }
 }
+
+/// PUT a role assignment for a service principal (`principalType` skips the
+/// directory lookup that fails for a just-created identity). ARM answers 201
+/// when it created it and 200 when it was there under this name (it writes
+/// the same assignment again, as a redeployed template does).
+pub fn create_role_assignment(
+    id: &str,
+    role_definition_id: &str,
+    principal_id: &str,
+) -> super::request::Request {
+    super::request::Request::new(
+        super::request::Method::Put,
+        format!("{id}?api-version={ROLE_ASSIGNMENTS_API}"),
+        Some(serde_json::json!({"properties": {
+            "roleDefinitionId": role_definition_id,
+            "principalId": principal_id,
+            "principalType": "ServicePrincipal"
+        }})),
+        format!("role assignment {id}"),
+    )
+}
+
+/// DELETE one role assignment (200 with it, or 204 when it was already gone).
+pub fn delete_role_assignment(id: &str) -> super::request::Request {
+    super::request::Request::new(
+        super::request::Method::Delete,
+        format!("{id}?api-version={ROLE_ASSIGNMENTS_API}"),
+        None,
+        format!("role assignment {id}"),
+    )
+}

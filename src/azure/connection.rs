@@ -20,7 +20,7 @@ use std::time::Duration;
 
 pub const PUBLIC_CLOUD: &str = "https://management.azure.com";
 const PUBLIC_SCOPE: &str = "https://management.azure.com/.default";
-pub const KEYVAULT_API: &str = "2023-07-01";
+pub const KEYVAULT_API: &str = super::keyvault::API;
 
 /// Which credential signs the tool in (`--auth`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -13,6 +13,11 @@ use azure_mgmt_keyvault::package_preview_2022_02::models;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub mod requests;
+
+/// The Key Vault control-plane api-version every read and write uses.
+pub const API: &str = "2023-07-01";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessPolicy {
     pub tenant_id: String,

@@ -18,13 +18,13 @@ pub mod id;
 pub mod keyvault;
 pub mod monitor;
 pub mod msi;
+pub mod request;
 pub mod resources;
 pub mod retry;
 mod sign_in;
 pub mod storage;
 pub mod subscriptions;
 mod transport;
-pub mod write;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
 pub use error::AzureError;

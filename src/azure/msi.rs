@@ -54,6 +54,20 @@ pub fn identity_from_json(id: &ResourceId, answer: Value) -> Result<Identity, Az
     })
 }
 
+/// PUT a user-assigned identity (200/201 with its principal id).
+pub fn create_identity(
+    id: &str,
+    location: &str,
+    tags: &BTreeMap<String, String>,
+) -> super::request::Request {
+    super::request::Request::new(
+        super::request::Method::Put,
+        format!("{id}?api-version={API}"),
+        Some(serde_json::json!({"location": location, "tags": tags})),
+        format!("managed identity {id}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

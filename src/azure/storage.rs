@@ -7,8 +7,9 @@
 
 use super::answer::{tags, text};
 use super::id::StorageAccountId;
+use super::request::{Method, Request};
 use super::{Arm, AzureError};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 pub const API: &str = "2023-05-01";
@@ -93,6 +94,85 @@ fn from_json(id: &StorageAccountId, answer: &Value) -> Option<StorageAccount> {
         user_assigned,
         tags: tags(answer.get("tags")),
     })
+}
+
+/// What the storage update of a remediation sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySwitch<'a> {
+    /// `UserAssigned` or `SystemAssigned,UserAssigned`.
+    pub identity_type: &'a str,
+    /// Every user-assigned identity the account keeps, plus the tool's.
+    pub user_assigned: &'a [String],
+    /// The identity that reads the key.
+    pub identity_id: &'a str,
+    pub key_vault_uri: &'a str,
+    pub key_name: &'a str,
+}
+
+/// PATCH the account onto its customer-managed key: the identities it will
+/// have (all it had, plus ours), `Microsoft.Keyvault`, the vault and key
+/// without a version (so rotation is followed), and the encryption identity.
+pub fn switch_to_key(account_id: &str, switch: &KeySwitch) -> Request {
+    let identities: serde_json::Map<String, Value> = switch
+        .user_assigned
+        .iter()
+        .map(|id| (id.clone(), json!({})))
+        .collect();
+    Request::new(
+        Method::Patch,
+        format!("{account_id}?api-version={API}"),
+        Some(json!({
+            "identity": {"type": switch.identity_type, "userAssignedIdentities": identities},
+            "properties": {"encryption": {
+                "keySource": "Microsoft.Keyvault",
+                "keyvaultproperties": {"keyvaulturi": switch.key_vault_uri, "keyname": switch.key_name},
+                "identity": {"userAssignedIdentity": switch.identity_id}
+            }}
+        })),
+        format!("storage account {account_id}"),
+    )
+}
+
+/// PATCH the account back to Microsoft-managed keys (`keySource`
+/// `Microsoft.Storage`) and clear the encryption identity, as azure-cli
+/// sends it (recording `storage_patch_cmk_to_microsoft_storage_empty_uai_200`):
+/// Azure drops `keyvaultproperties`. Identities are left as they are.
+pub fn switch_to_microsoft_keys(account_id: &str) -> Request {
+    Request::new(
+        Method::Patch,
+        format!("{account_id}?api-version={API}"),
+        Some(json!({"properties": {"encryption": {
+            "keySource": "Microsoft.Storage",
+            "identity": {"userAssignedIdentity": ""}
+        }}})),
+        format!("storage account {account_id}"),
+    )
+}
+
+/// PATCH user-assigned identities off the account, keeping every other one.
+/// `identity_type` is the type the account has afterwards: while it still
+/// includes `UserAssigned`, each removed identity is sent as `null` (ARM's
+/// way to take one off); otherwise the type alone (`SystemAssigned` or
+/// `None`) drops them (recording
+/// `storage_patch_identity_systemassigned_drops_uai_still_referenced_200`).
+pub fn detach_user_assigned_identities(
+    account_id: &str,
+    identity_type: &str,
+    remove: &[String],
+) -> Request {
+    let identity = if identity_type.to_ascii_lowercase().contains("userassigned") {
+        let removed: serde_json::Map<String, Value> =
+            remove.iter().map(|id| (id.clone(), Value::Null)).collect();
+        json!({"type": identity_type, "userAssignedIdentities": removed})
+    } else {
+        json!({"type": identity_type})
+    };
+    Request::new(
+        Method::Patch,
+        format!("{account_id}?api-version={API}"),
+        Some(json!({ "identity": identity })),
+        format!("storage account {account_id}"),
+    )
 }
 
 #[cfg(test)]

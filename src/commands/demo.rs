@@ -7,6 +7,7 @@ use crate::demo::{self, DemoOptions};
 pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     demo::run(&DemoOptions {
         keep_running: args.keep_running,
+        before_apply: args.before_apply,
     })
     .await
 }

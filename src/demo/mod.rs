@@ -3,7 +3,9 @@
 //! folder), seeds a realistic estate through its ARM API (`estate`, `seed`),
 //! then runs the real binary as child processes, `audit`, `plan`,
 //! `apply --yes` and `audit` again, with the user's terminal as theirs: what
-//! appears is exactly what a user of the tool would see.
+//! appears is exactly what a user of the tool would see. `--keep-running`
+//! leaves the emulator up and prints the exports (admin key included);
+//! `--before-apply` stops after `plan`, so the estate stays as found.
 //!
 //! The children get only the environment variables that point them at the
 //! emulator (any other `AZURE_*` or `ACTLOG_CMK_*` setting is removed, so no
@@ -11,10 +13,13 @@
 //! temporary folder, so a `./actlog-cmk.toml` cannot change the plan.
 
 pub mod estate;
+mod exports;
+pub mod requests;
 pub mod seed;
 
-use crate::emulator::{self, settings::Settings, Connection, Options, RunningEmulator};
+use crate::emulator::{self, settings::Settings, Options, RunningEmulator};
 use anyhow::{anyhow, bail, Context};
+use exports::{print_connection, tool_environment};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio::sync::watch;
@@ -23,10 +28,15 @@ use tokio::sync::watch;
 pub struct DemoOptions {
     /// Leave the emulator up after the demo and print how to reach it.
     pub keep_running: bool,
+    /// Stop before `apply` (with `keep_running`): the estate stays as found,
+    /// for the user to plan and apply by hand.
+    pub before_apply: bool,
 }
 
 /// The tool's commands, in the order a user would run them.
 const STEPS: [&[&str]; 4] = [&["audit"], &["plan"], &["apply", "--yes"], &["audit"]];
+/// The steps before `apply`, which change nothing.
+const STEPS_BEFORE_APPLY: usize = 2;
 
 /// Variables a child may keep although they start with a prefix it loses:
 /// the log filter changes what is logged, never where the tool connects.
@@ -49,10 +59,22 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
     .await
     .context("starting the built-in emulator")?;
     let outcome = tokio::select! {
-        outcome = demo(&running, &ca_file, workdir.path()) => outcome,
+        outcome = demo(&running, &ca_file, workdir.path(), steps(options)) => outcome,
         () = interrupted(interrupt.clone()) => Err(anyhow!("interrupted; the emulator was stopped")),
     };
     let verdict = match outcome {
+        Ok(last) if options.before_apply => {
+            // The plan's exit code: 0 when it was made (it has no --detailed-exitcode).
+            let verdict = plan_verdict(last);
+            match &verdict {
+                Ok(_) => println!(
+                    "\nDemo stopped before apply: the estate is as the audit found it and the plan shows."
+                ),
+                Err(e) => println!("\nDemo failed: {e:#}"),
+            }
+            keep_running(&running, &ca_file, options, interrupt).await;
+            verdict
+        }
         Ok(final_audit) => {
             let verdict = verdict(final_audit);
             match &verdict {
@@ -64,11 +86,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
                 Err(e) if options.keep_running => println!("\nDemo failed: {e:#}"),
                 Err(_) => {}
             }
-            if options.keep_running {
-                print_connection(&running.connection, &ca_file);
-                interrupted(interrupt).await;
-                println!("Stopping the emulator.");
-            }
+            keep_running(&running, &ca_file, options, interrupt).await;
             verdict
         }
         Err(e) => Err(e),
@@ -78,13 +96,37 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
     verdict
 }
 
-/// Seeds the estate, switches the emulator to demo timings and runs the steps.
-/// Returns the exit code of the final audit, or `None` when a step failed
+/// The steps this demo runs: all of them, or those before `apply`.
+fn steps(options: &DemoOptions) -> &'static [&'static [&'static str]] {
+    if options.before_apply {
+        &STEPS[..STEPS_BEFORE_APPLY]
+    } else {
+        &STEPS
+    }
+}
+
+/// With `--keep-running`: prints how to reach the emulator and waits for Ctrl-C.
+async fn keep_running(
+    running: &RunningEmulator,
+    ca_file: &Path,
+    options: &DemoOptions,
+    interrupt: watch::Receiver<bool>,
+) {
+    if options.keep_running {
+        print_connection(running, ca_file, options.before_apply);
+        interrupted(interrupt).await;
+        println!("Stopping the emulator.");
+    }
+}
+
+/// Seeds the estate, switches the emulator to demo timings and runs `steps`.
+/// Returns the exit code of the last step, or `None` when a step failed
 /// before it.
 async fn demo(
     running: &RunningEmulator,
     ca_file: &Path,
     workdir: &Path,
+    steps: &[&[&str]],
 ) -> anyhow::Result<Option<i32>> {
     let connection = &running.connection;
     println!(
@@ -100,7 +142,7 @@ async fn demo(
 
     let environment = tool_environment(connection, ca_file);
     let mut last = None;
-    for args in STEPS {
+    for &args in steps {
         println!("\n==> actlog-cmk {}\n", args.join(" "));
         let code = run_tool(args, &environment, workdir).await?;
         match code {
@@ -118,6 +160,15 @@ async fn demo(
         }
     }
     Ok(last)
+}
+
+/// With `--before-apply` the last step is the plan: it must have been made.
+fn plan_verdict(plan: Option<i32>) -> anyhow::Result<u8> {
+    match plan {
+        Some(0) => Ok(0),
+        Some(code) => bail!("the plan exited with {code}, not 0 (see its message above)"),
+        None => bail!("a step of the demo failed before the plan (see above)"),
+    }
 }
 
 fn verdict(final_audit: Option<i32>) -> anyhow::Result<u8> {
@@ -171,20 +222,6 @@ fn print_estate() {
     }
 }
 
-/// The variables that point the tool at the emulator, signed in with the
-/// emulator's own throw-away service principal.
-fn tool_environment(connection: &Connection, ca_file: &Path) -> Vec<(&'static str, String)> {
-    vec![
-        ("ACTLOG_CMK_ARM_ENDPOINT", connection.endpoint.clone()),
-        ("ACTLOG_CMK_CA_FILE", ca_file.display().to_string()),
-        ("ACTLOG_CMK_AUTH", "environment".to_string()),
-        ("AZURE_AUTHORITY_HOST", connection.authority_host.clone()),
-        ("AZURE_TENANT_ID", connection.tenant_id.clone()),
-        ("AZURE_CLIENT_ID", connection.client_id.clone()),
-        ("AZURE_CLIENT_SECRET", connection.client_secret.clone()),
-    ]
-}
-
 /// Runs this very binary with `args`, sharing the terminal; its exit code
 /// (`None` when a signal ended it).
 async fn run_tool(
@@ -235,35 +272,6 @@ fn own_binary() -> anyhow::Result<PathBuf> {
         return Ok(proc_exe.to_path_buf());
     }
     std::env::current_exe().context("finding the actlog-cmk binary to run")
-}
-
-/// With `--keep-running`: how to point the tool at the emulator by hand.
-fn print_connection(connection: &Connection, ca_file: &Path) {
-    println!(
-        "\nThe emulator keeps running at {} with the remediated estate.",
-        connection.endpoint
-    );
-    println!(
-        "Point actlog-cmk at it from another shell with these lines (the client secret is the\n\
-         emulator's own throw-away credential; it is good for this emulator only and dies with it):\n"
-    );
-    for (name, value) in tool_environment(connection, ca_file) {
-        println!("{}", export_line(name, &value));
-    }
-    println!(
-        "\nThen try any command, e.g. `actlog-cmk audit -o markdown`, `actlog-cmk plan --detailed-exitcode`\n\
-         or `actlog-cmk apply --dry-run` (from the repository: `cargo run -- audit`).\n\
-         Press Ctrl-C to stop the emulator."
-    );
-}
-
-/// One line that sets a variable in the user's shell.
-fn export_line(name: &str, value: &str) -> String {
-    if cfg!(windows) {
-        format!("$env:{name} = '{}'", value.replace('\'', "''"))
-    } else {
-        format!("export {name}='{}'", value.replace('\'', r"'\''"))
-    }
 }
 
 /// Becomes true at Ctrl-C (or SIGTERM), from the start of the demo on: once
@@ -354,21 +362,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn export_lines_quote_what_a_shell_would_expand() {
-        if cfg!(windows) {
-            assert_eq!(export_line("A", "it's"), "$env:A = 'it''s'");
-        } else {
-            assert_eq!(export_line("A", "/tmp/x y"), "export A='/tmp/x y'");
-            assert_eq!(export_line("A", "it's"), r"export A='it'\''s'");
-            assert_eq!(export_line("A", "$HOME"), "export A='$HOME'");
-        }
-    }
-
-    #[test]
     fn a_failed_or_missing_final_audit_is_an_error() {
         assert_eq!(verdict(Some(0)).unwrap(), 0);
         for code in [Some(2), Some(3), None] {
             assert!(verdict(code).is_err(), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn before_apply_runs_audit_and_plan_only_and_needs_a_made_plan() {
+        let options = DemoOptions {
+            keep_running: true,
+            before_apply: true,
+        };
+        assert_eq!(steps(&options), [&["audit"][..], &["plan"][..]]);
+        assert_eq!(steps(&DemoOptions::default()), STEPS);
+        assert_eq!(plan_verdict(Some(0)).unwrap(), 0);
+        for code in [Some(2), Some(3), None] {
+            assert!(plan_verdict(code).is_err(), "{code:?}");
         }
     }
 }

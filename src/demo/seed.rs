@@ -11,16 +11,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-const RESOURCE_GROUP_API: &str = "api-version=2024-03-01";
-const STORAGE_API: &str = "api-version=2023-05-01";
-const VAULT_API: &str = "api-version=2023-07-01";
-const MSI_API: &str = "api-version=2023-01-31";
-const ROLE_API: &str = "api-version=2022-04-01";
-const DIAGNOSTIC_API: &str = "api-version=2021-05-01-preview";
-const LOG_PROFILE_API: &str = "api-version=2016-03-01";
-
-/// Key Vault Crypto Service Encryption User.
-pub const CRYPTO_SERVICE_ENCRYPTION_USER: &str = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+use super::requests::{self, Request, ROLE_API};
+pub use super::requests::{resource_group_id, storage_account_id, CRYPTO_SERVICE_ENCRYPTION_USER};
 
 /// How long a create may stay in progress before seeding gives up.
 const PROVISIONING_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,17 +33,6 @@ pub struct CmkSetup {
     /// The grant that gives the identity the key: a role assignment id on an
     /// RBAC vault, `None` for an access policy.
     pub role_assignment_id: Option<String>,
-}
-
-pub fn resource_group_id(subscription: &str, group: &str) -> String {
-    format!("/subscriptions/{subscription}/resourceGroups/{group}")
-}
-
-pub fn storage_account_id(subscription: &str, group: &str, name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.Storage/storageAccounts/{name}",
-        resource_group_id(subscription, group)
-    )
 }
 
 impl Seeder {
@@ -159,6 +140,11 @@ impl Seeder {
         Ok(self.send(method, &url, body.as_ref(), true).await?.2)
     }
 
+    /// Sends one of the estate's requests (module `requests`).
+    async fn request(&self, request: Request) -> anyhow::Result<Value> {
+        self.arm(request.method, &request.path, request.body).await
+    }
+
     pub async fn subscription(&self, id: &str, display_name: &str) -> anyhow::Result<()> {
         self.admin(
             Method::PUT,
@@ -175,16 +161,9 @@ impl Seeder {
         group: &str,
         location: &str,
     ) -> anyhow::Result<()> {
-        self.arm(
-            Method::PUT,
-            &format!(
-                "{}?{RESOURCE_GROUP_API}",
-                resource_group_id(subscription, group)
-            ),
-            Some(json!({"location": location})),
-        )
-        .await
-        .map(drop)
+        self.request(requests::resource_group(subscription, group, location))
+            .await
+            .map(drop)
     }
 
     /// A StorageV2 account on Microsoft-managed keys (and its resource
@@ -199,10 +178,11 @@ impl Seeder {
     ) -> anyhow::Result<String> {
         self.resource_group(subscription, group, location).await?;
         let id = storage_account_id(subscription, group, name);
-        let url = format!("{}{id}?{STORAGE_API}", self.endpoint);
-        let body = json!({"location": location, "kind": "StorageV2",
-            "sku": {"name": "Standard_LRS"}, "tags": tags});
-        let (mut status, mut headers, _) = self.send(Method::PUT, &url, Some(&body), false).await?;
+        let request = requests::storage_account(&id, location, Some(tags));
+        let url = format!("{}{}", self.endpoint, request.path);
+        let (mut status, mut headers, _) = self
+            .send(request.method, &url, request.body.as_ref(), false)
+            .await?;
         let deadline = Instant::now() + PROVISIONING_TIMEOUT;
         while status == StatusCode::ACCEPTED {
             let location = headers
@@ -227,7 +207,7 @@ impl Seeder {
     pub async fn system_identity(&self, account_id: &str) -> anyhow::Result<()> {
         self.arm(
             Method::PATCH,
-            &format!("{account_id}?{STORAGE_API}"),
+            &format!("{account_id}?{}", requests::STORAGE_API),
             Some(json!({"identity": {"type": "SystemAssigned"}})),
         )
         .await
@@ -242,17 +222,8 @@ impl Seeder {
         name: &str,
         location: &str,
     ) -> anyhow::Result<(String, String)> {
-        let id = format!(
-            "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
-            resource_group_id(subscription, group)
-        );
-        let body = self
-            .arm(
-                Method::PUT,
-                &format!("{id}?{MSI_API}"),
-                Some(json!({"location": location})),
-            )
-            .await?;
+        let id = requests::identity_id(subscription, group, name);
+        let body = self.request(requests::identity(&id, location)).await?;
         let principal = body["properties"]["principalId"]
             .as_str()
             .ok_or_else(|| anyhow!("the identity {id} came back without a principalId"))?;
@@ -268,24 +239,11 @@ impl Seeder {
         location: &str,
         rbac: bool,
     ) -> anyhow::Result<String> {
-        let id = format!(
-            "{}/providers/Microsoft.KeyVault/vaults/{name}",
-            resource_group_id(subscription, group)
-        );
-        let path = format!("{id}?{VAULT_API}");
-        self.arm(
-            Method::PUT,
-            &path,
-            Some(json!({"location": location, "properties": {
-                "tenantId": self.tenant_id,
-                "sku": {"family": "A", "name": "standard"},
-                "accessPolicies": [],
-                "enableSoftDelete": true,
-                "enablePurgeProtection": true,
-                "enableRbacAuthorization": rbac,
-            }})),
-        )
-        .await?;
+        let id = requests::vault_id(subscription, group, name);
+        let extra = json!({"enableRbacAuthorization": rbac});
+        let request = requests::vault(&id, location, &self.tenant_id, &extra);
+        let path = request.path.clone();
+        self.request(request).await?;
         let deadline = Instant::now() + PROVISIONING_TIMEOUT;
         loop {
             let vault = self.arm(Method::GET, &path, None).await?;
@@ -301,24 +259,21 @@ impl Seeder {
 
     /// An RSA key of `size` bits.
     pub async fn key(&self, vault_id: &str, name: &str, size: u32) -> anyhow::Result<()> {
-        self.arm(
-            Method::PUT,
-            &format!("{vault_id}/keys/{name}?{VAULT_API}"),
-            Some(json!({"properties": {"kty": "RSA", "keySize": size}})),
-        )
-        .await
-        .map(drop)
+        let properties = json!({"kty": "RSA", "keySize": size});
+        self.request(requests::key(vault_id, name, properties))
+            .await
+            .map(drop)
     }
 
     /// get, wrapKey and unwrapKey for `principal` in an access-policy vault.
     pub async fn key_access_policy(&self, vault_id: &str, principal: &str) -> anyhow::Result<()> {
-        self.arm(
-            Method::PUT,
-            &format!("{vault_id}/accessPolicies/add?{VAULT_API}"),
-            Some(json!({"properties": {"accessPolicies": [{
-                "tenantId": self.tenant_id, "objectId": principal,
-                "permissions": {"keys": ["get", "wrapKey", "unwrapKey"]}}]}})),
-        )
+        let keys = requests::STORAGE_KEY_PERMISSIONS;
+        self.request(requests::access_policy(
+            vault_id,
+            &self.tenant_id,
+            principal,
+            &keys,
+        ))
         .await
         .map(drop)
     }
@@ -330,19 +285,9 @@ impl Seeder {
         scope: &str,
         principal: &str,
     ) -> anyhow::Result<String> {
-        let id = format!(
-            "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-            uuid::Uuid::new_v4()
-        );
-        self.arm(
-            Method::PUT,
-            &format!("{id}?{ROLE_API}"),
-            Some(json!({"properties": {
-                "roleDefinitionId": format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_SERVICE_ENCRYPTION_USER}"),
-                "principalId": principal,
-                "principalType": "ServicePrincipal"}})),
-        )
-        .await?;
+        let role = format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_SERVICE_ENCRYPTION_USER}");
+        let (id, request) = requests::role_assignment(scope, principal, &role);
+        self.request(request).await?;
         Ok(id)
     }
 
@@ -385,15 +330,13 @@ impl Seeder {
             self.key_access_policy(&vault_id, &principal_id).await?;
             None
         };
-        self.arm(
-            Method::PATCH,
-            &format!("{account_id}?{STORAGE_API}"),
-            Some(json!({
-                "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id.clone(): {}}},
-                "properties": {"encryption": {"keySource": "Microsoft.Keyvault",
-                    "keyvaultproperties": {"keyvaulturi": format!("https://{vault_name}.vault.azure.net/"), "keyname": key},
-                    "identity": {"userAssignedIdentity": identity_id}}}})),
-        )
+        self.request(requests::switch_to_cmk(
+            &account_id,
+            vault_name,
+            key,
+            &identity_id,
+            "Microsoft.Keyvault",
+        ))
         .await?;
         Ok(CmkSetup {
             account_id,
@@ -409,15 +352,14 @@ impl Seeder {
         name: &str,
         storage_id: &str,
     ) -> anyhow::Result<()> {
-        let logs: Vec<Value> = ["Administrative", "Security", "Policy"]
-            .iter()
-            .map(|c| json!({"category": c, "enabled": true}))
-            .collect();
-        self.arm(
-            Method::PUT,
-            &format!("/subscriptions/{subscription}/providers/Microsoft.Insights/diagnosticSettings/{name}?{DIAGNOSTIC_API}"),
-            Some(json!({"properties": {"storageAccountId": storage_id, "logs": logs}})),
-        )
+        let categories = ["Administrative", "Security", "Policy"];
+        self.request(requests::diagnostic_setting(
+            subscription,
+            name,
+            storage_id,
+            &categories,
+            true,
+        ))
         .await
         .map(drop)
     }
@@ -429,15 +371,14 @@ impl Seeder {
         name: &str,
         storage_id: &str,
     ) -> anyhow::Result<()> {
-        self.arm(
-            Method::PUT,
-            &format!("/subscriptions/{subscription}/providers/Microsoft.Insights/logprofiles/{name}?{LOG_PROFILE_API}"),
-            Some(json!({"location": "westeurope", "properties": {
-                "storageAccountId": storage_id,
-                "locations": ["global", "westeurope", "northeurope"],
-                "categories": ["Write", "Delete", "Action"],
-                "retentionPolicy": {"enabled": true, "days": 365}}})),
-        )
+        let locations = ["global", "westeurope", "northeurope"];
+        self.request(requests::log_profile(
+            subscription,
+            name,
+            storage_id,
+            &locations,
+            365,
+        ))
         .await
         .map(drop)
     }

@@ -92,11 +92,51 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// An account's status in a plan: its audit status, or `error` when the
+/// plan could not be made for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Compliant,
+    NonCompliant,
+    CmkBroken,
+    Unreadable,
+    Missing,
+    /// Planning failed (a read, a name that is taken, a key that cannot be used).
+    Error,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Compliant => "compliant",
+            PlanStatus::NonCompliant => "non_compliant",
+            PlanStatus::CmkBroken => "cmk_broken",
+            PlanStatus::Unreadable => "unreadable",
+            PlanStatus::Missing => "missing",
+            PlanStatus::Error => "error",
+        }
+    }
+}
+
+impl From<crate::audit::Status> for PlanStatus {
+    fn from(status: crate::audit::Status) -> Self {
+        use crate::audit::Status;
+        match status {
+            Status::Compliant => PlanStatus::Compliant,
+            Status::NonCompliant => PlanStatus::NonCompliant,
+            Status::CmkBroken => PlanStatus::CmkBroken,
+            Status::Unreadable => PlanStatus::Unreadable,
+            Status::Missing => PlanStatus::Missing,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Skipped {
     pub storage_account_id: String,
-    /// The audit status (`compliant`, `cmk_broken`, `unreadable`, `missing`).
-    pub status: String,
+    /// The audit status, or `error` when planning the account failed.
+    pub status: PlanStatus,
     pub reason: String,
 }
 
@@ -104,7 +144,7 @@ pub struct Skipped {
 pub struct AccountPlan {
     pub storage_account_id: String,
     /// The audit status that made this account need a plan.
-    pub status: String,
+    pub status: PlanStatus,
     /// SHA-256 over `observed`: apply reads the account again and refuses it
     /// when this no longer matches.
     pub fingerprint: String,
@@ -185,14 +225,49 @@ impl Action {
     }
 }
 
+/// The kinds of resource a plan changes, by the short name the diff and the
+/// JSON give them (`key_vault`, `role_assignment`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Address {
+    Identity,
+    KeyVault,
+    Key,
+    AccessPolicy,
+    RoleAssignment,
+    StorageAccount,
+    /// The user-assigned identities on a storage account (rollback takes the
+    /// tool's off).
+    StorageAccountIdentity,
+}
+
+impl Address {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Address::Identity => "identity",
+            Address::KeyVault => "key_vault",
+            Address::Key => "key",
+            Address::AccessPolicy => "access_policy",
+            Address::RoleAssignment => "role_assignment",
+            Address::StorageAccount => "storage_account",
+            Address::StorageAccountIdentity => "storage_account_identity",
+        }
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One resource change: what it is, before and after per attribute, and the
 /// desired state apply sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceChange {
     pub action: Action,
-    /// A short address, e.g. `identity`, `key_vault`, `key`, `access_policy`,
-    /// `role_assignment`, `storage_account`.
-    pub address: String,
+    /// What kind of resource it is, in the diff and the JSON.
+    pub address: Address,
     /// The resource's full id.
     pub id: String,
     /// Attribute changes, for the diff. Values that are only known once apply
@@ -221,65 +296,90 @@ pub enum Principal {
     OfIdentity { identity_id: String },
 }
 
-/// The desired state of one resource, as apply will request it.
+/// The desired state of one resource, as apply will request it: each kind
+/// its own struct, so the executor dispatches on it once. The request each
+/// sends is `Desired::request` (`requests.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Desired {
-    /// PUT a user-assigned identity.
-    Identity {
-        id: String,
-        location: String,
-        tags: BTreeMap<String, String>,
-    },
-    /// PUT a vault with soft delete and purge protection.
-    KeyVault {
-        id: String,
-        location: String,
-        tenant_id: String,
-        rbac_authorization: bool,
-        tags: BTreeMap<String, String>,
-    },
-    /// PATCH an existing vault to turn on purge protection (and soft delete).
-    EnablePurgeProtection { id: String },
-    /// PUT a key if it does not exist (never changes an existing key).
-    Key {
-        vault_id: String,
-        name: String,
-        key_size: u32,
-        expiry_days: Option<u32>,
-        rotation_days: Option<u32>,
-        tags: BTreeMap<String, String>,
-    },
-    /// Add get/wrapKey/unwrapKey for the principal to the vault's access policies.
-    AccessPolicy {
-        vault_id: String,
-        tenant_id: String,
-        principal: Principal,
-    },
-    /// PUT a role assignment (Key Vault Crypto Service Encryption User).
-    RoleAssignment {
-        id: String,
-        scope: String,
-        role_definition_id: String,
-        principal: Principal,
-    },
-    /// PATCH the account: add the identity (keeping every identity it has)
-    /// and switch encryption to the key, without a key version.
-    StorageEncryption {
-        account_id: String,
-        identity_type: String,
-        /// The user-assigned identities sent: the ones the account had
-        /// (except `dropped_identities`), plus the new one.
-        user_assigned_identities: Vec<String>,
-        /// Attached identities that no longer exist (deleted while
-        /// attached): Azure refuses an update that names one, so they are
-        /// not sent back. Absent from the JSON when empty.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        dropped_identities: Vec<String>,
-        identity_id: String,
-        key_vault_uri: String,
-        key_name: String,
-    },
+    Identity(IdentityCreate),
+    KeyVault(VaultCreate),
+    EnablePurgeProtection(PurgeProtection),
+    Key(KeyCreate),
+    AccessPolicy(AccessPolicyGrant),
+    RoleAssignment(RoleAssignmentGrant),
+    StorageEncryption(StorageSwitch),
+}
+
+/// PUT a user-assigned identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityCreate {
+    pub id: String,
+    pub location: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// PUT a vault with soft delete and purge protection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaultCreate {
+    pub id: String,
+    pub location: String,
+    pub tenant_id: String,
+    pub rbac_authorization: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// PATCH an existing vault to turn on purge protection (and soft delete).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurgeProtection {
+    pub id: String,
+}
+
+/// PUT a key if it does not exist (never changes an existing key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyCreate {
+    pub vault_id: String,
+    pub name: String,
+    pub key_size: u32,
+    pub expiry_days: Option<u32>,
+    pub rotation_days: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Add get/wrapKey/unwrapKey for the principal to the vault's access policies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessPolicyGrant {
+    pub vault_id: String,
+    pub tenant_id: String,
+    pub principal: Principal,
+}
+
+/// PUT a role assignment (Key Vault Crypto Service Encryption User).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleAssignmentGrant {
+    pub id: String,
+    pub scope: String,
+    pub role_definition_id: String,
+    pub principal: Principal,
+}
+
+/// PATCH the account: add the identity (keeping every identity it has)
+/// and switch encryption to the key, without a key version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageSwitch {
+    pub account_id: String,
+    pub identity_type: String,
+    /// The user-assigned identities sent: the ones the account had
+    /// (except `dropped_identities`), plus the new one.
+    pub user_assigned_identities: Vec<String>,
+    /// Attached identities that no longer exist (deleted while
+    /// attached): Azure refuses an update that names one, so they are
+    /// not sent back. Absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_identities: Vec<String>,
+    pub identity_id: String,
+    pub key_vault_uri: String,
+    pub key_name: String,
 }
 
 impl Plan {
@@ -311,17 +411,6 @@ impl PlanSummary {
     }
 }
 
-/// Exit codes of `plan` (docs/output.md).
-pub mod exit_code {
-    pub const NO_CHANGES: u8 = 0;
-    pub const ERROR: u8 = 1;
-    /// Only with `--detailed-exitcode`.
-    pub const CHANGES: u8 = 2;
-    /// Something could not be read (with or without `--detailed-exitcode`,
-    /// as `audit` exits): a gate must not read the plan as the whole truth.
-    pub const INCOMPLETE: u8 = 3;
-}
-
 impl Observed {
     /// SHA-256 (hex) of the canonical JSON of what was observed.
     pub fn fingerprint(&self) -> String {
@@ -349,14 +438,32 @@ mod tests {
     }
 
     #[test]
+    fn addresses_are_written_as_their_short_names() {
+        for address in [
+            Address::Identity,
+            Address::KeyVault,
+            Address::Key,
+            Address::AccessPolicy,
+            Address::RoleAssignment,
+            Address::StorageAccount,
+            Address::StorageAccountIdentity,
+        ] {
+            let text = serde_json::to_string(&address).unwrap();
+            assert_eq!(text, format!("\"{}\"", address.as_str()));
+            assert_eq!(serde_json::from_str::<Address>(&text).unwrap(), address);
+        }
+        assert!(serde_json::from_str::<Address>("\"dns_zone\"").is_err());
+    }
+
+    #[test]
     fn desired_states_round_trip_through_json() {
-        let d = Desired::AccessPolicy {
+        let d = Desired::AccessPolicy(AccessPolicyGrant {
             vault_id: "v".into(),
             tenant_id: "t".into(),
             principal: Principal::OfIdentity {
                 identity_id: "i".into(),
             },
-        };
+        });
         let text = serde_json::to_string(&d).unwrap();
         assert!(text.contains(r#""kind":"access_policy""#), "{text}");
         assert_eq!(serde_json::from_str::<Desired>(&text).unwrap(), d);

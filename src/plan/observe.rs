@@ -3,10 +3,10 @@
 //! reduce the reads to the same [`Observed`], whose fingerprint they compare
 //! ([`unchanged_since`]).
 
-use super::build::made_for;
 use super::model::{
     AccountPlan, Desired, Observed, ObservedAccount, ObservedIdentity, ObservedVault, Targets,
 };
+use super::ownership::made_for;
 use crate::audit::classify::{policy_gap, rbac_grants};
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, KeyVault, VaultKey};
@@ -101,8 +101,8 @@ pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
     }
     let plan_creates_identity = plan.observed.identity.is_none()
         && plan.changes.iter().any(|c| {
-            matches!(&c.desired, Desired::Identity { id, .. }
-                if id.eq_ignore_ascii_case(&plan.targets.identity_id))
+            matches!(&c.desired, Desired::Identity(d)
+                if d.id.eq_ignore_ascii_case(&plan.targets.identity_id))
         });
     let made_by_the_tool = seen
         .identity
@@ -209,8 +209,9 @@ pub async fn observe_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::build::{TAG_ACCOUNT, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
     use crate::plan::model::{Action, ResourceChange};
+    use crate::plan::model::{IdentityCreate, PlanStatus};
+    use crate::plan::ownership::{TAG_ACCOUNT, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
     use std::collections::BTreeMap;
 
     const ACCOUNT: &str = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
@@ -261,21 +262,21 @@ mod tests {
             .is_none()
             .then(|| ResourceChange {
                 action: Action::Create,
-                address: "identity".into(),
+                address: crate::plan::Address::Identity,
                 id: IDENTITY.into(),
                 attributes: vec![],
                 irreversible: None,
-                desired: Desired::Identity {
+                desired: Desired::Identity(IdentityCreate {
                     id: IDENTITY.into(),
                     location: "westeurope".into(),
                     tags: tool_tags(),
-                },
+                }),
             })
             .into_iter()
             .collect();
         AccountPlan {
             storage_account_id: ACCOUNT.into(),
-            status: "non_compliant".into(),
+            status: PlanStatus::NonCompliant,
             fingerprint: observed.fingerprint(),
             observed,
             targets: targets(),

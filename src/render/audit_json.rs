@@ -1,5 +1,5 @@
 //! The machine view: the report as serde writes it, pretty-printed. Its
-//! shape is docs/schemas/audit.schema.json (checked by tests/render_schemas.rs).
+//! shape is docs/schemas/audit.schema.json (checked by tests/it/render_schemas.rs).
 
 use crate::audit::report::AuditReport;
 

@@ -4,8 +4,10 @@
 //!   in kebab-case (`microsoft-managed-keys`), with a short description and
 //!   help saying how to fix it.
 //! - One result per (destination, reason) for every destination that is not
-//!   `compliant`, at the account as a logical location (kind `resource`,
-//!   fully qualified name = the account's id).
+//!   `compliant`, at the account: a physical location GitHub code scanning
+//!   accepts (a virtual path under `azure/`, `sarif_location.rs`) and a
+//!   logical one (kind `resource`, fully qualified name = the account's id),
+//!   with partial fingerprints that stay the same from run to run.
 //! - Level: `error` for a definite problem (non_compliant, cmk_broken,
 //!   missing); `warning` for a gap in the audit: every reason of an
 //!   `unreadable` destination, and an `access_denied` or `read_failed` reason
@@ -15,13 +17,14 @@
 //!   `toolExecutionNotifications` (`error` and `warning`); the summary is in
 //!   the run's `properties`.
 //!
-//! Checked against the official SARIF 2.1.0 schema by tests/render_schemas.rs.
+//! Checked against the official SARIF 2.1.0 schema and GitHub's ingestion
+//! rules by tests/it/render_schemas.rs.
 
 use super::reasons::{help, rule_id, rule_name, title};
+use super::sarif_location::{account_location, original_uri_base_ids, partial_fingerprints};
 use crate::audit::report::{AuditReport, Destination, Reason, ReasonCode, Status};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/actlog-cmk/actlog-cmk";
@@ -72,12 +75,17 @@ pub fn audit_sarif(report: &AuditReport) -> String {
             "id": id,
             "name": format!("Unexplained{}", rule_name_of_status(status)),
             "shortDescription": {"text": format!("Destination is {} without a stated reason", status.as_str())},
+            // GitHub requires a full description of every rule.
+            "fullDescription": {"text": format!("The audit found the destination {} but gave no reason code: a gap in actlog-cmk, not in the account.", status.as_str())},
             "help": {"text": "Run the audit with -v and report the account: every status but compliant should carry a reason."},
             "properties": {"tags": ["security", "azure", "encryption"]},
         }));
         rule_ids.push(id);
     }
 
+    // How often each (account, rule) pair has come up so far: an account can
+    // have two reasons with one code, and each must stay an alert of its own.
+    let mut occurrences: BTreeMap<(String, String), usize> = BTreeMap::new();
     let results: Vec<Value> = findings
         .iter()
         .map(|&(destination, reason)| {
@@ -89,7 +97,10 @@ pub fn audit_sarif(report: &AuditReport) -> String {
                 .iter()
                 .position(|r| *r == id)
                 .expect("every result's rule is listed");
-            result(destination, reason, id, index)
+            let key = (destination.storage_account_id.to_lowercase(), id.clone());
+            let occurrence = occurrences.entry(key).or_insert(0);
+            *occurrence += 1;
+            result(destination, reason, id, index, *occurrence)
         })
         .collect();
 
@@ -138,6 +149,7 @@ pub fn audit_sarif(report: &AuditReport) -> String {
                 }
             },
             "invocations": [invocation],
+            "originalUriBaseIds": original_uri_base_ids(),
             "results": results,
             "properties": {
                 "schemaVersion": report.schema_version,
@@ -157,6 +169,7 @@ fn result(
     reason: Option<&Reason>,
     rule_id: String,
     rule_index: usize,
+    occurrence: usize,
 ) -> Value {
     let gap = destination.status == Status::Unreadable
         || reason
@@ -184,18 +197,13 @@ fn result(
         "ruleIndex": rule_index,
         "level": level,
         "message": {"text": message},
-        "locations": [{
-            "logicalLocations": [{
-                "name": super::account_name(&destination.storage_account_id),
-                "fullyQualifiedName": destination.storage_account_id,
-                "kind": "resource",
-            }]
-        }],
+        "locations": [account_location(
+            &destination.storage_account_id,
+            super::account_name(&destination.storage_account_id),
+        )],
         // Stable across runs, so that a code-scanning service can track the
         // same finding over time: account id (ARM ids are case-insensitive) and rule.
-        "partialFingerprints": {
-            "actlogCmkFinding/v1": fingerprint(&destination.storage_account_id, &rule_id),
-        },
+        "partialFingerprints": partial_fingerprints(&destination.storage_account_id, &rule_id, occurrence),
         "properties": properties,
     })
 }
@@ -208,11 +216,6 @@ fn subscription_location(subscription_id: &str) -> Value {
             "kind": "resource",
         }]
     })
-}
-
-fn fingerprint(account_id: &str, rule_id: &str) -> String {
-    let digest = Sha256::digest(format!("{}\n{rule_id}", account_id.to_lowercase()).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unexplained_rule_id(status: Status) -> String {
@@ -383,6 +386,32 @@ mod tests {
             "UnexplainedNonCompliant"
         );
         assert!(!rules.iter().any(|r| r["id"] == "microsoft-managed-keys"));
+    }
+
+    #[test]
+    fn two_reasons_with_one_code_stay_two_alerts() {
+        let mut report = every_status();
+        let denied = report.destinations[2].reasons[1].clone();
+        assert_eq!(denied.code, ReasonCode::AccessDenied);
+        report.destinations[2].reasons.push(denied);
+        let log = sarif(&report);
+        let hashes: Vec<&str> = log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["ruleId"] == "access-denied" && r["properties"]["status"] == "cmk_broken")
+            .map(|r| {
+                r["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(hashes.len(), 2);
+        assert!(
+            hashes[0].ends_with(":1") && hashes[1].ends_with(":2"),
+            "{hashes:?}"
+        );
+        assert_eq!(hashes[0][..16], hashes[1][..16]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod audit_json;
 mod audit_markdown;
 mod audit_sarif;
 mod audit_text;
+mod fit;
 mod markdown;
 #[cfg(test)]
 mod plan_fixtures;
@@ -25,6 +26,7 @@ mod plan_text;
 mod reasons;
 mod results;
 mod rollback;
+mod sarif_location;
 mod style;
 #[cfg(test)]
 mod test_support;
@@ -40,6 +42,16 @@ pub use plan_text::plan_text;
 pub use rollback::{rollback_json, rollback_plan_text, rollback_text};
 
 use crate::audit::report::{Source, SourceKind, Status};
+
+/// How a text view names Azure resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ids {
+    /// By name, with the resource group and subscription shown once, so that
+    /// the text fits 100 columns (the default).
+    Names,
+    /// By full resource id, as the JSON has them (`-v`).
+    Full,
+}
 
 /// The account's name, the last segment of its resource id (the id itself
 /// when it has no `/`).

@@ -3,9 +3,13 @@
 //! checked in plan_golden.rs): change it and the golden files change too.
 
 use crate::plan::{
+    AccessPolicyGrant, Address, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
+    StorageSwitch, VaultCreate,
+};
+use crate::plan::{
     AccountPlan, Action, AttributeChange, Desired, Observed, ObservedAccount, ObservedVault,
-    PermissionModel, Plan, PlanSettings, PlanSummary, Principal, ResourceChange, Skipped, Targets,
-    KNOWN_AFTER_APPLY, SCHEMA_VERSION,
+    PermissionModel, Plan, PlanSettings, PlanStatus, PlanSummary, Principal, ResourceChange,
+    Skipped, Targets, KNOWN_AFTER_APPLY, SCHEMA_VERSION,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -57,14 +61,14 @@ fn change(name: &str, before: Value, after: Value) -> AttributeChange {
 
 fn resource(
     action: Action,
-    address: &str,
+    address: Address,
     id: &str,
     attributes: Vec<AttributeChange>,
     desired: Desired,
 ) -> ResourceChange {
     ResourceChange {
         action,
-        address: address.to_string(),
+        address,
         id: id.to_string(),
         attributes,
         irreversible: None,
@@ -76,7 +80,7 @@ fn create_identity(sub: &str, group: &str, name: &str, location: &str) -> Resour
     let id = identity_id(sub, group, name);
     resource(
         Action::Create,
-        "identity",
+        Address::Identity,
         &id,
         vec![
             set("name", json!(name)),
@@ -84,18 +88,18 @@ fn create_identity(sub: &str, group: &str, name: &str, location: &str) -> Resour
             set("principal_id", json!(KNOWN_AFTER_APPLY)),
             set("tags", json!(tags())),
         ],
-        Desired::Identity {
+        Desired::Identity(IdentityCreate {
             id: id.clone(),
             location: location.to_string(),
             tags: tags(),
-        },
+        }),
     )
 }
 
 fn create_key(vault: &str) -> ResourceChange {
     resource(
         Action::Create,
-        "key",
+        Address::Key,
         &format!("{vault}/keys/cmk-actlog"),
         vec![
             set("name", json!("cmk-actlog")),
@@ -105,14 +109,14 @@ fn create_key(vault: &str) -> ResourceChange {
             set("rotation_days", json!(365)),
             set("version", json!(KNOWN_AFTER_APPLY)),
         ],
-        Desired::Key {
+        Desired::Key(KeyCreate {
             vault_id: vault.to_string(),
             name: "cmk-actlog".to_string(),
             key_size: 3072,
             expiry_days: Some(730),
             rotation_days: Some(365),
             tags: tags(),
-        },
+        }),
     )
 }
 
@@ -135,7 +139,7 @@ fn new_vault_account() -> AccountPlan {
     };
     AccountPlan {
         storage_account_id: account.clone(),
-        status: "non_compliant".to_string(),
+        status: PlanStatus::NonCompliant,
         fingerprint: observed.fingerprint(),
         targets: Targets {
             identity_id: identity.clone(),
@@ -147,7 +151,7 @@ fn new_vault_account() -> AccountPlan {
             create_identity(SUB1, "rg-logs", "id-actlog-logs1", "westeurope"),
             resource(
                 Action::Create,
-                "key_vault",
+                Address::KeyVault,
                 &vault,
                 vec![
                     set("name", json!("kv-actlog-logs1")),
@@ -158,35 +162,35 @@ fn new_vault_account() -> AccountPlan {
                     set("enable_purge_protection", json!(true)),
                     set("tags", json!(tags())),
                 ],
-                Desired::KeyVault {
+                Desired::KeyVault(VaultCreate {
                     id: vault.clone(),
                     location: "westeurope".to_string(),
                     tenant_id: TENANT.to_string(),
                     rbac_authorization: false,
                     tags: tags(),
-                },
+                }),
             ),
             create_key(&vault),
             resource(
                 Action::Create,
-                "access_policy",
+                Address::AccessPolicy,
                 &format!("{vault}/accessPolicies/id-actlog-logs1"),
                 vec![
                     set("tenant_id", json!(TENANT)),
                     set("object_id", json!(KNOWN_AFTER_APPLY)),
                     set("key_permissions", json!(["get", "unwrapKey", "wrapKey"])),
                 ],
-                Desired::AccessPolicy {
+                Desired::AccessPolicy(AccessPolicyGrant {
                     vault_id: vault.clone(),
                     tenant_id: TENANT.to_string(),
                     principal: Principal::OfIdentity {
                         identity_id: identity.clone(),
                     },
-                },
+                }),
             ),
             resource(
                 Action::Update,
-                "storage_account",
+                Address::StorageAccount,
                 &account,
                 vec![
                     change(
@@ -208,7 +212,7 @@ fn new_vault_account() -> AccountPlan {
                     change("key_name", Value::Null, json!("cmk-actlog")),
                     change("encryption_identity", Value::Null, json!(identity)),
                 ],
-                Desired::StorageEncryption {
+                Desired::StorageEncryption(StorageSwitch {
                     account_id: account.clone(),
                     identity_type: "SystemAssigned,UserAssigned".to_string(),
                     user_assigned_identities: vec![identity.to_lowercase()],
@@ -216,7 +220,7 @@ fn new_vault_account() -> AccountPlan {
                     identity_id: identity.clone(),
                     key_vault_uri: uri.to_string(),
                     key_name: "cmk-actlog".to_string(),
-                },
+                }),
             ),
         ],
     }
@@ -256,10 +260,10 @@ fn reused_vault_account() -> AccountPlan {
     );
     let mut purge_protection = resource(
         Action::Update,
-        "key_vault",
+        Address::KeyVault,
         &vault,
         vec![change("enable_purge_protection", json!(false), json!(true))],
-        Desired::EnablePurgeProtection { id: vault.clone() },
+        Desired::EnablePurgeProtection(PurgeProtection { id: vault.clone() }),
     );
     purge_protection.irreversible = Some(
         "purge protection cannot be turned off again; deleted keys stay until their retention period ends"
@@ -267,7 +271,7 @@ fn reused_vault_account() -> AccountPlan {
     );
     AccountPlan {
         storage_account_id: account.clone(),
-        status: "cmk_broken".to_string(),
+        status: PlanStatus::CmkBroken,
         fingerprint: observed.fingerprint(),
         targets: Targets {
             identity_id: identity.clone(),
@@ -281,7 +285,7 @@ fn reused_vault_account() -> AccountPlan {
             create_key(&vault),
             resource(
                 Action::Create,
-                "role_assignment",
+                Address::RoleAssignment,
                 &assignment,
                 vec![
                     set("scope", json!(vault)),
@@ -289,18 +293,18 @@ fn reused_vault_account() -> AccountPlan {
                     set("principal_id", json!(KNOWN_AFTER_APPLY)),
                     set("principal_type", json!("ServicePrincipal")),
                 ],
-                Desired::RoleAssignment {
+                Desired::RoleAssignment(RoleAssignmentGrant {
                     id: assignment.clone(),
                     scope: vault.clone(),
                     role_definition_id: role_definition.clone(),
                     principal: Principal::OfIdentity {
                         identity_id: identity.clone(),
                     },
-                },
+                }),
             ),
             resource(
                 Action::Update,
-                "storage_account",
+                Address::StorageAccount,
                 &account,
                 vec![
                     change("identity_type", json!("None"), json!("UserAssigned")),
@@ -317,7 +321,7 @@ fn reused_vault_account() -> AccountPlan {
                     ),
                     change("encryption_identity", Value::Null, json!(identity)),
                 ],
-                Desired::StorageEncryption {
+                Desired::StorageEncryption(StorageSwitch {
                     account_id: account.clone(),
                     identity_type: "UserAssigned".to_string(),
                     user_assigned_identities: vec![identity.to_lowercase()],
@@ -325,7 +329,7 @@ fn reused_vault_account() -> AccountPlan {
                     identity_id: identity.clone(),
                     key_vault_uri: uri.to_string(),
                     key_name: "cmk-actlog".to_string(),
-                },
+                }),
             ),
         ],
     }
@@ -334,7 +338,7 @@ fn reused_vault_account() -> AccountPlan {
 fn compliant_skip() -> Skipped {
     Skipped {
         storage_account_id: account_id(SUB1, "rg-logs", "good"),
-        status: "compliant".to_string(),
+        status: PlanStatus::Compliant,
         reason: "already encrypted with key 'cmk-logs' in https://kv-logs.vault.azure.net/"
             .to_string(),
     }
@@ -343,7 +347,7 @@ fn compliant_skip() -> Skipped {
 fn unreadable_skip() -> Skipped {
     Skipped {
         storage_account_id: account_id(SUB2, "rg-audit", "secret"),
-        status: "unreadable".to_string(),
+        status: PlanStatus::Unreadable,
         reason: "reading the account was denied (403): grant Reader on it".to_string(),
     }
 }

@@ -19,6 +19,7 @@
 //! with a role assignment for a principal known after apply; one compliant
 //! and one unreadable destination skipped.
 
+use crate::plan::{AccessPolicyGrant, KeyCreate};
 use crate::plan::{
     Desired, ObservedIdentity, PermissionModel, Plan, PlanSummary, Principal, SCHEMA_VERSION,
 };
@@ -196,16 +197,18 @@ fn plan_json_matches_its_schema() {
         id: identity_id(SUB1, "rg-logs", "id-shared"),
         principal_id: "99999999-0000-0000-0000-000000000002".to_string(),
     });
-    if let Desired::AccessPolicy { principal, .. } = &mut plan.accounts[0].changes[3].desired {
+    if let Desired::AccessPolicy(AccessPolicyGrant { principal, .. }) =
+        &mut plan.accounts[0].changes[3].desired
+    {
         *principal = Principal::Known {
             principal_id: "99999999-0000-0000-0000-000000000002".to_string(),
         };
     }
-    if let Desired::Key {
+    if let Desired::Key(KeyCreate {
         expiry_days,
         rotation_days,
         ..
-    } = &mut plan.accounts[0].changes[2].desired
+    }) = &mut plan.accounts[0].changes[2].desired
     {
         *expiry_days = None;
         *rotation_days = None;

@@ -116,7 +116,7 @@ fn account_section(out: &mut String, account: &AccountPlan) {
         out,
         "### {} ({})\n\n{}\n",
         text(account_name(&account.storage_account_id)),
-        code(&account.status, false),
+        code(account.status.as_str(), false),
         code(&account.storage_account_id, false)
     );
     for change in account.changes.iter() {
@@ -124,7 +124,7 @@ fn account_section(out: &mut String, account: &AccountPlan) {
             let _ = writeln!(
                 out,
                 "**⚠️ Irreversible: {} {}: {}**\n",
-                code(&change.address, false),
+                code(change.address.as_str(), false),
                 code(&change.id, false),
                 text(why)
             );
@@ -179,7 +179,7 @@ fn skipped_row(out: &mut String, skipped: &Skipped) {
         "| **{}**<br>{} | {icon}{} | {} |",
         text(account_name(&skipped.storage_account_id)),
         code(&skipped.storage_account_id, true),
-        text(&skipped.status),
+        text(skipped.status.as_str()),
         text(&skipped.reason)
     );
 }

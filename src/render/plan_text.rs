@@ -11,7 +11,7 @@
 
 use super::plural;
 use super::style::{clean, paint, paint_bold, quoted, BOLD, GREEN, YELLOW};
-use crate::plan::{AccountPlan, Action, Plan, ResourceChange, KNOWN_AFTER_APPLY};
+use crate::plan::{AccountPlan, Action, Plan, PlanStatus, ResourceChange, KNOWN_AFTER_APPLY};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -55,7 +55,7 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
                 out,
                 "  - {} ({}): {}",
                 clean(&skipped.storage_account_id),
-                clean(&skipped.status),
+                clean(skipped.status.as_str()),
                 clean(&skipped.reason)
             );
         }
@@ -104,7 +104,7 @@ fn account_heading(account: &AccountPlan) -> String {
     format!(
         "{} ({})",
         clean(&account.storage_account_id),
-        clean(&account.status)
+        clean(account.status.as_str())
     )
 }
 
@@ -116,7 +116,7 @@ pub(super) fn change_lines(change: &ResourceChange, color: bool) -> Vec<String> 
     let mut lines = vec![format!(
         "  {} {} {} {{",
         symbol(change.action, color),
-        clean(&change.address),
+        clean(change.address.as_str()),
         quoted(&change.id)
     )];
     if let Some(why) = &change.irreversible {
@@ -169,7 +169,7 @@ pub(super) fn outcome(plan: &Plan) -> Outcome {
     match plan
         .skipped
         .iter()
-        .filter(|s| s.status != "compliant")
+        .filter(|s| s.status != PlanStatus::Compliant)
         .count()
     {
         0 => Outcome::AllCompliant,
@@ -329,7 +329,7 @@ mod tests {
              No changes can be planned, but 1 destination is not known to be compliant. See Skipped above.\n"
         ));
         let mut plan = nothing_plannable();
-        plan.skipped[0].status = "cmk_broken".to_string();
+        plan.skipped[0].status = PlanStatus::CmkBroken;
         assert!(summary_line(&plan).contains("but 2 destinations are not known"));
     }
 
@@ -359,7 +359,6 @@ mod tests {
         plan.accounts[0].storage_account_id = "evil\x1b[2J\n".to_string();
         let change = &mut plan.accounts[0].changes[0];
         change.id = "id\x1b[31m".to_string();
-        change.address = "addr\x07".to_string();
         change.attributes[0].name = "na\x1bme".to_string();
         change.attributes[0].after = json!("v\x1b[0m");
         change.irreversible = Some("why\r".to_string());
@@ -368,7 +367,8 @@ mod tests {
         assert!(!text.contains('\x1b'));
         assert!(!text.contains('\x07'));
         assert!(text.contains("# evil\u{fffd}[2J\u{fffd} (non_compliant)\n"));
-        assert!(text.contains("  + addr\u{fffd} \"id\\u001b[31m\" {\n"));
+        // The address is typed (`Address`): only the id can carry Azure's text.
+        assert!(text.contains("  + identity \"id\\u001b[31m\" {\n"));
         assert!(text.contains("# irreversible: why\u{fffd}\n"));
         assert!(text.contains("+ na\u{fffd}me "));
         assert!(text.contains(" = \"v\\u001b[0m\"\n"));

@@ -3,8 +3,11 @@
 //! refusal with its next step, the steps taken, a closing count) and the JSON
 //! a script reads. The two reports share their outcomes and summary
 //! (docs/output.md documents one shape), so one function lays them out; each
-//! view only says what goes into an account's lines.
+//! view only says what goes into an account's lines. Accounts are named
+//! with their resource group and subscription in columns, not by their
+//! 140-character ids, so that the table fits a terminal.
 
+use super::fit::id_segment;
 use super::style::clean;
 use crate::apply::{ApplySummary, Outcome};
 use serde::Serialize;
@@ -42,25 +45,57 @@ pub(super) fn results_text(
     // cannot drive the terminal.
     let show = clean;
     let mut out = String::new();
-    // Padded by the id as the report holds it, so that cleaning an id (one
-    // character for one) does not move the column.
-    let width = accounts
-        .iter()
-        .map(|a| a.storage_account_id.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    let _ = writeln!(out, "{:<width$}  RESULT", "ACCOUNT");
-    for a in accounts {
-        let _ = writeln!(
-            out,
-            "{:<width$}  {}",
-            show(a.storage_account_id),
-            a.outcome.as_str()
-        );
+    let named = named_rows(accounts);
+    match &named {
+        Some(rows) => {
+            let header = ["ACCOUNT", "RESOURCE GROUP", "SUBSCRIPTION"].map(String::from);
+            let width = |i: usize| {
+                rows.iter()
+                    .chain(std::iter::once(&header))
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let widths = [width(0), width(1), width(2)];
+            let mut line = |cells: &[String; 3], result: &str| {
+                for (cell, w) in cells.iter().zip(widths) {
+                    out.push_str(cell);
+                    out.push_str(&" ".repeat(w - cell.chars().count() + 2));
+                }
+                out.push_str(result);
+                out.push('\n');
+            };
+            line(&header, "RESULT");
+            for (a, row) in accounts.iter().zip(rows) {
+                line(row, a.outcome.as_str());
+            }
+        }
+        None => {
+            // Padded by the id as the report holds it, so that cleaning an id
+            // (one character for one) does not move the column.
+            let width = accounts
+                .iter()
+                .map(|a| a.storage_account_id.len())
+                .max()
+                .unwrap_or(7)
+                .max(7);
+            let _ = writeln!(out, "{:<width$}  RESULT", "ACCOUNT");
+            for a in accounts {
+                let _ = writeln!(
+                    out,
+                    "{:<width$}  {}",
+                    show(a.storage_account_id),
+                    a.outcome.as_str()
+                );
+            }
+        }
     }
-    for a in accounts {
-        let id = show(a.storage_account_id);
+    for (i, a) in accounts.iter().enumerate() {
+        // The account as its row names it.
+        let id = match &named {
+            Some(rows) => rows[i][0].clone(),
+            None => show(a.storage_account_id),
+        };
         if let Some(calls) = &a.calls {
             let _ = writeln!(out, "\n{id} would make these calls:");
             for call in calls {
@@ -88,13 +123,34 @@ pub(super) fn results_text(
         summary.failed,
         summary.refused,
         summary.skipped,
-        if summary.unread > 0 {
-            format!(", {} NOT READ", summary.unread)
-        } else {
-            String::new()
-        }
+        [
+            (summary.would_create, "would create"),
+            (summary.would_update, "would update"),
+            (summary.unread, "NOT READ"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!(", {n} {what}"))
+        .collect::<String>()
     );
     out
+}
+
+/// Each account as name, resource group and subscription (cleaned), when
+/// every id is a storage account's ARM id: names are unique across Azure, and
+/// the three together say all the id does in a third of its width. `None`
+/// (the table shows ids) when one is not, rather than lose what it says.
+fn named_rows(accounts: &[AccountLines]) -> Option<Vec<[String; 3]>> {
+    accounts
+        .iter()
+        .map(|a| {
+            let id = a.storage_account_id;
+            let subscription = id_segment(id, "subscriptions")?;
+            let group = id_segment(id, "resourceGroups")?;
+            let name = id_segment(id, "storageAccounts")?;
+            Some([clean(name), clean(group), clean(subscription)])
+        })
+        .collect()
 }
 
 /// Pretty JSON with a trailing newline (`{}` should serde ever refuse the
@@ -139,6 +195,39 @@ mod tests {
              /s/b failed: (no reason given)\n  next step: run apply again\n\n\
              Apply complete: 0 done, 0 failed, 0 refused, 0 skipped.\n"
         );
+    }
+
+    #[test]
+    fn arm_ids_are_shown_as_name_group_and_subscription() {
+        let id = |group: &str, name: &str| {
+            format!("/subscriptions/5f0e6c1a-7b2d-4c3e-9a41-6d2b8e0f1a02/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{name}")
+        };
+        let (a, b) = (
+            id("rg-dev-audit", "stdevaudit"),
+            id("rg-x", "stcontosoactlogs"),
+        );
+        let mut done = account(&a, Outcome::Done);
+        done.made = vec!["identity created".to_string()];
+        let mut failed = account(&b, Outcome::Failed);
+        failed.reason = Some("denied");
+        let text = results_text(&wording(), false, &[done, failed], &ApplySummary::default());
+        assert_eq!(
+            text,
+            "ACCOUNT           RESOURCE GROUP  SUBSCRIPTION                          RESULT\n\
+             stdevaudit        rg-dev-audit    5f0e6c1a-7b2d-4c3e-9a41-6d2b8e0f1a02  done\n\
+             stcontosoactlogs  rg-x            5f0e6c1a-7b2d-4c3e-9a41-6d2b8e0f1a02  failed\n\
+             \nstdevaudit: identity created\n\
+             \nstcontosoactlogs failed: denied\n  next step: run apply again\n\
+             \nApply complete: 0 done, 0 failed, 0 refused, 0 skipped.\n"
+        );
+        // One id that is not an account's: every row keeps its id.
+        let text = results_text(
+            &wording(),
+            false,
+            &[account(&a, Outcome::Done), account("/s/b", Outcome::Done)],
+            &ApplySummary::default(),
+        );
+        assert!(text.contains(&format!("\n{a}  done\n")), "{text}");
     }
 
     #[test]

@@ -117,7 +117,7 @@ fn change_lines(change: &RollbackChange, color: bool) -> Vec<String> {
     let mut lines = vec![format!(
         "  {} {} {} {{",
         symbol(change.action, color),
-        clean(&change.address),
+        clean(change.address.as_str()),
         quoted(&change.id)
     )];
     let names: Vec<String> = change.attributes.iter().map(|a| clean(&a.name)).collect();
@@ -208,7 +208,7 @@ pub fn rollback_json(report: &RollbackReport) -> String {
 mod tests {
     use super::*;
     use crate::apply::ApplySummary;
-    use crate::plan::AttributeChange;
+    use crate::plan::{Address, AttributeChange};
     use crate::rollback::{
         AccountResult, Keeps, KeptKey, Refusal, RollbackSummary, Skip, StepResult, StepStatus, Undo,
     };
@@ -221,14 +221,14 @@ mod tests {
 
     fn change(
         action: RollbackAction,
-        address: &str,
+        address: Address,
         id: &str,
         attrs: &[(&str, Value, Value)],
         undo: Undo,
     ) -> RollbackChange {
         RollbackChange {
             action,
-            address: address.into(),
+            address,
             id: id.into(),
             attributes: attrs
                 .iter()
@@ -260,7 +260,7 @@ mod tests {
             changes: vec![
                 change(
                     RollbackAction::Update,
-                    "storage_account",
+                    Address::StorageAccount,
                     ACCOUNT,
                     &[
                         (
@@ -280,7 +280,7 @@ mod tests {
                 ),
                 change(
                     RollbackAction::Update,
-                    "storage_account_identity",
+                    Address::StorageAccountIdentity,
                     ACCOUNT,
                     &[(
                         "identity.user_assigned_identities",
@@ -294,7 +294,7 @@ mod tests {
                 ),
                 change(
                     RollbackAction::Remove,
-                    "access_policy",
+                    Address::AccessPolicy,
                     &format!("{VAULT}/accessPolicies/p1"),
                     &[(
                         "key_permissions",
@@ -441,7 +441,7 @@ mod tests {
                 failed: 0,
                 refused: 1,
                 skipped: usize::from(dry_run),
-                unread: 0,
+                ..ApplySummary::default()
             },
             accounts,
         }

@@ -23,7 +23,7 @@ use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, vault_name_from_uri};
 use crate::azure::storage::{self, StorageAccount};
 use crate::azure::{msi, Arm, AzureError};
-use crate::plan::AttributeChange;
+use crate::plan::{Address, AttributeChange};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -315,7 +315,7 @@ fn key_source_change(account: &StorageAccount, tool: &ToolResources) -> Option<R
     }
     Some(RollbackChange {
         action: RollbackAction::Update,
-        address: "storage_account".into(),
+        address: Address::StorageAccount,
         id: account.id.to_string(),
         attributes,
         undo: Undo::MicrosoftManagedKeys {
@@ -368,7 +368,7 @@ fn identity_change(account: &StorageAccount, tool: &ToolResources) -> Option<Rol
     ));
     Some(RollbackChange {
         action: RollbackAction::Update,
-        address: "storage_account_identity".into(),
+        address: Address::StorageAccountIdentity,
         id: account.id.to_string(),
         attributes,
         undo: Undo::DetachIdentities {
@@ -443,7 +443,7 @@ async fn grant_changes(
                 }) {
                     changes.push(RollbackChange {
                         action: RollbackAction::Remove,
-                        address: "role_assignment".into(),
+                        address: Address::RoleAssignment,
                         id: a.id.clone(),
                         attributes: vec![
                             removed("scope", json!(a.scope)),
@@ -465,7 +465,7 @@ async fn grant_changes(
                     }
                     changes.push(RollbackChange {
                         action: RollbackAction::Remove,
-                        address: "access_policy".into(),
+                        address: Address::AccessPolicy,
                         id: format!("{vault_id}/accessPolicies/{principal}"),
                         attributes: vec![
                             removed("object_id", json!(principal)),

@@ -13,9 +13,10 @@ use super::verify;
 use crate::apply::failure::Failure;
 use crate::apply::{Outcome, Progress};
 use crate::azure::authorization;
-use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::{keyvault, storage, write, Arm, AzureError};
+use crate::azure::keyvault::requests as vault_requests;
+use crate::azure::request::Request;
+use crate::azure::{keyvault, storage, Arm, AzureError};
 
 fn fail(step: &str, error: AzureError) -> Failure {
     Failure::azure("rollback", step, error)
@@ -27,41 +28,54 @@ fn stop(step: &str, reason: impl Into<String>, next_step: impl Into<String>) -> 
 
 fn record(change: &RollbackChange, status: StepStatus, call: Option<String>) -> StepResult {
     StepResult {
-        address: change.address.clone(),
+        address: change.address.to_string(),
         id: change.id.clone(),
         status,
         call,
     }
 }
 
-/// The call a change turns into (what `--dry-run` shows).
-pub fn call_for(undo: &Undo) -> String {
+/// The request a change sends, built by the provider module that sends it
+/// (the identities' type is the one the account keeps: read again when the
+/// step runs).
+pub fn request_for(undo: &Undo, identity_type_after: &str) -> Request {
     match undo {
-        Undo::MicrosoftManagedKeys { account_id } => format!(
-            "PATCH {account_id}?api-version={} (keySource: Microsoft.Storage)",
-            write::STORAGE_API
-        ),
+        Undo::MicrosoftManagedKeys { account_id } => storage::switch_to_microsoft_keys(account_id),
         Undo::DetachIdentities {
             account_id,
             identity_ids,
-        } => format!(
-            "PATCH {account_id}?api-version={} (identity without {})",
-            write::STORAGE_API,
-            identity_ids.join(", ")
-        ),
-        Undo::RemoveAccessPolicy { vault_id, .. } => {
-            format!("PUT {vault_id}/accessPolicies/remove?api-version={KEYVAULT_API}")
+        } => {
+            storage::detach_user_assigned_identities(account_id, identity_type_after, identity_ids)
         }
-        Undo::DeleteRoleAssignment { id } => {
-            format!("DELETE {id}?api-version={}", write::ROLE_ASSIGNMENTS_API)
-        }
+        Undo::RemoveAccessPolicy {
+            vault_id,
+            tenant_id,
+            principal_id,
+        } => vault_requests::remove_key_access_policy(vault_id, tenant_id, principal_id),
+        Undo::DeleteRoleAssignment { id } => authorization::delete_role_assignment(id),
     }
 }
 
+/// The call a change turns into (what `--dry-run` shows): its request's line,
+/// with what it changes where the line does not say.
+pub fn call_for(undo: &Undo) -> String {
+    let line = request_for(undo, "UserAssigned").line();
+    match undo {
+        Undo::MicrosoftManagedKeys { .. } => format!("{line} (keySource: Microsoft.Storage)"),
+        Undo::DetachIdentities { identity_ids, .. } => {
+            format!("{line} (identity without {})", identity_ids.join(", "))
+        }
+        _ => line,
+    }
+}
+
+/// What rollback would do for the account, written nowhere: it would update
+/// the account (and remove grants), never create; accounts it leaves alone
+/// stay `skipped` or `refused`, so the two no longer read alike.
 pub fn dry_run(account: &AccountRollback) -> AccountResult {
     AccountResult {
         storage_account_id: account.storage_account_id.clone(),
-        outcome: Outcome::Skipped,
+        outcome: Outcome::WouldUpdate,
         reason: Some("dry run: nothing was written".into()),
         next_step: None,
         steps: account
@@ -108,25 +122,31 @@ async fn execute(
 ) -> Result<(), Failure> {
     let id = &account.storage_account_id;
     for change in &account.changes {
-        progress.step(id, &change.address);
+        progress.step(id, change.address.as_str());
         let status = match &change.undo {
             Undo::MicrosoftManagedKeys { account_id } => {
-                microsoft_managed_keys(arm, &change.address, account_id).await?
+                microsoft_managed_keys(arm, change.address.as_str(), account_id).await?
             }
             Undo::DetachIdentities {
                 account_id,
                 identity_ids,
-            } => detach(arm, &change.address, account_id, identity_ids).await?,
+            } => detach(arm, change.address.as_str(), account_id, identity_ids).await?,
             Undo::RemoveAccessPolicy {
                 vault_id,
                 tenant_id,
                 principal_id,
             } => {
-                remove_access_policy(arm, &change.address, vault_id, tenant_id, principal_id)
-                    .await?
+                remove_access_policy(
+                    arm,
+                    change.address.as_str(),
+                    vault_id,
+                    tenant_id,
+                    principal_id,
+                )
+                .await?
             }
             Undo::DeleteRoleAssignment { id } => {
-                delete_role_assignment(arm, &change.address, id).await?
+                delete_role_assignment(arm, change.address.as_str(), id).await?
             }
         };
         let call = (status != StepStatus::AlreadyDone).then(|| call_for(&change.undo));
@@ -160,9 +180,15 @@ async fn microsoft_managed_keys(arm: &Arm, step: &str, id: &str) -> Result<StepS
     if !current.uses_key_vault() && current.encryption_identity.is_none() {
         return Ok(StepStatus::AlreadyDone);
     }
-    write::switch_storage_to_microsoft_keys(arm, id)
-        .await
-        .map_err(|e| fail(step, e))?;
+    request_for(
+        &Undo::MicrosoftManagedKeys {
+            account_id: id.to_string(),
+        },
+        "",
+    )
+    .send(arm)
+    .await
+    .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Updated)
 }
 
@@ -198,7 +224,12 @@ async fn detach(
         ));
     }
     let identity_type = identity_type_after(&current.identity_type, !remaining.is_empty());
-    write::detach_user_assigned_identities(arm, id, &identity_type, &present)
+    let undo = Undo::DetachIdentities {
+        account_id: id.to_string(),
+        identity_ids: present,
+    };
+    request_for(&undo, &identity_type)
+        .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Updated)
@@ -224,7 +255,13 @@ async fn remove_access_policy(
     if !held {
         return Ok(StepStatus::AlreadyDone);
     }
-    write::remove_key_access_policy(arm, vault_id, tenant_id, principal_id)
+    let undo = Undo::RemoveAccessPolicy {
+        vault_id: vault_id.to_string(),
+        tenant_id: tenant_id.to_string(),
+        principal_id: principal_id.to_string(),
+    };
+    request_for(&undo, "")
+        .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Removed)
@@ -236,8 +273,57 @@ async fn delete_role_assignment(arm: &Arm, step: &str, id: &str) -> Result<StepS
         Ok(false) => return Ok(StepStatus::AlreadyDone),
         Err(e) => return Err(fail(step, e)),
     }
-    write::delete_role_assignment(arm, id)
+    request_for(&Undo::DeleteRoleAssignment { id: id.to_string() }, "")
+        .send(arm)
         .await
         .map_err(|e| fail(step, e))?;
     Ok(StepStatus::Removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_shows_the_line_of_the_request_the_step_sends() {
+        let account =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+        let undos = [
+            Undo::MicrosoftManagedKeys {
+                account_id: account.into(),
+            },
+            Undo::DetachIdentities {
+                account_id: account.into(),
+                identity_ids: vec!["/i1".into()],
+            },
+            Undo::RemoveAccessPolicy {
+                vault_id: "/v".into(),
+                tenant_id: "t".into(),
+                principal_id: "p".into(),
+            },
+            Undo::DeleteRoleAssignment { id: "/ra".into() },
+        ];
+        for undo in &undos {
+            let sent = request_for(undo, "SystemAssigned");
+            assert!(
+                call_for(undo).starts_with(&sent.line()),
+                "{undo:?}: {}",
+                call_for(undo)
+            );
+        }
+        assert_eq!(
+            call_for(&undos[0]),
+            format!("PATCH {account}?api-version=2023-05-01 (keySource: Microsoft.Storage)")
+        );
+        assert_eq!(
+            call_for(&undos[2]),
+            "PUT /v/accessPolicies/remove?api-version=2023-07-01"
+        );
+        assert_eq!(call_for(&undos[3]), "DELETE /ra?api-version=2022-04-01");
+        let detach = request_for(&undos[1], "SystemAssigned");
+        assert_eq!(
+            detach.field("/identity"),
+            Some(&serde_json::json!({"type": "SystemAssigned"}))
+        );
+    }
 }

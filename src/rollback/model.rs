@@ -5,7 +5,7 @@
 //! Computing it (`build.rs`), carrying it out (`execute.rs`) and showing it
 //! (`render/rollback.rs`) are separate.
 
-use crate::plan::AttributeChange;
+use crate::plan::{Address, AttributeChange};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,8 +104,8 @@ impl RollbackAction {
 pub struct RollbackChange {
     pub action: RollbackAction,
     /// `storage_account`, `storage_account_identity`, `access_policy`,
-    /// `role_assignment`.
-    pub address: String,
+    /// `role_assignment`: the plan's vocabulary.
+    pub address: Address,
     pub id: String,
     /// For an update, before and after; for a removal, `before` is what goes
     /// and `after` is `null`.

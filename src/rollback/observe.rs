@@ -14,7 +14,7 @@
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::storage::StorageAccount;
 use crate::azure::{keyvault, msi, resources, Arm, AzureError};
-pub use crate::plan::build::made_for;
+pub use crate::plan::ownership::made_for;
 use std::collections::BTreeMap;
 
 pub const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";

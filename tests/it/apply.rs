@@ -302,6 +302,21 @@ async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
         "{}",
         dry.stdout
     );
+    // Issue 15 item 4: what would happen, per account and in the summary.
+    assert!(
+        dry.stdout
+            .contains("Apply dry run: 0 done, 0 failed, 0 refused, 0 skipped, 2 would create."),
+        "{}",
+        dry.stdout
+    );
+    let json = tool.run(&["apply", "--dry-run", "-o", "json"]).await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let report = json.json();
+    assert_eq!(report["summary"]["would_create"], 2, "{report:#}");
+    assert_eq!(report["summary"]["skipped"], 0, "{report:#}");
+    for account in report["accounts"].as_array().unwrap() {
+        assert_eq!(account["outcome"], "would_create", "{account:#}");
+    }
 
     // --quiet: no diff, no progress; the result only.
     let quiet = tool.run(&["apply", "--dry-run", "--quiet"]).await;
@@ -504,4 +519,119 @@ async fn a_key_set_while_apply_runs_is_not_overridden() {
         "https://kv-theirs.vault.azure.net/"
     );
     assert_eq!(encryption["identity"]["userAssignedIdentity"], theirs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_refuses_flags_that_would_change_it() {
+    let env = Env::start().await;
+    env.plain_and_held_accounts().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let tool = env.tool();
+    save_plan(&tool, Path::new(file)).await;
+    env.clear_requests().await;
+    let vault = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-x";
+    let identity = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x";
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["--key-size", "4096", "-s", SUB1],
+            &["--key-size", "--subscription"],
+        ),
+        (
+            &[
+                "--vault-name",
+                "kv-{account}",
+                "--identity-name",
+                "id-{account}",
+            ],
+            &["--vault-name", "--identity-name"],
+        ),
+        (
+            &["--identity", identity, "--key-vault", vault],
+            &["--identity", "--key-vault"],
+        ),
+        (&["--tag", "owner=me"], &["--tag"]),
+    ];
+    for (flags, named) in cases {
+        let mut args = vec!["apply", file, "--yes"];
+        args.extend_from_slice(flags);
+        let run = tool.run(&args).await;
+        assert_eq!(run.code, 1, "{flags:?}: {}\n{}", run.stdout, run.stderr);
+        for flag in named {
+            assert!(run.stderr.contains(flag), "{flag}: {}", run.stderr);
+        }
+        assert!(
+            run.stderr.contains("saved plan") && run.stderr.contains("nothing was changed"),
+            "{}",
+            run.stderr
+        );
+    }
+    // Refused before anything was read.
+    assert!(env.arm_requests().await.is_empty());
+    // What does not shape the plan is accepted, and the plan is applied as
+    // saved, whatever the environment says.
+    let mut cmd = tool.command(&["apply", file, "--parallelism", "4", "-o", "json"]);
+    cmd.env("ACTLOG_CMK_KEY_SIZE", "4096");
+    let run = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The plan's key: the default name and size, not the environment's size.
+    let vaults = env
+        .resources_of_type(SUB1, "Microsoft.KeyVault/vaults")
+        .await;
+    assert_eq!(vaults.len(), 1, "{vaults:?}");
+    let key = env
+        .arm(
+            Method::GET,
+            &format!("{}/keys/activity-log-cmk?{VAULT_API}", vaults[0]),
+            None,
+        )
+        .await;
+    assert_eq!(key.body["properties"]["keySize"], 3072, "{:?}", key.body);
+}
+
+/// Issue 15 item 6: a plan file whose request was edited (and its checksum
+/// recomputed) still shows the old diff; apply refuses it before any write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_file_whose_requests_disagree_with_its_diff_is_refused() {
+    let env = Env::start().await;
+    env.plain_and_held_accounts().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let tool = env.tool();
+    save_plan(&tool, &file).await;
+    let mut plan = actlog_cmk::plan::file::load(&file).unwrap();
+    let key = plan.accounts[0]
+        .changes
+        .iter_mut()
+        .find_map(|c| match &mut c.desired {
+            actlog_cmk::plan::Desired::Key(key) => Some(&mut key.key_size),
+            _ => None,
+        })
+        .expect("the plan creates a key");
+    *key = 2048;
+    let edited = dir.path().join("edited.json");
+    actlog_cmk::plan::file::save(&plan, &edited).unwrap();
+    env.clear_requests().await;
+
+    let run = tool.run(&["apply", edited.to_str().unwrap()]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("key_size = 2048"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(edited.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    assert!(writes(&env.arm_requests().await).is_empty());
+    // The file as plan wrote it is applied.
+    let run = tool.run(&["apply", file.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -4,6 +4,10 @@
 
 use actlog_cmk::plan::file::{self, load, save};
 use actlog_cmk::plan::*;
+use actlog_cmk::plan::{
+    AccessPolicyGrant, Address, IdentityCreate, KeyCreate, PurgeProtection, RoleAssignmentGrant,
+    StorageSwitch, VaultCreate,
+};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -48,21 +52,19 @@ fn principal() -> impl Strategy<Value = Principal> {
 
 fn desired() -> impl Strategy<Value = Desired> {
     prop_oneof![
-        (text(), text(), tags()).prop_map(|(id, location, tags)| Desired::Identity {
-            id,
-            location,
-            tags
-        }),
+        (text(), text(), tags()).prop_map(|(id, location, tags)| Desired::Identity(
+            IdentityCreate { id, location, tags }
+        )),
         (text(), text(), any::<bool>(), tags()).prop_map(
-            |(id, location, rbac_authorization, tags)| Desired::KeyVault {
+            |(id, location, rbac_authorization, tags)| Desired::KeyVault(VaultCreate {
                 id,
                 location,
                 tenant_id: SUB.into(),
                 rbac_authorization,
                 tags,
-            }
+            })
         ),
-        text().prop_map(|id| Desired::EnablePurgeProtection { id }),
+        text().prop_map(|id| Desired::EnablePurgeProtection(PurgeProtection { id })),
         (
             text(),
             any::<u32>(),
@@ -71,26 +73,28 @@ fn desired() -> impl Strategy<Value = Desired> {
             tags()
         )
             .prop_map(|(name, key_size, expiry_days, rotation_days, tags)| {
-                Desired::Key {
+                Desired::Key(KeyCreate {
                     vault_id: "v".into(),
                     name,
                     key_size,
                     expiry_days,
                     rotation_days,
                     tags,
-                }
+                })
             }),
-        principal().prop_map(|principal| Desired::AccessPolicy {
+        principal().prop_map(|principal| Desired::AccessPolicy(AccessPolicyGrant {
             vault_id: "v".into(),
             tenant_id: SUB.into(),
             principal,
-        }),
-        (text(), principal()).prop_map(|(id, principal)| Desired::RoleAssignment {
-            id,
-            scope: "s".into(),
-            role_definition_id: "r".into(),
-            principal,
-        }),
+        })),
+        (text(), principal()).prop_map(|(id, principal)| Desired::RoleAssignment(
+            RoleAssignmentGrant {
+                id,
+                scope: "s".into(),
+                role_definition_id: "r".into(),
+                principal,
+            }
+        )),
         (
             prop::collection::vec(text(), 0..3),
             prop::collection::vec(text(), 0..2),
@@ -98,7 +102,7 @@ fn desired() -> impl Strategy<Value = Desired> {
         )
             .prop_map(
                 |(user_assigned_identities, dropped_identities, identity_id)| {
-                    Desired::StorageEncryption {
+                    Desired::StorageEncryption(StorageSwitch {
                         account_id: "a".into(),
                         identity_type: "UserAssigned".into(),
                         user_assigned_identities,
@@ -106,7 +110,7 @@ fn desired() -> impl Strategy<Value = Desired> {
                         identity_id,
                         key_vault_uri: "https://kv.vault.azure.net/".into(),
                         key_name: "k".into(),
-                    }
+                    })
                 }
             ),
     ]
@@ -115,7 +119,14 @@ fn desired() -> impl Strategy<Value = Desired> {
 fn change() -> impl Strategy<Value = ResourceChange> {
     (
         prop_oneof![Just(Action::Create), Just(Action::Update)],
-        text(),
+        prop_oneof![
+            Just(Address::Identity),
+            Just(Address::KeyVault),
+            Just(Address::Key),
+            Just(Address::AccessPolicy),
+            Just(Address::RoleAssignment),
+            Just(Address::StorageAccount),
+        ],
         prop::collection::vec((text(), prop::option::of(json_value()), json_value()), 0..3),
         prop::option::of(text()),
         desired(),
@@ -181,7 +192,7 @@ fn account() -> impl Strategy<Value = AccountPlan> {
             storage_account_id: format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{name}"
             ),
-            status: "non_compliant".into(),
+            status: PlanStatus::NonCompliant,
             fingerprint: observed.fingerprint(),
             targets: Targets::default(),
             observed,
@@ -207,7 +218,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 .into_iter()
                 .map(|(id, reason)| Skipped {
                     storage_account_id: id,
-                    status: "compliant".into(),
+                    status: PlanStatus::Compliant,
                     reason,
                 })
                 .collect();

@@ -543,3 +543,258 @@ fn sarif_validation_catches_broken_logs() {
         v["runs"][0]["tool"]["driver"]["informationUri"] = json!("not a uri")
     });
 }
+
+/// What GitHub code scanning requires of an uploaded SARIF file beyond the
+/// OASIS schema, as "SARIF support for code scanning" lists it
+/// (https://docs.github.com/en/code-security/reference/code-scanning/sarif-files/sarif-support-for-code-scanning,
+/// "Supported properties", "File compatibility" and its limits table) and the
+/// Microsoft SARIF validator checks it with its GitHub ingestion rules (GH1001
+/// a location with `physicalLocation.artifactLocation.uri`, GH1003
+/// `region.startLine`, GH1005 relative or `file:` URIs). Required properties
+/// must not be empty strings. Returns every violation, empty when accepted.
+pub(crate) fn github_ingestion_violations(log: &Value) -> Vec<String> {
+    let mut violations = Vec::new();
+    let mut require = |ok: bool, what: String| {
+        if !ok {
+            violations.push(what);
+        }
+    };
+    let text = |v: &Value| v.as_str().is_some_and(|s| !s.trim().is_empty());
+    let positive = |v: &Value| v.as_u64().is_some_and(|n| n >= 1);
+
+    require(text(&log["$schema"]), "$schema is required".into());
+    require(log["version"] == "2.1.0", "version must be 2.1.0".into());
+    let runs = log["runs"].as_array().cloned().unwrap_or_default();
+    require(log["runs"].is_array(), "runs[] is required".into());
+    require(
+        runs.len() <= 20,
+        format!("{} runs: at most 20 per file", runs.len()),
+    );
+    for (r, run) in runs.iter().enumerate() {
+        let driver = &run["tool"]["driver"];
+        require(
+            text(&driver["name"]),
+            format!("runs/{r}: tool.driver.name is required"),
+        );
+        let rules = driver["rules"].as_array().cloned().unwrap_or_default();
+        require(
+            driver["rules"].is_array(),
+            format!("runs/{r}: tool.driver.rules[] is required"),
+        );
+        require(
+            rules.len() <= 25_000,
+            format!("runs/{r}: {} rules: at most 25,000", rules.len()),
+        );
+        for (i, rule) in rules.iter().enumerate() {
+            let at = format!("runs/{r}/rules/{i}");
+            require(text(&rule["id"]), format!("{at}: id is required"));
+            for field in ["shortDescription", "fullDescription", "help"] {
+                require(
+                    text(&rule[field]["text"]),
+                    format!("{at}: {field}.text is required"),
+                );
+            }
+            for field in ["shortDescription", "fullDescription"] {
+                let length = rule[field]["text"]
+                    .as_str()
+                    .map_or(0, |s| s.chars().count());
+                require(
+                    length <= 1024,
+                    format!("{at}: {field}.text over 1024 characters"),
+                );
+            }
+            let name = rule["name"].as_str().map_or(0, |s| s.chars().count());
+            require(name <= 255, format!("{at}: name over 255 characters"));
+            let tags = rule["properties"]["tags"].as_array().map_or(0, Vec::len);
+            require(tags <= 20, format!("{at}: {tags} tags: at most 20"));
+        }
+        let results = run["results"].as_array().cloned().unwrap_or_default();
+        require(
+            run["results"].is_array(),
+            format!("runs/{r}: results[] is required"),
+        );
+        require(
+            results.len() <= 25_000,
+            format!("runs/{r}: {} results: at most 25,000", results.len()),
+        );
+        for (i, result) in results.iter().enumerate() {
+            let at = format!("runs/{r}/results/{i}");
+            require(
+                text(&result["message"]["text"]),
+                format!("{at}: message.text is required"),
+            );
+            if let Some(index) = result["ruleIndex"].as_u64() {
+                let listed = rules.get(index as usize).map(|rule| &rule["id"]);
+                require(
+                    listed == Some(&result["ruleId"]),
+                    format!("{at}: ruleIndex does not point to ruleId's rule"),
+                );
+            }
+            require(
+                text(&result["partialFingerprints"]["primaryLocationLineHash"]),
+                format!("{at}: partialFingerprints.primaryLocationLineHash is required"),
+            );
+            let locations = result["locations"].as_array().cloned().unwrap_or_default();
+            require(
+                !locations.is_empty(),
+                format!("{at}: expected at least one location (GH1001)"),
+            );
+            require(
+                locations.len() <= 1000,
+                format!("{at}: {} locations: at most 1,000", locations.len()),
+            );
+            for (l, location) in locations.iter().enumerate() {
+                let physical = &location["physicalLocation"];
+                let uri = &physical["artifactLocation"]["uri"];
+                require(
+                    text(uri),
+                    format!("{at}/locations/{l}: physicalLocation.artifactLocation.uri is required (GH1001)"),
+                );
+                let uri = uri.as_str().unwrap_or_default();
+                let absolute = uri.contains("://") || uri.starts_with('/');
+                require(
+                    !absolute || uri.starts_with("file:"),
+                    format!(
+                        "{at}/locations/{l}: '{uri}' is neither relative nor a file: URI (GH1005)"
+                    ),
+                );
+                let region = &physical["region"];
+                for field in ["startLine", "startColumn", "endLine", "endColumn"] {
+                    require(
+                        positive(&region[field]),
+                        format!("{at}/locations/{l}: region.{field} is required (GH1003)"),
+                    );
+                }
+            }
+        }
+    }
+    violations
+}
+
+#[test]
+fn sarif_passes_githubs_ingestion_rules() {
+    for (what, report) in [("full", full_report()), ("empty", empty_report())] {
+        let violations = github_ingestion_violations(&rendered_sarif(&report));
+        assert!(
+            violations.is_empty(),
+            "the {what} report's SARIF: {violations:#?}"
+        );
+    }
+}
+
+#[test]
+fn githubs_ingestion_rules_catch_what_github_rejects() {
+    let good = rendered_sarif(&full_report());
+    let broken = |what: &str, change: &dyn Fn(&mut Value)| {
+        let mut value = good.clone();
+        change(&mut value);
+        assert!(
+            !github_ingestion_violations(&value).is_empty(),
+            "accepted {what}"
+        );
+    };
+    let first_location = "/runs/0/results/0/locations/0";
+    broken("a result with only a logical location", &|v| {
+        let location = v
+            .pointer_mut(first_location)
+            .unwrap()
+            .as_object_mut()
+            .unwrap();
+        location.remove("physicalLocation");
+    });
+    broken("a result without locations", &|v| {
+        v["runs"][0]["results"][0]["locations"] = json!([])
+    });
+    broken("an empty artifact URI", &|v| {
+        v.pointer_mut(first_location).unwrap()["physicalLocation"]["artifactLocation"]["uri"] =
+            json!("")
+    });
+    broken("an https URI", &|v| {
+        v.pointer_mut(first_location).unwrap()["physicalLocation"]["artifactLocation"]["uri"] =
+            json!("https://management.azure.com/subscriptions/x")
+    });
+    broken("a region without its start line", &|v| {
+        v.pointer_mut(first_location).unwrap()["physicalLocation"]["region"]
+            .as_object_mut()
+            .unwrap()
+            .remove("startLine");
+    });
+    broken("a result without a line hash", &|v| {
+        v["runs"][0]["results"][0]["partialFingerprints"]
+            .as_object_mut()
+            .unwrap()
+            .remove("primaryLocationLineHash");
+    });
+    broken("a rule without a full description", &|v| {
+        v["runs"][0]["tool"]["driver"]["rules"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("fullDescription");
+    });
+    broken("an empty message", &|v| {
+        v["runs"][0]["results"][0]["message"]["text"] = json!("")
+    });
+    broken("21 runs", &|v| {
+        let run = v["runs"][0].clone();
+        v["runs"] = json!(vec![run; 21]);
+    });
+    broken("a rule index pointing elsewhere", &|v| {
+        v["runs"][0]["results"][0]["ruleIndex"] = json!(1)
+    });
+}
+
+/// Alerts track across runs: the same finding gets the same location and
+/// fingerprints in another run (another time, the id in another case), and
+/// different findings get different ones.
+#[test]
+fn sarif_locations_and_fingerprints_are_stable_across_runs() {
+    let identity = |log: &Value| -> Vec<(Value, Value)> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["locations"][0]["physicalLocation"]["artifactLocation"].clone(),
+                    r["partialFingerprints"].clone(),
+                )
+            })
+            .collect()
+    };
+    let first = rendered_sarif(&full_report());
+    let mut again = full_report();
+    again.generated_at = "2030-01-01T00:00:00Z".parse().unwrap();
+    for destination in &mut again.destinations {
+        destination.storage_account_id = destination
+            .storage_account_id
+            .replace("resourceGroups/rg-logs", "resourcegroups/RG-LOGS");
+    }
+    assert_eq!(identity(&first), identity(&rendered_sarif(&again)));
+
+    let results = first["runs"][0]["results"].as_array().unwrap();
+    let hashes: std::collections::BTreeSet<&str> = results
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["primaryLocationLineHash"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        hashes.len(),
+        results.len(),
+        "one alert per (account, reason)"
+    );
+    let broken = results
+        .iter()
+        .find(|r| r["properties"]["status"] == "cmk_broken")
+        .unwrap();
+    assert_eq!(
+        broken["locations"][0]["physicalLocation"]["artifactLocation"],
+        json!({
+            "uri": format!("azure/subscriptions/{SUB1}/resourcegroups/rg-logs/providers/microsoft.storage/storageaccounts/broken"),
+            "uriBaseId": "%SRCROOT%",
+        })
+    );
+    assert!(first["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["description"]["text"].is_string());
+}

@@ -555,7 +555,10 @@ async fn dry_runs_declined_confirmations_and_missing_terminals_write_nothing() {
         .await
         .json();
     assert_eq!(json["dry_run"], true);
-    assert_eq!(json["summary"]["skipped"], 2, "{json:#}");
+    // Issue 15 item 4: what would be rolled back is not called skipped.
+    assert_eq!(json["summary"]["would_update"], 2, "{json:#}");
+    assert_eq!(json["summary"]["skipped"], 0, "{json:#}");
+    assert_eq!(json["accounts"][0]["outcome"], "would_update", "{json:#}");
     assert_eq!(json["accounts"][0]["steps"][0]["status"], "would_call");
 
     // No terminal, or the operator answers "no": refused.

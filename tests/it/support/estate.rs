@@ -1,15 +1,16 @@
 //! Builds Azure estates in the emulator through its ARM API, as a user's
 //! own tooling would: accounts, identities, vaults, keys, grants, CMK
 //! switches, diagnostic settings and log profiles. Every call must succeed.
+//! The requests themselves are the demo's (`actlog_cmk::demo::requests`):
+//! this module sends them as a test does, asserting each one.
 
 use super::{Env, SUB1, SUB2};
+use actlog_cmk::demo::requests::{self, Request};
+pub use actlog_cmk::demo::requests::{
+    CRYPTO_SERVICE_ENCRYPTION_USER, MSI_API, STORAGE_API, VAULT_API,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-pub const STORAGE_API: &str = "api-version=2023-05-01";
-pub const VAULT_API: &str = "api-version=2023-07-01";
-pub const MSI_API: &str = "api-version=2023-01-31";
-pub const CRYPTO_SERVICE_ENCRYPTION_USER: &str = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
 
 /// An account on a customer-managed key, and what it depends on.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ pub struct CmkSetup<'a> {
 }
 
 pub fn rg_id(sub: &str, rg: &str) -> String {
-    format!("/subscriptions/{sub}/resourceGroups/{rg}")
+    requests::resource_group_id(sub, rg)
 }
 
 /// The user-assigned identities in an `identity` block, lower case.
@@ -51,10 +52,7 @@ pub fn user_assigned(identity: &Value) -> Vec<String> {
 }
 
 pub fn account_id(sub: &str, rg: &str, name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.Storage/storageAccounts/{name}",
-        rg_id(sub, rg)
-    )
+    requests::storage_account_id(sub, rg, name)
 }
 
 impl Env {
@@ -64,33 +62,25 @@ impl Env {
         a.body
     }
 
+    /// Sends one of the estate's requests; it must succeed.
+    async fn send(&self, request: Request) -> Value {
+        self.ok(request.method, &request.path, request.body).await
+    }
+
     /// A StorageV2 account (and its resource group), Microsoft-managed keys.
     pub async fn storage_account(&self, sub: &str, rg: &str, name: &str) -> String {
         self.put_resource_group(sub, rg, "westeurope").await;
         let id = account_id(sub, rg, name);
-        self.ok(
-            Method::PUT,
-            &format!("{id}?{STORAGE_API}"),
-            Some(json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}})),
-        )
-        .await;
+        self.send(requests::storage_account(&id, "westeurope", None))
+            .await;
         id
     }
 
     /// A user-assigned identity: (id, principal id).
     pub async fn identity(&self, sub: &str, rg: &str, name: &str) -> (String, String) {
         self.put_resource_group(sub, rg, "westeurope").await;
-        let id = format!(
-            "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
-            rg_id(sub, rg)
-        );
-        let body = self
-            .ok(
-                Method::PUT,
-                &format!("{id}?{MSI_API}"),
-                Some(json!({"location": "westeurope"})),
-            )
-            .await;
+        let id = requests::identity_id(sub, rg, name);
+        let body = self.send(requests::identity(&id, "westeurope")).await;
         (
             id,
             body["properties"]["principalId"]
@@ -103,62 +93,27 @@ impl Env {
     /// A vault with soft delete and purge protection; `extra` adds properties.
     pub async fn vault(&self, sub: &str, rg: &str, name: &str, extra: Value) -> String {
         self.put_resource_group(sub, rg, "westeurope").await;
-        let id = format!(
-            "{}/providers/Microsoft.KeyVault/vaults/{name}",
-            rg_id(sub, rg)
-        );
-        let mut properties = json!({
-            "tenantId": self.emu.connection.tenant_id,
-            "sku": {"family": "A", "name": "standard"},
-            "accessPolicies": [],
-            "enableSoftDelete": true,
-            "enablePurgeProtection": true,
-        });
-        for (k, v) in extra.as_object().unwrap() {
-            properties[k] = v.clone();
-        }
-        self.ok(
-            Method::PUT,
-            &format!("{id}?{VAULT_API}"),
-            Some(json!({"location": "westeurope", "properties": properties})),
-        )
-        .await;
+        let id = requests::vault_id(sub, rg, name);
+        let tenant = &self.emu.connection.tenant_id;
+        self.send(requests::vault(&id, "westeurope", tenant, &extra))
+            .await;
         id
     }
 
     pub async fn key(&self, vault_id: &str, name: &str, properties: Value) {
-        self.ok(
-            Method::PUT,
-            &format!("{vault_id}/keys/{name}?{VAULT_API}"),
-            Some(json!({"properties": properties})),
-        )
-        .await;
+        self.send(requests::key(vault_id, name, properties)).await;
     }
 
     pub async fn access_policy(&self, vault_id: &str, principal: &str, keys: &[&str]) {
-        self.ok(
-            Method::PUT,
-            &format!("{vault_id}/accessPolicies/add?{VAULT_API}"),
-            Some(json!({"properties": {"accessPolicies": [{
-                "tenantId": self.emu.connection.tenant_id, "objectId": principal,
-                "permissions": {"keys": keys}}]}})),
-        )
-        .await;
+        let tenant = &self.emu.connection.tenant_id;
+        self.send(requests::access_policy(vault_id, tenant, principal, keys))
+            .await;
     }
 
     pub async fn role_assignment(&self, scope: &str, principal: &str, role: &str) -> String {
-        let id = format!(
-            "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-            uuid::Uuid::new_v4()
-        );
-        self.ok(
-            Method::PUT,
-            &format!("{id}?api-version=2022-04-01"),
-            Some(json!({"properties": {
-                "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{role}"),
-                "principalId": principal, "principalType": "ServicePrincipal"}})),
-        )
-        .await;
+        let role = format!("/providers/Microsoft.Authorization/roleDefinitions/{role}");
+        let (id, request) = requests::role_assignment(scope, principal, &role);
+        self.send(request).await;
         id
     }
 
@@ -172,15 +127,13 @@ impl Env {
         identity_id: &str,
         key_source: &str,
     ) {
-        self.ok(
-            Method::PATCH,
-            &format!("{account_id}?{STORAGE_API}"),
-            Some(json!({
-                "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}},
-                "properties": {"encryption": {"keySource": key_source,
-                    "keyvaultproperties": {"keyvaulturi": format!("https://{vault_name}.vault.azure.net/"), "keyname": key},
-                    "identity": {"userAssignedIdentity": identity_id}}}})),
-        )
+        self.send(requests::switch_to_cmk(
+            account_id,
+            vault_name,
+            key,
+            identity_id,
+            key_source,
+        ))
         .await;
     }
 
@@ -233,7 +186,7 @@ impl Env {
                     .await,
             )
         } else {
-            self.access_policy(&vault_id, &principal_id, &["get", "wrapKey", "unwrapKey"])
+            self.access_policy(&vault_id, &principal_id, &requests::STORAGE_KEY_PERMISSIONS)
                 .await;
             None
         };
@@ -292,29 +245,21 @@ impl Env {
     /// A subscription diagnostic setting sending the Administrative and
     /// Security categories (or none) to `storage_id`.
     pub async fn diagnostic_setting(&self, sub: &str, name: &str, storage_id: &str, enabled: bool) {
-        let logs: Vec<Value> = ["Administrative", "Security"]
-            .iter()
-            .map(|c| json!({"category": c, "enabled": enabled}))
-            .collect();
-        self.ok(
-            Method::PUT,
-            &format!("/subscriptions/{sub}/providers/Microsoft.Insights/diagnosticSettings/{name}?api-version=2021-05-01-preview"),
-            Some(json!({"properties": {"storageAccountId": storage_id, "logs": logs}})),
-        )
+        let categories = ["Administrative", "Security"];
+        self.send(requests::diagnostic_setting(
+            sub,
+            name,
+            storage_id,
+            &categories,
+            enabled,
+        ))
         .await;
     }
 
     pub async fn log_profile(&self, sub: &str, name: &str, storage_id: &str) {
-        self.ok(
-            Method::PUT,
-            &format!("/subscriptions/{sub}/providers/Microsoft.Insights/logprofiles/{name}?api-version=2016-03-01"),
-            Some(json!({"location": "westeurope", "properties": {
-                "storageAccountId": storage_id,
-                "locations": ["global", "westeurope"],
-                "categories": ["Write", "Delete", "Action"],
-                "retentionPolicy": {"enabled": false, "days": 0}}})),
-        )
-        .await;
+        let locations = ["global", "westeurope"];
+        self.send(requests::log_profile(sub, name, storage_id, &locations, 0))
+            .await;
     }
 
     /// Edits the emulator's state directly, for states Azure's API would

@@ -5,6 +5,7 @@
 
 pub mod child;
 pub mod cli;
+pub mod demo;
 pub mod estate;
 pub mod loopback_proxy;
 pub mod profile;
@@ -193,13 +194,8 @@ impl Env {
     }
 
     pub async fn put_resource_group(&self, sub: &str, rg: &str, location: &str) {
-        let a = self
-            .arm(
-                Method::PUT,
-                &format!("/subscriptions/{sub}/resourcegroups/{rg}?api-version=2024-03-01"),
-                Some(json!({"location": location})),
-            )
-            .await;
+        let request = actlog_cmk::demo::requests::resource_group(sub, rg, location);
+        let a = self.arm(request.method, &request.path, request.body).await;
         assert!(a.status.is_success(), "{:?}", a.body);
     }
 
