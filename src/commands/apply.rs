@@ -5,7 +5,7 @@
 use crate::apply::{self, progress, ApplyOptions, Progress};
 use crate::audit::{self, AuditOptions};
 use crate::azure::id::StorageAccountId;
-use crate::azure::{subscriptions, Arm};
+use crate::azure::{subscriptions, Arm, Snapshot};
 use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::plan::{self, Plan};
 use crate::render;
@@ -28,20 +28,23 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
                 .parallelism
                 .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
         );
-        return execute(&args, &arm, plan, true, parallelism).await;
+        return execute(&args, &arm, &Snapshot::new(), plan, true, parallelism).await;
     }
     let subscriptions = super::remediation::subscriptions(&args.scope)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
+    // The command's reads, shared by every layer below it.
+    let snapshot = Snapshot::new();
     let report = audit::run(
         &arm,
+        &snapshot,
         &AuditOptions {
             subscriptions,
             parallelism,
         },
     )
     .await?;
-    let plan = plan::build::build(&arm, &report, &settings, parallelism).await?;
+    let plan = plan::build::build(&arm, &snapshot, &report, &settings, parallelism).await?;
     if let Some(failed) = plan
         .skipped
         .iter()
@@ -53,7 +56,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
             failed.reason
         );
     }
-    execute(&args, &arm, plan, false, parallelism).await
+    execute(&args, &arm, &snapshot, plan, false, parallelism).await
 }
 
 /// A plan for another tenant or endpoint is refused as a whole.
@@ -95,6 +98,7 @@ async fn check_plan_belongs_here(
 async fn execute(
     args: &ApplyArgs,
     arm: &Arm,
+    snapshot: &Snapshot,
     plan: Plan,
     from_file: bool,
     parallelism: usize,
@@ -113,6 +117,7 @@ async fn execute(
     if !plan.has_changes() {
         let report = apply::apply(
             arm,
+            snapshot,
             &plan,
             &options(args, from_file, parallelism),
             &progress::Lines { quiet: true },
@@ -136,6 +141,7 @@ async fn execute(
     };
     let report = apply::apply(
         arm,
+        snapshot,
         &plan,
         &options(args, from_file, parallelism),
         progress.as_ref(),

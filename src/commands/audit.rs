@@ -2,6 +2,7 @@
 
 use crate::audit::{self, AuditOptions};
 use crate::azure::id::parse_subscription_id;
+use crate::azure::Snapshot;
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::render;
 use std::io::IsTerminal;
@@ -19,6 +20,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let arm = super::azure_args::connect(&args.azure)?;
     let report = audit::run(
         &arm,
+        &Snapshot::new(),
         &AuditOptions {
             subscriptions,
             parallelism: usize::from(args.parallelism),

@@ -2,6 +2,7 @@
 //! save them for `apply`. Never writes to Azure.
 
 use crate::audit::{self, AuditOptions};
+use crate::azure::Snapshot;
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::plan::{self, exit_code};
 use crate::render;
@@ -11,15 +12,18 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
     let subscriptions = super::remediation::subscriptions(&args.scope)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
+    // The command's reads, shared by every layer below it.
+    let snapshot = Snapshot::new();
     let report = audit::run(
         &arm,
+        &snapshot,
         &AuditOptions {
             subscriptions,
             parallelism,
         },
     )
     .await?;
-    let plan = plan::build::build(&arm, &report, &settings, parallelism).await?;
+    let plan = plan::build::build(&arm, &snapshot, &report, &settings, parallelism).await?;
     let color = std::io::stdout().is_terminal() && super::color_allowed();
     let text = match args.output {
         PlanFormat::Text => render::plan_text(&plan, color),

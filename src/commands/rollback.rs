@@ -6,6 +6,7 @@
 use crate::apply::{progress, Progress};
 use crate::audit::{self, AuditOptions, Status};
 use crate::azure::id::StorageAccountId;
+use crate::azure::Snapshot;
 use crate::cli::{ApplyFormat, RollbackArgs};
 use crate::render;
 use crate::rollback::{self, BuildOptions, RollbackOptions};
@@ -31,6 +32,7 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         // The tool's work is found through the activity-log destinations.
         let report = audit::run(
             &arm,
+            &Snapshot::new(),
             &AuditOptions {
                 subscriptions,
                 parallelism,

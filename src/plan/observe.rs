@@ -9,10 +9,10 @@ use super::model::{
 use super::ownership::made_for;
 use crate::audit::classify::{policy_gap, rbac_grants};
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::keyvault::{self, KeyVault, VaultKey};
-use crate::azure::msi::{self, Identity};
-use crate::azure::storage::{self, StorageAccount};
-use crate::azure::{authorization, Arm, AzureError};
+use crate::azure::keyvault::{KeyVault, VaultKey};
+use crate::azure::msi::Identity;
+use crate::azure::storage::StorageAccount;
+use crate::azure::{Arm, AzureError, Snapshot};
 
 /// `Targets::identity_id` when the account's system-assigned identity is used.
 pub const SYSTEM_ASSIGNED: &str = "SystemAssigned";
@@ -119,41 +119,15 @@ pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
     before_the_identity.fingerprint() == plan.fingerprint
 }
 
-/// `Ok(None)` for 404.
-async fn optional<T>(
-    read: impl std::future::Future<Output = Result<T, AzureError>>,
-) -> Result<Option<T>, AzureError> {
-    match read.await {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// What the caller read a moment ago and need not be read again.
-#[derive(Debug, Default)]
-pub struct Known {
-    pub account: Option<StorageAccount>,
-    /// `Some(None)`: the identity is known not to exist.
-    pub identity: Option<Option<Identity>>,
-    /// `Some(None)`: the vault is known not to exist.
-    pub vault: Option<Option<KeyVault>>,
-}
-
+/// Reads what the plan for `account_id` depends on, through the command's
+/// snapshot: plan builds on the audit's reads (the account, a vault it
+/// found) and on what gathering learnt (an identity its group's list does
+/// not name, a vault name that is free); anything else is read.
 pub async fn observe(
     arm: &Arm,
+    snapshot: &Snapshot,
     account_id: &StorageAccountId,
     targets: &Targets,
-) -> Result<Observation, AzureError> {
-    observe_with(arm, account_id, targets, Known::default()).await
-}
-
-/// [`observe`], reading only what `known` does not hold.
-pub async fn observe_with(
-    arm: &Arm,
-    account_id: &StorageAccountId,
-    targets: &Targets,
-    known: Known,
 ) -> Result<Observation, AzureError> {
     let vault_id = ResourceId::parse(&targets.vault_id)?;
     let identity_id = match targets.identity_id.as_str() {
@@ -161,29 +135,18 @@ pub async fn observe_with(
         id => Some(ResourceId::parse(id)?),
     };
     let (account, identity, vault) = tokio::join!(
+        snapshot.account(arm, account_id),
         async {
-            match known.account {
-                Some(account) => Ok(account),
-                None => storage::get(arm, account_id).await,
+            match &identity_id {
+                None => Ok(None),
+                Some(id) => snapshot.identity(arm, id).await,
             }
         },
-        async {
-            match (&identity_id, known.identity) {
-                (None, _) => Ok(None),
-                (Some(_), Some(identity)) => Ok(identity),
-                (Some(id), None) => optional(msi::get_identity(arm, id)).await,
-            }
-        },
-        async {
-            match known.vault {
-                Some(vault) => Ok(vault),
-                None => optional(keyvault::get_vault(arm, &vault_id)).await,
-            }
-        },
+        snapshot.vault(arm, &vault_id),
     );
     let (account, identity, vault) = (account?, identity?, vault?);
     let key = match &vault {
-        Some(v) => optional(keyvault::get_key(arm, &v.id, &targets.key_name, None)).await?,
+        Some(v) => snapshot.key(arm, &v.id, &targets.key_name, None).await?,
         None => None,
     };
     let mut observation = Observation {
@@ -195,9 +158,9 @@ pub async fn observe_with(
     };
     if let (Some(vault), Some(principal)) = (&observation.vault, observation.principal(targets)) {
         observation.grant_exists = if vault.rbac_authorization {
-            let assignments =
-                authorization::assignments_for_principal(arm, vault.id.as_str(), &principal)
-                    .await?;
+            let assignments = snapshot
+                .assignments(arm, vault.id.as_str(), &principal)
+                .await?;
             rbac_grants(vault, &targets.key_name, &principal, &assignments)
         } else {
             policy_gap(vault, &principal).is_none()

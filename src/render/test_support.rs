@@ -121,7 +121,6 @@ pub(crate) fn destination(
         reasons,
         sources,
         encryption,
-        account: None,
     }
 }
 
@@ -140,7 +139,6 @@ pub(crate) fn report(
         subscriptions,
         destinations,
         warnings,
-        tenants: Default::default(),
     }
 }
 

@@ -155,7 +155,6 @@ fn full_report() -> AuditReport {
                 source(SUB2, SourceKind::LogProfile, "default", &[]),
             ],
             encryption: Some(keyvault(true)),
-            account: None,
         },
         Destination {
             storage_account_id: account("microsoftkeys"),
@@ -175,7 +174,6 @@ fn full_report() -> AuditReport {
                 key_version: None,
                 identity: None,
             }),
-            account: None,
         },
         Destination {
             storage_account_id: account("novaultproperties"),
@@ -195,7 +193,6 @@ fn full_report() -> AuditReport {
                 key_version: None,
                 identity: None,
             }),
-            account: None,
         },
         Destination {
             storage_account_id: account("broken"),
@@ -209,7 +206,6 @@ fn full_report() -> AuditReport {
                 &["Administrative"],
             )],
             encryption: Some(keyvault(false)),
-            account: None,
         },
         Destination {
             storage_account_id: account("denied"),
@@ -217,7 +213,6 @@ fn full_report() -> AuditReport {
             reasons: codes(14..15),
             sources: vec![source(SUB2, SourceKind::LogProfile, "default", &[])],
             encryption: None,
-            account: None,
         },
         Destination {
             storage_account_id: account("failed"),
@@ -230,7 +225,6 @@ fn full_report() -> AuditReport {
                 &["Security"],
             )],
             encryption: None,
-            account: None,
         },
         Destination {
             storage_account_id: account("gone"),
@@ -238,7 +232,6 @@ fn full_report() -> AuditReport {
             reasons: codes(15..16),
             sources: vec![source(SUB1, SourceKind::LogProfile, "old", &[])],
             encryption: None,
-            account: None,
         },
     ];
     let subscriptions = vec![
@@ -277,7 +270,6 @@ fn full_report() -> AuditReport {
                 message: "a warning about no subscription in particular".to_string(),
             },
         ],
-        tenants: Default::default(),
     }
 }
 
@@ -296,7 +288,6 @@ fn empty_report() -> AuditReport {
         subscriptions,
         destinations: vec![],
         warnings: vec![],
-        tenants: Default::default(),
     }
 }
 
