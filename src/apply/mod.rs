@@ -19,7 +19,7 @@ pub use report::{AccountResult, ApplyReport, ApplySummary, Outcome, StepResult, 
 
 use crate::azure::id::StorageAccountId;
 use crate::azure::{Arm, Snapshot};
-use crate::plan::observe::{observe, unchanged_since};
+use crate::plan::observe::{observe, unchanged_since, what_changed};
 use crate::plan::{AccountPlan, Plan};
 use futures::stream::{self, StreamExt};
 use std::time::Duration;
@@ -117,10 +117,17 @@ async fn refuse_if_changed(
     };
     match observe(arm, snapshot, &id, &account.targets).await {
         Ok(seen) if unchanged_since(account, &seen) => None,
-        Ok(_) => refuse(
-            "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".into(),
-            "run plan again, review it, and apply the new plan",
-        ),
+        Ok(seen) => {
+            let changed = what_changed(account, &seen);
+            let reason = if changed.is_empty() {
+                // A plan file that fingerprinted something this version
+                // does not name.
+                "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".to_string()
+            } else {
+                format!("changed since the plan was made: {}", changed.join("; "))
+            };
+            refuse(reason, "run plan again, review it, and apply the new plan")
+        }
         Err(e) => refuse(
             format!("cannot read it again to check it against the plan: {e}"),
             "fix the access or endpoint problem, then run plan again",

@@ -95,9 +95,24 @@ impl Observation {
 /// have seen without a principal); anything else that differs still refuses.
 /// An identity someone else made under the planned name does not pass.
 pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
+    let now = as_the_plan_would_see_it(plan, seen);
+    now.fingerprint() == plan.fingerprint
+}
+
+/// What differs from the plan, attribute by attribute, with the planned
+/// value and the value now ([`super::changed::differences`]); the plan's
+/// own progress (the tool's identity, its grant) is not named.
+pub fn what_changed(plan: &AccountPlan, seen: &Observation) -> Vec<String> {
+    let now = as_the_plan_would_see_it(plan, seen);
+    super::changed::differences(&plan.observed, &now, &plan.targets.key_name)
+}
+
+/// The observation now, without the plan's own progress when that is all
+/// there is of it (see [`unchanged_since`]).
+fn as_the_plan_would_see_it(plan: &AccountPlan, seen: &Observation) -> Observed {
     let now = seen.observed(&plan.targets);
     if now.fingerprint() == plan.fingerprint {
-        return true;
+        return now;
     }
     let plan_creates_identity = plan.observed.identity.is_none()
         && plan.changes.iter().any(|c| {
@@ -109,14 +124,13 @@ pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
         .as_ref()
         .is_some_and(|i| made_for(&i.tags, &seen.account.id));
     if !(plan_creates_identity && made_by_the_tool) {
-        return false;
+        return now;
     }
-    let before_the_identity = Observed {
+    Observed {
         identity: None,
         grant_exists: false,
         ..now
-    };
-    before_the_identity.fingerprint() == plan.fingerprint
+    }
 }
 
 /// Reads what the plan for `account_id` depends on, through the command's
