@@ -1,21 +1,20 @@
 //! `actlog-cmk rollback`: plan the reverse of a remediation for the named
 //! accounts (or every activity-log destination the tool remediated), show it,
-//! ask (or `--yes`), carry it out and verify. Exit codes as apply's:
-//! docs/output.md.
+//! ask (or `--yes`), carry it out and verify (the flow apply shares:
+//! `super::review`). Exit codes as apply's: `crate::exit_status`.
 
-use crate::apply::{progress, Progress};
 use crate::audit::{self, AuditOptions, Status};
 use crate::azure::id::StorageAccountId;
 use crate::azure::Snapshot;
-use crate::cli::{ApplyFormat, RollbackArgs};
+use crate::cli::{ApplyFormat, GlobalArgs, RollbackArgs};
+use crate::exit_status::ExitStatus;
 use crate::render;
 use crate::rollback::{self, BuildOptions, RollbackOptions};
 use anyhow::{anyhow, bail, Context};
-use std::io::IsTerminal;
 
-pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
+pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let named = accounts(&args)?;
-    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     if !named.is_empty() && !subscriptions.is_empty() {
         bail!("--account and --subscription do not go together: name the accounts, or let rollback find them in the subscriptions; nothing was changed");
     }
@@ -34,7 +33,7 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
             &arm,
             &Snapshot::new(),
             &AuditOptions {
-                subscriptions,
+                subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
                 parallelism,
             },
         )
@@ -67,37 +66,31 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         }
     })?;
 
-    let json = args.output == ApplyFormat::Json;
-    let color = std::io::stderr().is_terminal() && super::color_allowed();
-    // The diff goes to standard error when standard output carries JSON.
-    let diff = render::rollback_plan_text(&plan, color);
-    if !args.quiet {
-        if json {
-            eprint!("{diff}");
-        } else {
-            print!("{diff}");
-        }
-    }
+    let review = super::review::Review {
+        quiet: global.quiet,
+        json: args.output == ApplyFormat::Json,
+        yes: args.yes,
+        dry_run: args.dry_run,
+        question: "Do you want to roll back these accounts?",
+        no_terminal: "refusing to roll back without confirmation: standard input is not a terminal. Review the plan above (or run with --dry-run), then pass --yes",
+        command: "rollback",
+    };
+    let diff = render::rollback_plan_text(&plan, review.color());
+    let proposal = super::review::Proposal {
+        diff: &diff,
+        stdout_suffix: "",
+        has_changes: plan.has_changes(),
+        ask: true,
+    };
     let options = RollbackOptions {
         parallelism,
         dry_run: args.dry_run,
     };
-    if plan.has_changes() && !args.yes && !args.dry_run {
-        super::confirm(
-            "Do you want to roll back these accounts?",
-            "refusing to roll back without confirmation: standard input is not a terminal. Review the plan above (or run with --dry-run), then pass --yes",
-            "rollback",
-        )?;
-    }
-    let progress: Box<dyn Progress> =
-        if plan.has_changes() && std::io::stderr().is_terminal() && !args.quiet {
-            Box::new(progress::Bars::new())
-        } else {
-            Box::new(progress::Lines {
-                quiet: args.quiet || !plan.has_changes(),
-            })
-        };
-    let report = rollback::rollback(&arm, &plan, &options, progress.as_ref()).await;
+    let report = review
+        .run(&proposal, |progress| async move {
+            rollback::rollback(&arm, &plan, &options, progress.as_ref()).await
+        })
+        .await?;
     let text = match args.output {
         ApplyFormat::Text => render::rollback_text(&report),
         ApplyFormat::Json => render::rollback_json(&report),
