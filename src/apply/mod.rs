@@ -18,8 +18,8 @@ pub use progress::Progress;
 pub use report::{AccountResult, ApplyReport, ApplySummary, Outcome, StepResult, StepStatus};
 
 use crate::azure::id::StorageAccountId;
-use crate::azure::Arm;
-use crate::plan::observe::{observe, unchanged_since};
+use crate::azure::{Arm, Snapshot};
+use crate::plan::observe::{observe, unchanged_since, what_changed};
 use crate::plan::{AccountPlan, Plan};
 use futures::stream::{self, StreamExt};
 use std::time::Duration;
@@ -36,15 +36,22 @@ pub struct ApplyOptions {
     pub check_fingerprints: bool,
 }
 
+/// Applies `plan`, building on the command's `snapshot`: each account sees
+/// only what is read or written from its start on (a plan made in the same
+/// command may be minutes old once the operator has confirmed it).
 pub async fn apply(
     arm: &Arm,
+    snapshot: &Snapshot,
     plan: &Plan,
     options: &ApplyOptions,
     progress: &dyn Progress,
 ) -> ApplyReport {
     let propagation = wait::Propagation::default();
     let accounts: Vec<AccountResult> = stream::iter(&plan.accounts)
-        .map(|account| apply_account(arm, account, options, progress, &propagation))
+        .map(|account| {
+            let seen = snapshot.since(snapshot.mark());
+            apply_account(arm, seen, account, options, progress, &propagation)
+        })
         .buffer_unordered(options.parallelism.max(1))
         .collect()
         .await;
@@ -64,6 +71,7 @@ pub async fn apply(
 
 async fn apply_account(
     arm: &Arm,
+    snapshot: Snapshot,
     account: &AccountPlan,
     options: &ApplyOptions,
     progress: &dyn Progress,
@@ -71,11 +79,11 @@ async fn apply_account(
 ) -> AccountResult {
     let id = &account.storage_account_id;
     progress.started(id, account.changes.len() + 1);
-    let result = match refuse_if_changed(arm, account, options).await {
+    let result = match refuse_if_changed(arm, &snapshot, account, options).await {
         Some(refused) => refused,
         None if options.dry_run => steps::dry_run(account),
         None => {
-            steps::Runner::new(arm, account, options, progress, propagation)
+            steps::Runner::new(arm, account, options, progress, propagation, snapshot)
                 .run()
                 .await
         }
@@ -87,6 +95,7 @@ async fn apply_account(
 /// A plan file's account that no longer looks as it did is left alone.
 async fn refuse_if_changed(
     arm: &Arm,
+    snapshot: &Snapshot,
     account: &AccountPlan,
     options: &ApplyOptions,
 ) -> Option<AccountResult> {
@@ -106,12 +115,19 @@ async fn refuse_if_changed(
         Ok(id) => id,
         Err(e) => return refuse(e.to_string(), "run plan again"),
     };
-    match observe(arm, &id, &account.targets).await {
+    match observe(arm, snapshot, &id, &account.targets).await {
         Ok(seen) if unchanged_since(account, &seen) => None,
-        Ok(_) => refuse(
-            "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".into(),
-            "run plan again, review it, and apply the new plan",
-        ),
+        Ok(seen) => {
+            let changed = what_changed(account, &seen);
+            let reason = if changed.is_empty() {
+                // A plan file that fingerprinted something this version
+                // does not name.
+                "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".to_string()
+            } else {
+                format!("changed since the plan was made: {}", changed.join("; "))
+            };
+            refuse(reason, "run plan again, review it, and apply the new plan")
+        }
         Err(e) => refuse(
             format!("cannot read it again to check it against the plan: {e}"),
             "fix the access or endpoint problem, then run plan again",

@@ -11,11 +11,8 @@ use super::report::{AccountResult, Outcome, StepResult, StepStatus};
 use super::wait::{self, Propagation};
 use super::{verify, ApplyOptions, Progress};
 use crate::audit::classify::key_reasons;
-use crate::azure::authorization::RoleAssignment;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::keyvault::{KeyVault, VaultKey};
-use crate::azure::msi::Identity;
-use crate::azure::{keyvault, msi, Arm, AzureError};
+use crate::azure::{keyvault, msi, Arm, AzureError, Snapshot};
 use crate::plan::ownership;
 use crate::plan::{
     AccessPolicyGrant, AccountPlan, Action, Desired, IdentityCreate, KeyCreate, PurgeProtection,
@@ -118,17 +115,10 @@ pub struct Runner<'a> {
     progress: &'a dyn Progress,
     propagation: &'a Propagation,
     steps: Vec<StepResult>,
-    /// What Azure answered the steps, for the verification.
-    seen: Seen,
-}
-
-/// The resources as the steps left them.
-#[derive(Default)]
-struct Seen {
-    identity: Option<Identity>,
-    vault: Option<KeyVault>,
-    key: Option<VaultKey>,
-    role_assignment: Option<RoleAssignment>,
+    /// The command's snapshot as this account's apply sees it: only what
+    /// was read or written since it began (the steps' reads and their
+    /// writes' answers), which the verification builds on.
+    snapshot: Snapshot,
     /// When this run created the grant.
     granted: Option<Instant>,
 }
@@ -140,6 +130,7 @@ impl<'a> Runner<'a> {
         options: &'a ApplyOptions,
         progress: &'a dyn Progress,
         propagation: &'a Propagation,
+        snapshot: Snapshot,
     ) -> Self {
         Runner {
             arm,
@@ -148,7 +139,8 @@ impl<'a> Runner<'a> {
             progress,
             propagation,
             steps: Vec::new(),
-            seen: Seen::default(),
+            snapshot,
+            granted: None,
         }
     }
 
@@ -198,19 +190,16 @@ impl<'a> Runner<'a> {
                 }
             }
         );
-        if let Some((step, identity)) = identity? {
+        if let Some(step) = identity? {
             self.steps.push(step);
-            self.seen.identity = identity;
         }
-        if let Some((step, vault)) = vault? {
+        if let Some(step) = vault? {
             self.steps.push(step);
-            self.seen.vault = vault;
         }
         if let Some(d) = steps.key {
             self.progress.step(&id, "key");
-            let (step, key) = self.ensure_key(d).await?;
+            let step = self.ensure_key(d).await?;
             self.steps.push(step);
-            self.seen.key = Some(key);
         }
         if let Some(grant) = steps.grant {
             self.progress.step(&id, "grant");
@@ -229,19 +218,12 @@ impl<'a> Runner<'a> {
         self.progress.step(&id, "verify");
         let account_id = StorageAccountId::parse(&id)
             .map_err(|e| stop("verify", e.to_string(), "run plan again"))?;
-        let seen = std::mem::take(&mut self.seen);
-        let known = verify::Known {
-            vault: seen.vault,
-            key: seen.key,
-            identity: seen.identity,
-            role_assignment: seen.role_assignment,
-        };
         verify::verify(
             self.arm,
             &account_id,
             &self.account.targets,
             key_vault_uri,
-            known,
+            &self.snapshot,
         )
         .await
         .map_err(|problem| {
@@ -258,8 +240,11 @@ impl<'a> Runner<'a> {
 
     /// Whether this run saw the account's vault provisioned (its vault step
     /// waited for it, or a read found it so).
-    fn vault_seen_provisioned(&self) -> bool {
-        self.seen.vault.as_ref().is_some_and(|v| v.provisioned)
+    fn vault_seen_provisioned(&self, vault: &ResourceId) -> bool {
+        self.snapshot
+            .held_vault(vault)
+            .flatten()
+            .is_some_and(|v| v.provisioned)
     }
 
     fn propagation_timeout(&self) -> Duration {
@@ -267,19 +252,13 @@ impl<'a> Runner<'a> {
     }
 
     /// The identity, read first and created only if missing.
-    async fn ensure_identity(
-        &self,
-        desired: &IdentityCreate,
-    ) -> Result<(StepResult, Option<Identity>), Failure> {
+    async fn ensure_identity(&self, desired: &IdentityCreate) -> Result<StepResult, Failure> {
         let id = &desired.id;
         let rid =
             ResourceId::parse(id).map_err(|e| stop("identity", e.to_string(), "run plan again"))?;
-        match msi::get_identity(self.arm, &rid).await {
-            Ok(identity) => Ok((
-                record("identity", id, StepStatus::AlreadyDone, None),
-                Some(identity),
-            )),
-            Err(e) if e.is_not_found() => {
+        match self.snapshot.read_identity(self.arm, &rid).await {
+            Ok(Some(_)) => Ok(record("identity", id, StepStatus::AlreadyDone, None)),
+            Ok(None) => {
                 let request = desired.request();
                 let answer = request
                     .send(self.arm)
@@ -288,9 +267,16 @@ impl<'a> Runner<'a> {
                     .body;
                 // It carries the principal id; an answer that does not read
                 // as an identity only means the grant step reads it.
-                let created = msi::identity_from_json(&rid, answer).ok();
-                let step = record("identity", id, StepStatus::Created, Some(request.line()));
-                Ok((step, created))
+                match msi::identity_from_json(&rid, answer) {
+                    Ok(created) => self.snapshot.feed_identity(&rid, Some(created)),
+                    Err(_) => self.snapshot.forget(rid.as_str()),
+                }
+                Ok(record(
+                    "identity",
+                    id,
+                    StepStatus::Created,
+                    Some(request.line()),
+                ))
             }
             Err(e) => Err(fail("identity", e)),
         }
@@ -298,15 +284,12 @@ impl<'a> Runner<'a> {
 
     /// The vault: read first, created only if missing, then waited for.
     /// With the vault as last seen.
-    async fn create_vault(
-        &self,
-        desired: &VaultCreate,
-    ) -> Result<(StepResult, Option<KeyVault>), Failure> {
+    async fn create_vault(&self, desired: &VaultCreate) -> Result<StepResult, Failure> {
         let id = &desired.id;
         let rid = ResourceId::parse(id)
             .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
-        let (status, seen) = match keyvault::get_vault(self.arm, &rid).await {
-            Ok(existing) => {
+        let (status, seen) = match self.snapshot.read_vault(self.arm, &rid).await {
+            Ok(Some(existing)) => {
                 if !ownership::same_account(&existing.tags, &desired.tags) {
                     return Err(stop(
                         "key_vault",
@@ -316,7 +299,7 @@ impl<'a> Runner<'a> {
                 }
                 (StepStatus::AlreadyDone, Some(existing))
             }
-            Err(e) if e.is_not_found() => {
+            Ok(None) => {
                 let answer = desired
                     .request()
                     .send(self.arm)
@@ -334,7 +317,9 @@ impl<'a> Runner<'a> {
         let vault = wait::vault_provisioned(self.arm, &rid, seen, self.propagation_timeout())
             .await
             .map_err(|e| fail("key_vault", e))?;
-        if !vault.provisioned {
+        let provisioned = vault.provisioned;
+        self.snapshot.feed_vault(&rid, Some(vault));
+        if !provisioned {
             return Err(stop(
                 "key_vault",
                 format!("{id} is still provisioning"),
@@ -342,31 +327,42 @@ impl<'a> Runner<'a> {
             ));
         }
         let call = (status == StepStatus::Created).then(|| desired.call());
-        Ok((record("key_vault", id, status, call), Some(vault)))
+        Ok(record("key_vault", id, status, call))
     }
 
     /// Purge protection (and soft delete) turned on, unless it is already.
-    async fn protect_vault(
-        &self,
-        desired: &PurgeProtection,
-    ) -> Result<(StepResult, Option<KeyVault>), Failure> {
+    async fn protect_vault(&self, desired: &PurgeProtection) -> Result<StepResult, Failure> {
         let id = &desired.id;
         let rid = ResourceId::parse(id)
             .map_err(|e| stop("key_vault", e.to_string(), "run plan again"))?;
-        let vault = keyvault::get_vault(self.arm, &rid)
+        let vault = self
+            .snapshot
+            .read_vault(self.arm, &rid)
             .await
-            .map_err(|e| fail("key_vault", e))?;
+            .map_err(|e| fail("key_vault", e))?
+            .ok_or_else(|| {
+                stop(
+                    "key_vault",
+                    format!("{id} does not exist"),
+                    "run plan again",
+                )
+            })?;
         if vault.purge_protection && vault.soft_delete {
-            let step = record("key_vault", id, StepStatus::AlreadyDone, None);
-            return Ok((step, Some(vault)));
+            return Ok(record("key_vault", id, StepStatus::AlreadyDone, None));
         }
         desired
             .request()
             .send(self.arm)
             .await
             .map_err(|e| fail("key_vault", e))?;
-        let step = record("key_vault", id, StepStatus::Updated, Some(desired.call()));
-        Ok((step, None))
+        // Its answer is not read as the vault: the verification reads it.
+        self.snapshot.forget(rid.as_str());
+        Ok(record(
+            "key_vault",
+            id,
+            StepStatus::Updated,
+            Some(desired.call()),
+        ))
     }
 
     /// The key: created if it does not exist. Azure answers an existing key
@@ -377,9 +373,11 @@ impl<'a> Runner<'a> {
     /// created it) may still be provisioning, and Key Vault refuses keys
     /// until it is (409): then it is waited for like a new vault and the key
     /// written again. Only a refused write costs the reads.
-    async fn ensure_key(&mut self, desired: &KeyCreate) -> Result<(StepResult, VaultKey), Failure> {
+    async fn ensure_key(&mut self, desired: &KeyCreate) -> Result<StepResult, Failure> {
         let (vault_id, name) = (&desired.vault_id, &desired.name);
         let id = format!("{vault_id}/keys/{name}");
+        let rid = ResourceId::parse(vault_id)
+            .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
         // Sent when it is sent: the key's expiry counts from then.
         let create = || async {
             desired
@@ -390,15 +388,13 @@ impl<'a> Runner<'a> {
         };
         let answer = match create().await {
             Ok(answer) => answer,
-            Err(e) if e.status() == Some(409) && !self.vault_seen_provisioned() => {
-                let rid = ResourceId::parse(vault_id)
-                    .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
+            Err(e) if e.status() == Some(409) && !self.vault_seen_provisioned(&rid) => {
                 let vault = keyvault::get_vault(self.arm, &rid)
                     .await
                     .map_err(|e| fail("key", e))?;
                 if vault.provisioned {
                     // Not the vault's provisioning: Azure's refusal stands.
-                    self.seen.vault = Some(vault);
+                    self.snapshot.feed_vault(&rid, Some(vault));
                     return Err(fail("key", e));
                 }
                 tracing::info!(vault = %vault_id, "waiting for the vault to finish provisioning before its key");
@@ -417,7 +413,7 @@ impl<'a> Runner<'a> {
                         "run apply again in a few minutes",
                     ));
                 }
-                self.seen.vault = Some(vault);
+                self.snapshot.feed_vault(&rid, Some(vault));
                 create().await.map_err(|e| fail("key", e))?
             }
             Err(e) => return Err(fail("key", e)),
@@ -425,19 +421,19 @@ impl<'a> Runner<'a> {
         let key = match keyvault::key_from_json(name, answer) {
             Ok(key) => key,
             // An answer that does not read as a key: read it.
-            Err(_) => {
-                let vault = ResourceId::parse(vault_id)
-                    .map_err(|e| stop("key", e.to_string(), "run plan again"))?;
-                keyvault::get_key(self.arm, &vault, name, None)
-                    .await
-                    .map_err(|e| fail("key", e))?
-            }
+            Err(_) => keyvault::get_key(self.arm, &rid, name, None)
+                .await
+                .map_err(|e| fail("key", e))?,
         };
-        match key_reasons(&key, vault_id, chrono::Utc::now().timestamp()).first() {
-            None => Ok((record("key", &id, StepStatus::Created, Some(desired.call())), key)),
+        let problem = key_reasons(&key, vault_id, chrono::Utc::now().timestamp())
+            .first()
+            .map(|r| r.message.clone());
+        self.snapshot.feed_key(&rid, key);
+        match problem {
+            None => Ok(record("key", &id, StepStatus::Created, Some(desired.call()))),
             Some(problem) => Err(stop(
                 "key",
-                problem.message.clone(),
+                problem,
                 "the tool never changes an existing key: choose another --key-name and run plan again",
             )),
         }

@@ -1,31 +1,19 @@
 //! The proof: read the account again; it must be on `Microsoft.Keyvault`
 //! with the planned vault, key (no pinned version) and identity, and pass the
 //! audit's CMK health checks. The vault, key, identity and role assignment
-//! are judged as Azure answered the steps a moment ago ([`Known`]); what the
-//! steps did not see is read. Reading all of them again would cost five reads
-//! per account, and with many accounts in one subscription ARM's read budget
-//! is what limits the run (docs/benchmarks.md).
+//! are judged as this apply saw them a moment ago (its view of the command's
+//! snapshot, which the steps' write answers fed); what it did not see is
+//! read. Reading all of them again would cost five reads per account, and
+//! with many accounts in one subscription ARM's read budget is what limits
+//! the run (docs/benchmarks.md).
 
-use crate::audit::classify::{cmk_reasons, Lookup};
+use crate::audit::classify::cmk_reasons;
 use crate::audit::health;
-use crate::azure::authorization::RoleAssignment;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::keyvault::{self, vault_name_from_uri, KeyVault, VaultKey};
-use crate::azure::msi::Identity;
-use crate::azure::{storage, Arm};
+use crate::azure::keyvault::vault_name_from_uri;
+use crate::azure::{Arm, Snapshot};
 use crate::plan::observe::SYSTEM_ASSIGNED;
 use crate::plan::Targets;
-
-/// The resources as the steps saw them (answers to their writes, or their
-/// reads), each only when nothing the steps did since could have changed it.
-#[derive(Debug, Default)]
-pub struct Known {
-    pub vault: Option<KeyVault>,
-    pub key: Option<VaultKey>,
-    pub identity: Option<Identity>,
-    /// The role assignment the grant step wrote.
-    pub role_assignment: Option<RoleAssignment>,
-}
 
 /// `Ok(())`, or what is wrong, in words.
 pub async fn verify(
@@ -33,9 +21,10 @@ pub async fn verify(
     account_id: &StorageAccountId,
     targets: &Targets,
     key_vault_uri: Option<&str>,
-    known: Known,
+    snapshot: &Snapshot,
 ) -> Result<(), String> {
-    let account = storage::get(arm, account_id)
+    let account = snapshot
+        .read_account(arm, account_id)
         .await
         .map_err(|e| e.to_string())?;
     let mut problems = Vec::new();
@@ -81,15 +70,12 @@ pub async fn verify(
     }
     if problems.is_empty() {
         let vault_id = ResourceId::parse(&targets.vault_id).map_err(|e| e.to_string())?;
-        let vault = match known.vault.filter(|v| v.id.key() == vault_id.key()) {
-            Some(vault) => Lookup::Found(vault),
-            None => health::lookup(
-                keyvault::get_vault(arm, &vault_id).await,
-                &format!("key vault {vault_id}"),
-                "Microsoft.KeyVault/vaults/read",
-                vault_id.as_str(),
-            ),
-        };
+        let vault = health::lookup_optional(
+            snapshot.vault(arm, &vault_id).await,
+            &format!("key vault {vault_id}"),
+            "Microsoft.KeyVault/vaults/read",
+            vault_id.as_str(),
+        );
         let mut index = health::VaultIndex::new();
         if let Some(name) = account
             .key_vault_uri
@@ -98,12 +84,7 @@ pub async fn verify(
         {
             index.insert(name, vault);
         }
-        let known = health::Known {
-            key: known.key,
-            identity: known.identity,
-            role_assignments: known.role_assignment.map(|a| vec![a]),
-        };
-        let observation = health::observe_with(arm, &account, &index, known).await;
+        let observation = health::observe(arm, snapshot, &account, &index).await;
         let now = chrono::Utc::now().timestamp();
         problems.extend(
             cmk_reasons(&account, &observation, now)

@@ -16,13 +16,11 @@
 
 use super::classify::{encryption_principal, CmkObservation, Lookup};
 use super::sources::explain;
-use crate::azure::authorization::RoleAssignment;
 use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::keyvault::{self, KeyVault, VaultKey};
-use crate::azure::msi::Identity;
+use crate::azure::keyvault::{self, KeyVault};
 use crate::azure::storage::StorageAccount;
-use crate::azure::{authorization, msi, resources, subscriptions, Arm, AzureError};
+use crate::azure::{resources, subscriptions, Arm, AzureError, Snapshot};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,6 +38,20 @@ pub fn lookup<T>(
         Err(e) if e.is_not_found() => Lookup::NotFound,
         Err(e) if e.is_forbidden() => Lookup::Denied(explain(&e, what, permission, scope)),
         Err(e) => Lookup::Failed(explain(&e, what, permission, scope)),
+    }
+}
+
+/// [`lookup`] of a read that answers `None` for 404.
+pub fn lookup_optional<T>(
+    result: Result<Option<T>, AzureError>,
+    what: &str,
+    permission: &str,
+    scope: &str,
+) -> Lookup<T> {
+    match result {
+        Ok(Some(value)) => Lookup::Found(value),
+        Ok(None) => Lookup::NotFound,
+        Err(e) => lookup(Err(e), what, permission, scope),
     }
 }
 
@@ -62,6 +74,7 @@ struct Places {
 /// read by id in each account's resource group.
 pub async fn read_vaults(
     arm: &Arm,
+    snapshot: &Snapshot,
     names: BTreeMap<String, Vec<StorageAccountId>>,
     scope: &[String],
     scope_is_everything: bool,
@@ -86,11 +99,20 @@ pub async fn read_vaults(
             (name, places)
         })
         .collect();
-    read(arm, names, scope, scope_is_everything, parallelism).await
+    read(
+        arm,
+        snapshot,
+        names,
+        scope,
+        scope_is_everything,
+        parallelism,
+    )
+    .await
 }
 
 async fn read(
     arm: &Arm,
+    snapshot: &Snapshot,
     names: BTreeMap<String, Places>,
     scope: &[String],
     scope_is_everything: bool,
@@ -134,10 +156,10 @@ async fn read(
         let vaults: Vec<(String, Lookup<KeyVault>)> = stream::iter(ids)
             .map(|(name, id)| async move {
                 let what = format!("key vault {id}");
-                let vault = keyvault::get_vault(arm, &id).await;
+                let vault = snapshot.vault(arm, &id).await;
                 (
                     name,
-                    lookup(vault, &what, "Microsoft.KeyVault/vaults/read", id.as_str()),
+                    lookup_optional(vault, &what, "Microsoft.KeyVault/vaults/read", id.as_str()),
                 )
             })
             .buffer_unordered(parallelism)
@@ -243,29 +265,14 @@ async fn read_by_id(arm: &Arm, subscription: &str, group: &str, name: &str) -> O
     }
 }
 
-/// Parts of an observation known already: as Azure answered the writes that
-/// made them a moment ago (apply's verification), so not read again.
-#[derive(Debug, Default)]
-pub struct Known {
-    /// The key's current version (used only when the account pins none).
-    pub key: Option<VaultKey>,
-    pub identity: Option<Identity>,
-    /// Role assignments of the encryption identity that grant key access.
-    pub role_assignments: Option<Vec<RoleAssignment>>,
-}
-
 /// Reads the key, the encryption identity and (RBAC vaults) the role
-/// assignments an account on Key Vault depends on.
-pub async fn observe(arm: &Arm, account: &StorageAccount, vaults: &VaultIndex) -> CmkObservation {
-    observe_with(arm, account, vaults, Known::default()).await
-}
-
-/// [`observe`], reading only what `known` does not hold.
-pub async fn observe_with(
+/// assignments an account on Key Vault depends on, through the snapshot:
+/// apply's verification finds there what the steps' writes answered.
+pub async fn observe(
     arm: &Arm,
+    snapshot: &Snapshot,
     account: &StorageAccount,
     vaults: &VaultIndex,
-    known: Known,
 ) -> CmkObservation {
     let vault = account
         .key_vault_uri
@@ -278,14 +285,10 @@ pub async fn observe_with(
         let (Some(v), Some(key_name)) = (vault.found(), &account.key_name) else {
             return Lookup::NotChecked;
         };
-        if let Some(key) = known
-            .key
-            .filter(|k| k.name.eq_ignore_ascii_case(key_name) && account.key_version.is_none())
-        {
-            return Lookup::Found(key);
-        }
-        let result = keyvault::get_key(arm, &v.id, key_name, account.key_version.as_deref()).await;
-        lookup(
+        let result = snapshot
+            .key(arm, &v.id, key_name, account.key_version.as_deref())
+            .await;
+        lookup_optional(
             result,
             &format!("key '{key_name}' in key vault {}", v.id),
             "Microsoft.KeyVault/vaults/keys/read",
@@ -303,15 +306,9 @@ pub async fn observe_with(
         {
             return Lookup::NotChecked;
         }
-        if let Some(identity) = known
-            .identity
-            .filter(|i| i.id.as_str().eq_ignore_ascii_case(wanted))
-        {
-            return Lookup::Found(identity);
-        }
         match ResourceId::parse(wanted) {
-            Ok(id) => lookup(
-                msi::get_identity(arm, &id).await,
+            Ok(id) => lookup_optional(
+                snapshot.identity(arm, &id).await,
                 &format!("managed identity {id}"),
                 "Microsoft.ManagedIdentity/userAssignedIdentities/read",
                 id.as_str(),
@@ -322,11 +319,8 @@ pub async fn observe_with(
     let (key, identity) = tokio::join!(key, identity);
 
     let role_assignments = match (vault.found(), encryption_principal(account, &identity)) {
-        (Some(v), Ok(_)) if v.rbac_authorization && known.role_assignments.is_some() => {
-            Lookup::Found(known.role_assignments.unwrap_or_default())
-        }
         (Some(v), Ok(principal)) if v.rbac_authorization => lookup(
-            authorization::assignments_for_principal(arm, v.id.as_str(), &principal).await,
+            snapshot.assignments(arm, v.id.as_str(), &principal).await,
             &format!(
                 "the role assignments of principal {principal} at key vault {}",
                 v.id

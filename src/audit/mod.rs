@@ -11,8 +11,8 @@ pub mod sources;
 pub use report::{AuditReport, Destination, Reason, ReasonCode, Source, SourceKind, Status};
 
 use crate::azure::id::StorageAccountId;
-use crate::azure::storage::{self, StorageAccount};
-use crate::azure::{keyvault, subscriptions, Arm, AzureError};
+use crate::azure::storage::StorageAccount;
+use crate::azure::{keyvault, subscriptions, Arm, AzureError, Snapshot};
 use classify::{cmk_reasons, cmk_status, reason, CmkObservation};
 use futures::stream::{self, StreamExt};
 use report::{Encryption, SubscriptionAudit, Summary, Warning, SCHEMA_VERSION};
@@ -35,17 +35,21 @@ struct Target {
 /// Runs the audit. Fails only when nothing could be audited (the
 /// subscription list is unreadable); every other failure is reported in the
 /// result and makes it incomplete.
-pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, AzureError> {
+pub async fn run(
+    arm: &Arm,
+    snapshot: &Snapshot,
+    options: &AuditOptions,
+) -> Result<AuditReport, AzureError> {
     let parallelism = options.parallelism.max(1);
     let everything = options.subscriptions.is_empty();
-    let mut tenants = BTreeMap::new();
     let scope: Vec<String> = if everything {
         let (subs, _pages) = subscriptions::list(arm).await?;
         subs.into_iter()
             .map(|s| {
                 let id = s.subscription_id.to_ascii_lowercase();
+                // Plan needs the tenants and need not ask again.
                 if !s.tenant_id.is_empty() {
-                    tenants.insert(id.clone(), s.tenant_id);
+                    snapshot.feed_tenant(&id, &s.tenant_id);
                 }
                 id
             })
@@ -88,7 +92,7 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
     let accounts: Vec<(Target, Result<StorageAccount, AzureError>)> =
         stream::iter(targets.into_values())
             .map(|target| async move {
-                let account = storage::get(arm, &target.id).await;
+                let account = snapshot.account(arm, &target.id).await;
                 (target, account)
             })
             .buffered(parallelism)
@@ -110,13 +114,14 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
                 .push(account.id.clone());
         }
     }
-    let vaults = health::read_vaults(arm, vault_names, &scope, everything, parallelism).await;
+    let vaults =
+        health::read_vaults(arm, snapshot, vault_names, &scope, everything, parallelism).await;
 
     let now = chrono::Utc::now();
     let destinations: Vec<Destination> = stream::iter(accounts)
         .map(|(target, account)| {
             let vaults = &vaults;
-            async move { judge(arm, target, account, vaults, now.timestamp()).await }
+            async move { judge(arm, snapshot, target, account, vaults, now.timestamp()).await }
         })
         .buffered(parallelism)
         .collect()
@@ -142,12 +147,12 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
         subscriptions: audits,
         destinations,
         warnings,
-        tenants,
     })
 }
 
 async fn judge(
     arm: &Arm,
+    snapshot: &Snapshot,
     target: Target,
     account: Result<StorageAccount, AzureError>,
     vaults: &health::VaultIndex,
@@ -187,7 +192,7 @@ async fn judge(
                 identity: account.encryption_identity.clone(),
             });
             if account.uses_key_vault() {
-                let observed: CmkObservation = health::observe(arm, account, vaults).await;
+                let observed: CmkObservation = health::observe(arm, snapshot, account, vaults).await;
                 if let (Some(e), Some(vault)) = (encryption.as_mut(), observed.vault.found()) {
                     e.key_vault_id = Some(vault.id.to_string());
                 }
@@ -211,6 +216,5 @@ async fn judge(
         reasons,
         sources: target.sources,
         encryption,
-        account: account.ok(),
     }
 }

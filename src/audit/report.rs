@@ -3,11 +3,9 @@
 //! ([`SCHEMA_VERSION`]) and documented in docs/output.md and
 //! docs/schemas/audit.schema.json; change both together.
 
-use crate::azure::storage::StorageAccount;
 use crate::exit_status::ExitStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Bump when a field is removed or changes meaning (adding one is compatible).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -26,10 +24,6 @@ pub struct AuditReport {
     /// Things worth knowing that are not findings (retired log profiles,
     /// settings with no log category enabled, ...).
     pub warnings: Vec<Warning>,
-    /// Tenant per subscription id (lower case), as the subscription list
-    /// gave them: plan needs them and need not ask again. Not in the output.
-    #[serde(skip)]
-    pub tenants: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -68,10 +62,6 @@ pub struct Destination {
     /// The account's encryption as read; absent when it could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
-    /// The account as the audit read it, for plan to build on without
-    /// reading it again. Not in the output.
-    #[serde(skip)]
-    pub account: Option<StorageAccount>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -269,7 +259,6 @@ mod tests {
                 reasons: vec![],
                 sources: vec![],
                 encryption: None,
-                account: None,
             })
             .collect();
         AuditReport {
@@ -281,7 +270,6 @@ mod tests {
             subscriptions,
             destinations,
             warnings: vec![],
-            tenants: Default::default(),
         }
     }
 

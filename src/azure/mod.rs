@@ -22,9 +22,11 @@ pub mod request;
 pub mod resources;
 pub mod retry;
 mod sign_in;
+mod snapshot;
 pub mod storage;
 pub mod subscriptions;
 mod transport;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};
 pub use error::AzureError;
+pub use snapshot::{Mark, Snapshot};

@@ -4,6 +4,7 @@
 //! show the diff and ask. Exit codes: `crate::exit_status`.
 
 use crate::apply::{self, ApplyOptions, ApplyReport};
+use crate::azure::Snapshot;
 use crate::cli::{ApplyArgs, ApplyFormat, Cli, GlobalArgs, RemediationArgs};
 use crate::exit_status::ExitStatus;
 use crate::plan::{self, Plan};
@@ -33,12 +34,25 @@ pub async fn run(
                 .parallelism
                 .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
         );
-        return execute(&args, global, &arm, plan, true, parallelism).await;
+        return execute(
+            &args,
+            global,
+            &arm,
+            &Snapshot::new(),
+            plan,
+            true,
+            parallelism,
+        )
+        .await;
     }
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
+    // The command's reads, shared by the audit, the plan and apply.
+    let snapshot = Snapshot::new();
+    let plan =
+        super::remediation::plan_now(&arm, &snapshot, &subscriptions, &settings, parallelism)
+            .await?;
     if let Some(failed) = plan
         .skipped
         .iter()
@@ -50,7 +64,7 @@ pub async fn run(
             failed.reason
         );
     }
-    execute(&args, global, &arm, plan, false, parallelism).await
+    execute(&args, global, &arm, &snapshot, plan, false, parallelism).await
 }
 
 /// A saved plan is applied as it was saved, as Terraform refuses variables
@@ -98,6 +112,7 @@ async fn execute(
     args: &ApplyArgs,
     global: &GlobalArgs,
     arm: &crate::azure::Arm,
+    snapshot: &Snapshot,
     plan: Plan,
     from_file: bool,
     parallelism: usize,
@@ -126,7 +141,7 @@ async fn execute(
     };
     let report = review
         .run(&proposal, |progress| async move {
-            apply::apply(arm, &plan, &options, progress.as_ref()).await
+            apply::apply(arm, snapshot, &plan, &options, progress.as_ref()).await
         })
         .await?;
     finish(args, &report)?;

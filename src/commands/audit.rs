@@ -2,6 +2,7 @@
 //! report; `--soft-fail` turns findings (only) into success.
 
 use crate::audit::{self, AuditOptions};
+use crate::azure::Snapshot;
 use crate::cli::{AuditArgs, AuditFormat, GlobalArgs};
 use crate::exit_status::ExitStatus;
 use crate::render;
@@ -14,6 +15,7 @@ pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitSta
     let arm = super::azure_args::connect(&args.azure)?;
     let report = audit::run(
         &arm,
+        &Snapshot::new(),
         &AuditOptions {
             subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
             parallelism: usize::from(args.parallelism),

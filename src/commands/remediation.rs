@@ -5,7 +5,7 @@
 use crate::audit::{self, AuditOptions};
 use crate::azure::id::ResourceId;
 use crate::azure::subscriptions::{self, SubscriptionRef};
-use crate::azure::Arm;
+use crate::azure::{Arm, Snapshot};
 use crate::cli::{RemediationArgs, ScopeArgs};
 use crate::plan::config::{self, TemplateKind};
 use crate::plan::{self, naming, PermissionModel, Plan, PlanSettings};
@@ -25,22 +25,29 @@ pub const DEFAULT_PARALLELISM: u16 = 128;
 /// tenant of the first subscription in scope.
 pub async fn plan_now(
     arm: &Arm,
+    snapshot: &Snapshot,
     subscriptions: &[SubscriptionRef],
     settings: &PlanSettings,
     parallelism: usize,
 ) -> anyhow::Result<Plan> {
     let report = audit::run(
         arm,
+        snapshot,
         &AuditOptions {
             subscriptions: super::scope::resolve(arm, subscriptions).await?,
             parallelism,
         },
     )
     .await?;
-    let mut plan = plan::build::build(arm, &report, settings, parallelism).await?;
+    let mut plan = plan::build::build(arm, snapshot, &report, settings, parallelism).await?;
     if plan.tenant_id.is_empty() {
-        plan.tenant_id = match report.tenants.values().next() {
-            Some(tenant) => tenant.clone(),
+        // As the subscription list gave them to the audit.
+        let listed = report
+            .subscriptions
+            .iter()
+            .find_map(|s| snapshot.tenant(&s.subscription_id));
+        plan.tenant_id = match listed {
+            Some(tenant) => tenant,
             None => match report.subscriptions.first() {
                 Some(first) => {
                     subscriptions::get(arm, &first.subscription_id)

@@ -5,6 +5,7 @@
 
 use crate::audit::{self, AuditOptions, Status};
 use crate::azure::id::StorageAccountId;
+use crate::azure::Snapshot;
 use crate::cli::{ApplyFormat, GlobalArgs, RollbackArgs};
 use crate::exit_status::ExitStatus;
 use crate::render;
@@ -30,6 +31,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<Exit
         // The tool's work is found through the activity-log destinations.
         let report = audit::run(
             &arm,
+            &Snapshot::new(),
             &AuditOptions {
                 subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
                 parallelism,

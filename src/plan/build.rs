@@ -12,7 +12,7 @@ use super::diff::{self, AccountInputs};
 use super::gather::Gatherer;
 use super::model::*;
 use crate::audit::{AuditReport, Destination, ReasonCode, Status};
-use crate::azure::{Arm, AzureError};
+use crate::azure::{Arm, AzureError, Snapshot};
 use futures::stream::{self, StreamExt};
 
 pub use super::attributes::DROPPED_IDENTITY;
@@ -49,11 +49,12 @@ fn skipped(d: &Destination, status: PlanStatus, reason: impl Into<String>) -> Ou
 
 pub async fn build(
     arm: &Arm,
+    snapshot: &Snapshot,
     report: &AuditReport,
     settings: &PlanSettings,
     parallelism: usize,
 ) -> Result<Plan, PlanError> {
-    let gatherer = Gatherer::new(arm, report, settings, parallelism).await?;
+    let gatherer = Gatherer::new(arm, snapshot, report, settings, parallelism).await?;
     let outcomes: Vec<Outcome> = stream::iter(&report.destinations)
         .map(|d| plan_destination(&gatherer, settings, d))
         .buffered(parallelism.max(1))

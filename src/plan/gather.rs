@@ -8,12 +8,12 @@ use super::build::PlanError;
 use super::diff::{AccountInputs, Purpose};
 use super::model::*;
 use super::naming;
-use super::observe::{observe, observe_with, Known, Observation, SYSTEM_ASSIGNED};
+use super::observe::{observe, Observation, SYSTEM_ASSIGNED};
 use super::ownership::names_account;
 use crate::audit::{AuditReport, Destination, Status};
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::keyvault::{self, KeyVault};
-use crate::azure::{msi, resources, storage, subscriptions, Arm, AzureError};
+use crate::azure::keyvault;
+use crate::azure::{resources, subscriptions, Arm, AzureError, Snapshot};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +22,8 @@ const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
 /// What is read once for all accounts.
 pub struct Gatherer<'a> {
     arm: &'a Arm,
+    /// The command's reads so far (the audit's), and what gathering learns.
+    snapshot: &'a Snapshot,
     settings: &'a PlanSettings,
     /// Tenant per subscription id (lower case).
     pub tenants: BTreeMap<String, String>,
@@ -43,17 +45,19 @@ impl<'a> Gatherer<'a> {
     /// The reads every account shares.
     pub async fn new(
         arm: &'a Arm,
+        snapshot: &'a Snapshot,
         report: &AuditReport,
         settings: &'a PlanSettings,
         parallelism: usize,
     ) -> Result<Gatherer<'a>, PlanError> {
-        let tenants = tenants(arm, report, parallelism).await?;
+        let tenants = tenants(arm, snapshot, report, parallelism).await?;
         let identities = match settings.identity {
             Some(_) => BTreeMap::new(),
             None => identities_by_group(arm, report, parallelism).await,
         };
         Ok(Gatherer {
             arm,
+            snapshot,
             settings,
             tenants,
             identities,
@@ -93,10 +97,7 @@ impl<'a> Gatherer<'a> {
         let account_id =
             StorageAccountId::parse(&d.storage_account_id).map_err(AzureError::from)?;
         // The audit read the account a moment ago.
-        let account = match &d.account {
-            Some(account) => account.clone(),
-            None => storage::get(self.arm, &account_id).await?,
-        };
+        let account = self.snapshot.account(self.arm, &account_id).await?;
         let location = account.location.clone();
         let identity_id = match &self.settings.identity {
             Some(id) => id.clone(),
@@ -108,12 +109,9 @@ impl<'a> Gatherer<'a> {
                     .map_err(PlanError::Invalid)?
             ),
         };
-        let (vault_id, vault) = match &self.settings.key_vault {
-            Some(id) => (ResourceId::parse(id).map_err(AzureError::from)?, None),
-            None => {
-                let (id, vault) = self.choose_vault(&account_id, &location).await?;
-                (id, Some(vault))
-            }
+        let vault_id = match &self.settings.key_vault {
+            Some(id) => ResourceId::parse(id).map_err(AzureError::from)?,
+            None => self.choose_vault(&account_id, &location).await?,
         };
         let targets = Targets {
             identity_id,
@@ -121,17 +119,16 @@ impl<'a> Gatherer<'a> {
             key_name: self.settings.key_name.clone(),
         };
         // An identity missing from its group's list is not read (it does not exist).
-        let identity = self
+        if self
             .identities
             .get(&group_key(&account_id))
-            .filter(|listed| !listed.contains(&targets.identity_id.to_ascii_lowercase()))
-            .map(|_| None);
-        let known = Known {
-            account: Some(account),
-            identity,
-            vault,
-        };
-        let seen = observe_with(self.arm, &account_id, &targets, known).await?;
+            .is_some_and(|listed| !listed.contains(&targets.identity_id.to_ascii_lowercase()))
+        {
+            if let Ok(id) = ResourceId::parse(&targets.identity_id) {
+                self.snapshot.feed_identity(&id, None);
+            }
+        }
+        let seen = observe(self.arm, self.snapshot, &account_id, &targets).await?;
         if self.settings.identity.is_some() && seen.identity.is_none() {
             return Err(PlanError::Invalid(format!(
                 "the identity {} given with --identity does not exist",
@@ -168,19 +165,19 @@ impl<'a> Gatherer<'a> {
             vault_id,
             key_name,
         };
-        let seen = observe(self.arm, &account_id, &targets).await?;
+        let seen = observe(self.arm, self.snapshot, &account_id, &targets).await?;
         Ok(self.inputs(account_id, Purpose::Repair, targets, seen, Vec::new()))
     }
 
     /// The vault the tool will create for `account`: the first candidate name
     /// that is either our own vault from an earlier run or free everywhere
-    /// (vault names are global, and soft-deleted vaults keep theirs). With
-    /// the vault when it exists already; a free name needs no read of it.
+    /// (vault names are global, and soft-deleted vaults keep theirs). The
+    /// snapshot learns whether it exists: a free name needs no read of it.
     async fn choose_vault(
         &self,
         account: &StorageAccountId,
         location: &str,
-    ) -> Result<(ResourceId, Option<KeyVault>), PlanError> {
+    ) -> Result<ResourceId, PlanError> {
         let mut taken = Vec::new();
         for attempt in 0..naming::VAULT_NAME_ATTEMPTS {
             let name = naming::vault_name(
@@ -198,18 +195,16 @@ impl<'a> Gatherer<'a> {
             .map_err(AzureError::from)?;
             let check = keyvault::check_name(self.arm, account.subscription_id(), &name).await?;
             if check.available {
-                return Ok((id, None));
+                self.snapshot.feed_vault(&id, None);
+                return Ok(id);
             }
             // Taken: by this account's vault from an earlier run, or by another.
-            match keyvault::get_vault(self.arm, &id).await {
-                Ok(vault) if names_account(&vault.tags, account) => {
-                    return Ok((id, Some(vault)));
-                }
-                Ok(_) => taken.push(format!(
+            match self.snapshot.vault(self.arm, &id).await? {
+                Some(vault) if names_account(&vault.tags, account) => return Ok(id),
+                Some(_) => taken.push(format!(
                     "{name} (an existing vault that is not this account's)"
                 )),
-                Err(e) if e.is_not_found() => taken.push(format!("{name} ({})", check.reason)),
-                Err(e) => return Err(e.into()),
+                None => taken.push(format!("{name} ({})", check.reason)),
             }
         }
         Err(PlanError::Invalid(format!(
@@ -242,10 +237,10 @@ impl<'a> Gatherer<'a> {
             let Ok(id) = ResourceId::parse(&attached.id) else {
                 continue;
             };
-            match msi::get_identity(self.arm, &id).await {
-                Err(e) if e.is_not_found() => gone.push(attached.id.clone()),
+            match self.snapshot.identity(self.arm, &id).await {
+                Ok(None) => gone.push(attached.id.clone()),
                 Err(e) => tracing::debug!(error = %e, "an attached identity is kept unread"),
-                Ok(_) => {}
+                Ok(Some(_)) => {}
             }
         }
         gone
@@ -270,6 +265,7 @@ fn vault_uri(arm: &Arm, targets: &Targets, seen: &Observation) -> String {
 /// gave them, else read, all at once.
 async fn tenants(
     arm: &Arm,
+    snapshot: &Snapshot,
     report: &AuditReport,
     parallelism: usize,
 ) -> Result<BTreeMap<String, String>, PlanError> {
@@ -280,9 +276,9 @@ async fn tenants(
             .map_err(AzureError::from)?
             .subscription_id()
             .to_ascii_lowercase();
-        match report.tenants.get(&sub) {
+        match snapshot.tenant(&sub) {
             Some(tenant) => {
-                tenants.insert(sub, tenant.clone());
+                tenants.insert(sub, tenant);
             }
             None => {
                 unknown.insert(sub);
@@ -292,6 +288,7 @@ async fn tenants(
     let read: Vec<Result<(String, String), AzureError>> = stream::iter(unknown)
         .map(|sub| async move {
             let tenant = subscriptions::get(arm, &sub).await?.tenant_id;
+            snapshot.feed_tenant(&sub, &tenant);
             Ok((sub, tenant))
         })
         .buffer_unordered(parallelism.max(1))

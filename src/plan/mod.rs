@@ -7,6 +7,7 @@
 
 pub mod attributes;
 pub mod build;
+pub mod changed;
 pub mod config;
 pub mod diff;
 pub mod file;

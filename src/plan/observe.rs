@@ -9,10 +9,10 @@ use super::model::{
 use super::ownership::made_for;
 use crate::audit::classify::{policy_gap, rbac_grants};
 use crate::azure::id::{ResourceId, StorageAccountId};
-use crate::azure::keyvault::{self, KeyVault, VaultKey};
-use crate::azure::msi::{self, Identity};
-use crate::azure::storage::{self, StorageAccount};
-use crate::azure::{authorization, Arm, AzureError};
+use crate::azure::keyvault::{KeyVault, VaultKey};
+use crate::azure::msi::Identity;
+use crate::azure::storage::StorageAccount;
+use crate::azure::{Arm, AzureError, Snapshot};
 
 /// `Targets::identity_id` when the account's system-assigned identity is used.
 pub const SYSTEM_ASSIGNED: &str = "SystemAssigned";
@@ -95,9 +95,24 @@ impl Observation {
 /// have seen without a principal); anything else that differs still refuses.
 /// An identity someone else made under the planned name does not pass.
 pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
+    let now = as_the_plan_would_see_it(plan, seen);
+    now.fingerprint() == plan.fingerprint
+}
+
+/// What differs from the plan, attribute by attribute, with the planned
+/// value and the value now ([`super::changed::differences`]); the plan's
+/// own progress (the tool's identity, its grant) is not named.
+pub fn what_changed(plan: &AccountPlan, seen: &Observation) -> Vec<String> {
+    let now = as_the_plan_would_see_it(plan, seen);
+    super::changed::differences(&plan.observed, &now, &plan.targets.key_name)
+}
+
+/// The observation now, without the plan's own progress when that is all
+/// there is of it (see [`unchanged_since`]).
+fn as_the_plan_would_see_it(plan: &AccountPlan, seen: &Observation) -> Observed {
     let now = seen.observed(&plan.targets);
     if now.fingerprint() == plan.fingerprint {
-        return true;
+        return now;
     }
     let plan_creates_identity = plan.observed.identity.is_none()
         && plan.changes.iter().any(|c| {
@@ -109,51 +124,24 @@ pub fn unchanged_since(plan: &AccountPlan, seen: &Observation) -> bool {
         .as_ref()
         .is_some_and(|i| made_for(&i.tags, &seen.account.id));
     if !(plan_creates_identity && made_by_the_tool) {
-        return false;
+        return now;
     }
-    let before_the_identity = Observed {
+    Observed {
         identity: None,
         grant_exists: false,
         ..now
-    };
-    before_the_identity.fingerprint() == plan.fingerprint
-}
-
-/// `Ok(None)` for 404.
-async fn optional<T>(
-    read: impl std::future::Future<Output = Result<T, AzureError>>,
-) -> Result<Option<T>, AzureError> {
-    match read.await {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
     }
 }
 
-/// What the caller read a moment ago and need not be read again.
-#[derive(Debug, Default)]
-pub struct Known {
-    pub account: Option<StorageAccount>,
-    /// `Some(None)`: the identity is known not to exist.
-    pub identity: Option<Option<Identity>>,
-    /// `Some(None)`: the vault is known not to exist.
-    pub vault: Option<Option<KeyVault>>,
-}
-
+/// Reads what the plan for `account_id` depends on, through the command's
+/// snapshot: plan builds on the audit's reads (the account, a vault it
+/// found) and on what gathering learnt (an identity its group's list does
+/// not name, a vault name that is free); anything else is read.
 pub async fn observe(
     arm: &Arm,
+    snapshot: &Snapshot,
     account_id: &StorageAccountId,
     targets: &Targets,
-) -> Result<Observation, AzureError> {
-    observe_with(arm, account_id, targets, Known::default()).await
-}
-
-/// [`observe`], reading only what `known` does not hold.
-pub async fn observe_with(
-    arm: &Arm,
-    account_id: &StorageAccountId,
-    targets: &Targets,
-    known: Known,
 ) -> Result<Observation, AzureError> {
     let vault_id = ResourceId::parse(&targets.vault_id)?;
     let identity_id = match targets.identity_id.as_str() {
@@ -161,29 +149,18 @@ pub async fn observe_with(
         id => Some(ResourceId::parse(id)?),
     };
     let (account, identity, vault) = tokio::join!(
+        snapshot.account(arm, account_id),
         async {
-            match known.account {
-                Some(account) => Ok(account),
-                None => storage::get(arm, account_id).await,
+            match &identity_id {
+                None => Ok(None),
+                Some(id) => snapshot.identity(arm, id).await,
             }
         },
-        async {
-            match (&identity_id, known.identity) {
-                (None, _) => Ok(None),
-                (Some(_), Some(identity)) => Ok(identity),
-                (Some(id), None) => optional(msi::get_identity(arm, id)).await,
-            }
-        },
-        async {
-            match known.vault {
-                Some(vault) => Ok(vault),
-                None => optional(keyvault::get_vault(arm, &vault_id)).await,
-            }
-        },
+        snapshot.vault(arm, &vault_id),
     );
     let (account, identity, vault) = (account?, identity?, vault?);
     let key = match &vault {
-        Some(v) => optional(keyvault::get_key(arm, &v.id, &targets.key_name, None)).await?,
+        Some(v) => snapshot.key(arm, &v.id, &targets.key_name, None).await?,
         None => None,
     };
     let mut observation = Observation {
@@ -195,9 +172,9 @@ pub async fn observe_with(
     };
     if let (Some(vault), Some(principal)) = (&observation.vault, observation.principal(targets)) {
         observation.grant_exists = if vault.rbac_authorization {
-            let assignments =
-                authorization::assignments_for_principal(arm, vault.id.as_str(), &principal)
-                    .await?;
+            let assignments = snapshot
+                .assignments(arm, vault.id.as_str(), &principal)
+                .await?;
             rbac_grants(vault, &targets.key_name, &principal, &assignments)
         } else {
             policy_gap(vault, &principal).is_none()

@@ -137,7 +137,9 @@ async fn find_key(
             let sub = id.subscription_id().to_string();
             // With the account, a vault the index does not list yet is read in its group.
             let names = BTreeMap::from([(vault_name.clone(), vec![id.clone()])]);
-            let index = health::read_vaults(arm, names, &[sub], false, 1).await;
+            let index =
+                health::read_vaults(arm, &crate::azure::Snapshot::new(), names, &[sub], false, 1)
+                    .await;
             match index.get(&vault_name) {
                 Some(Lookup::Found(v)) => v.id.to_string(),
                 Some(Lookup::Denied(m)) | Some(Lookup::Failed(m)) => return Err(m.clone()),

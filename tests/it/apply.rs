@@ -635,3 +635,54 @@ async fn a_plan_file_whose_requests_disagree_with_its_diff_is_refused() {
     let run = tool.run(&["apply", file.to_str().unwrap()]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// Issue 15 item 7: a saved plan's account that changed since is refused
+/// naming each attribute with its planned value and its value now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_account_is_refused_naming_the_attribute_and_both_values() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let target = env.storage_account(SUB1, "rg-app", "stchanged").await;
+    env.diagnostic_setting(SUB1, "to-changed", &target, true)
+        .await;
+    let (theirs, principal) = env.identity(SUB1, "rg-theirs", "id-theirs").await;
+    let vault = env
+        .vault(
+            SUB1,
+            "rg-theirs",
+            "kv-theirs",
+            json!({"enableRbacAuthorization": true}),
+        )
+        .await;
+    env.key(&vault, "cmk", json!({"kty": "RSA", "keySize": 3072}))
+        .await;
+    env.role_assignment(&vault, &principal, CRYPTO_SERVICE_ENCRYPTION_USER)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let tool = env.tool();
+    save_plan(&tool, &file).await;
+
+    // Someone puts the account on their own key (a direct ARM PATCH).
+    env.switch_to_cmk(&target, "kv-theirs", "cmk", &theirs, "Microsoft.Keyvault")
+        .await;
+    env.clear_requests().await;
+    let run = tool
+        .run(&["apply", file.to_str().unwrap(), "-o", "json"])
+        .await;
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let result = &report["accounts"][0];
+    assert_eq!(result["outcome"], "refused", "{report:#}");
+    let reason = result["reason"].as_str().unwrap_or_default();
+    for named in [
+        "changed since the plan was made: ",
+        "encryption.keySource: was Microsoft.Storage, now Microsoft.Keyvault",
+        "encryption.keyvaultproperties.keyvaulturi: was none, now https://kv-theirs.vault.azure.net/",
+        "encryption.keyvaultproperties.keyname: was none, now cmk",
+        "identity.userAssignedIdentities: id-theirs attached since",
+    ] {
+        assert!(reason.contains(named), "{named:?} not in {reason}");
+    }
+    assert!(writes(&env.arm_requests().await).is_empty());
+}

@@ -118,7 +118,6 @@ fn full_report() -> AuditReport {
                 source(SUB2, SourceKind::LogProfile, "default", &[]),
             ],
             encryption: Some(keyvault(true)),
-            account: None,
         },
         Destination {
             storage_account_id: account("microsoftkeys"),
@@ -138,7 +137,6 @@ fn full_report() -> AuditReport {
                 key_version: None,
                 identity: None,
             }),
-            account: None,
         },
         Destination {
             storage_account_id: account("novaultproperties"),
@@ -158,7 +156,6 @@ fn full_report() -> AuditReport {
                 key_version: None,
                 identity: None,
             }),
-            account: None,
         },
         Destination {
             storage_account_id: account("broken"),
@@ -172,7 +169,6 @@ fn full_report() -> AuditReport {
                 &["Administrative"],
             )],
             encryption: Some(keyvault(false)),
-            account: None,
         },
         Destination {
             storage_account_id: account("denied"),
@@ -180,7 +176,6 @@ fn full_report() -> AuditReport {
             reasons: codes(14..15),
             sources: vec![source(SUB2, SourceKind::LogProfile, "default", &[])],
             encryption: None,
-            account: None,
         },
         Destination {
             storage_account_id: account("failed"),
@@ -193,7 +188,6 @@ fn full_report() -> AuditReport {
                 &["Security"],
             )],
             encryption: None,
-            account: None,
         },
         Destination {
             storage_account_id: account("gone"),
@@ -201,7 +195,6 @@ fn full_report() -> AuditReport {
             reasons: codes(15..16),
             sources: vec![source(SUB1, SourceKind::LogProfile, "old", &[])],
             encryption: None,
-            account: None,
         },
     ];
     let subscriptions = vec![
@@ -240,7 +233,6 @@ fn full_report() -> AuditReport {
                 message: "a warning about no subscription in particular".to_string(),
             },
         ],
-        tenants: Default::default(),
     }
 }
 
@@ -259,7 +251,6 @@ fn empty_report() -> AuditReport {
         subscriptions,
         destinations: vec![],
         warnings: vec![],
-        tenants: Default::default(),
     }
 }
 

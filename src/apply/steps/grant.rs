@@ -10,7 +10,7 @@ use crate::apply::wait::{self, Waited};
 use crate::audit::classify::policy_gap;
 use crate::azure::authorization::RoleAssignment;
 use crate::azure::id::ResourceId;
-use crate::azure::{keyvault, msi};
+
 use crate::plan::{AccessPolicyGrant, Principal, RoleAssignmentGrant};
 use std::time::Instant;
 
@@ -21,20 +21,30 @@ impl Runner<'_> {
         match principal {
             Principal::Known { principal_id } => Ok(principal_id.clone()),
             Principal::OfIdentity { identity_id } => {
-                if let Some(principal_id) = self
-                    .seen
-                    .identity
-                    .as_ref()
-                    .filter(|i| i.id.as_str().eq_ignore_ascii_case(identity_id))
-                    .and_then(|i| i.principal_id.clone())
-                {
-                    return Ok(principal_id);
-                }
                 let rid = ResourceId::parse(identity_id)
                     .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
-                let identity = msi::get_identity(self.arm, &rid)
+                // As the identity step saw it, else read; one seen without
+                // a principal is read again.
+                let held = self
+                    .snapshot
+                    .identity(self.arm, &rid)
                     .await
                     .map_err(|e| fail(step, e))?;
+                let identity = match held {
+                    Some(identity) if identity.principal_id.is_some() => Some(identity),
+                    _ => self
+                        .snapshot
+                        .read_identity(self.arm, &rid)
+                        .await
+                        .map_err(|e| fail(step, e))?,
+                };
+                let identity = identity.ok_or_else(|| {
+                    stop(
+                        step,
+                        format!("{identity_id} does not exist"),
+                        "run plan again",
+                    )
+                })?;
                 identity.principal_id.ok_or_else(|| {
                     stop(
                         step,
@@ -58,11 +68,14 @@ impl Runner<'_> {
             let id = format!("{vault_id}/accessPolicies/{principal}");
             let rid = ResourceId::parse(vault_id)
                 .map_err(|e| stop(step, e.to_string(), "run plan again"))?;
-            let vault = keyvault::get_vault(self.arm, &rid)
+            let vault = self
+                .snapshot
+                .read_vault(self.arm, &rid)
                 .await
-                .map_err(|e| fail(step, e))?;
-            // The verification reads the vault again, with the policy.
-            self.seen.vault = None;
+                .map_err(|e| fail(step, e))?
+                .ok_or_else(|| {
+                    stop(step, format!("{vault_id} does not exist"), "run plan again")
+                })?;
             if policy_gap(&vault, &principal).is_none() {
                 return Ok(record(step, &id, StepStatus::AlreadyDone, None));
             }
@@ -71,7 +84,10 @@ impl Runner<'_> {
                 .send(self.arm)
                 .await
                 .map_err(|e| fail(step, e))?;
-            self.seen.granted = Some(Instant::now());
+            // The policy's answer is not the vault: the verification reads
+            // the vault again, with the policy.
+            self.snapshot.forget(rid.as_str());
+            self.granted = Some(Instant::now());
             Ok(record(step, &id, StepStatus::Created, Some(desired.call())))
         }
     }
@@ -88,6 +104,9 @@ impl Runner<'_> {
         {
             let step = "role_assignment";
             let principal = self.principal_id(principal, step).await?;
+            // Held as the vault's list, which the verification asks for.
+            let account = self.account;
+            let vault_scope = account.targets.vault_id.as_str();
             let scope = id
                 .split("/providers/Microsoft.Authorization/")
                 .next()
@@ -107,12 +126,12 @@ impl Runner<'_> {
             .await;
             match created {
                     Waited::Done(true) => {
-                        self.seen.granted = Some(Instant::now());
-                        self.seen.role_assignment = Some(assignment);
+                        self.granted = Some(Instant::now());
+                        self.snapshot.feed_assignment(vault_scope, assignment);
                         Ok(record(step, id, StepStatus::Created, Some(desired.call())))
                     }
                     Waited::Done(false) => {
-                        self.seen.role_assignment = Some(assignment);
+                        self.snapshot.feed_assignment(vault_scope, assignment);
                         Ok(record(step, id, StepStatus::AlreadyDone, None))
                     }
                     // The same grant under another name: already there.

@@ -9,7 +9,7 @@ use crate::apply::failure::Failure;
 use crate::apply::report::{StepResult, StepStatus};
 use crate::apply::wait::{self, Waited};
 use crate::azure::id::StorageAccountId;
-use crate::azure::storage::{self, StorageAccount};
+use crate::azure::storage::StorageAccount;
 use crate::plan::diff::with_user_assigned;
 use crate::plan::{ObservedAccount, StorageSwitch};
 use std::time::Instant;
@@ -64,12 +64,15 @@ impl Runner<'_> {
         // A grant made a moment ago: an attempt before grants in this run
         // have been seen to take effect would only spend a write. (Waiting
         // before the read keeps the read close to the write.)
-        let granted = self.seen.granted;
+        let granted = self.granted;
         let propagation = self.propagation;
         if let Some(granted) = granted {
             propagation.wait_for(granted).await;
         }
-        let current = storage::get(self.arm, &sid)
+        // Never as held: a key set since must be seen (and not overridden).
+        let current = self
+            .snapshot
+            .read_account(self.arm, &sid)
             .await
             .map_err(|e| fail(step, e))?;
         let same = |a: &Option<String>, b: &str| {

@@ -120,7 +120,6 @@ pub fn destination(
         reasons,
         sources,
         encryption,
-        account: None,
     }
 }
 
@@ -139,7 +138,6 @@ pub fn report(
         subscriptions,
         destinations,
         warnings,
-        tenants: Default::default(),
     }
 }
 
