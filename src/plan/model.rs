@@ -361,6 +361,10 @@ pub struct RoleAssignmentGrant {
     pub scope: String,
     pub role_definition_id: String,
     pub principal: Principal,
+    /// What marks it as the tool's, for this account
+    /// (`ownership::grant_description`): role assignments take no tags, and
+    /// rollback finds a repair's grant by this.
+    pub description: String,
 }
 
 /// PATCH the account: add the identity (keeping every identity it has)
