@@ -7,7 +7,8 @@ use crate::audit::{self, AuditOptions};
 use crate::azure::id::StorageAccountId;
 use crate::azure::{subscriptions, Arm};
 use crate::cli::{ApplyArgs, ApplyFormat};
-use crate::plan::{self, Plan};
+use crate::plan::file::PlanFileError;
+use crate::plan::{self, Plan, PlanMode};
 use crate::render;
 use anyhow::{bail, Context};
 use std::collections::BTreeSet;
@@ -16,13 +17,22 @@ use std::time::Duration;
 
 pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.plan_file {
-        let plan = plan::file::load(path)?;
+        let plan = match plan::file::load(path) {
+            // `rollback --out` saved it: the same checks, rollback's executor.
+            Err(PlanFileError::OtherMode {
+                found: PlanMode::Rollback,
+                ..
+            }) => return super::rollback::apply_saved(&args, path).await,
+            loaded => loaded?,
+        };
         // The diff shown is the one reviewed only if it is what apply sends.
         if let Err(why) = plan::attributes::check_plan(&plan) {
             bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());
         }
         let arm = super::azure_args::connect(&args.azure)?;
-        check_plan_belongs_here(&arm, &plan, path).await?;
+        let accounts = plan.accounts.iter().map(|a| a.storage_account_id.as_str());
+        check_plan_belongs_here(&arm, (&plan.arm_endpoint, &plan.tenant_id), accounts, path)
+            .await?;
         let parallelism = usize::from(
             args.scope
                 .parallelism
@@ -56,14 +66,17 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
     execute(&args, &arm, plan, false, parallelism).await
 }
 
-/// A plan for another tenant or endpoint is refused as a whole.
-async fn check_plan_belongs_here(
+/// A plan (of either mode) for another tenant or endpoint is refused as a
+/// whole: `made_for` is the endpoint and tenant the plan was made for.
+pub(super) async fn check_plan_belongs_here(
     arm: &Arm,
-    plan: &Plan,
+    made_for: (&str, &str),
+    accounts: impl Iterator<Item = &str>,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
+    let (endpoint, plan_tenant) = made_for;
     let here = arm.endpoint().as_str().trim_end_matches('/');
-    let there = plan.arm_endpoint.trim_end_matches('/');
+    let there = endpoint.trim_end_matches('/');
     if !here.eq_ignore_ascii_case(there) {
         bail!(
             "the plan {} was made against {there}, not {here}: apply it against the endpoint it was made for, or run plan again here; nothing was changed",
@@ -71,8 +84,8 @@ async fn check_plan_belongs_here(
         );
     }
     let mut seen = BTreeSet::new();
-    for account in &plan.accounts {
-        let id = StorageAccountId::parse(&account.storage_account_id)
+    for account in accounts {
+        let id = StorageAccountId::parse(account)
             .with_context(|| format!("the plan {} names an invalid account", path.display()))?;
         if !seen.insert(id.subscription_id().to_string()) {
             continue;
@@ -80,11 +93,11 @@ async fn check_plan_belongs_here(
         let tenant = subscriptions::get(arm, id.subscription_id())
             .await?
             .tenant_id;
-        if !tenant.eq_ignore_ascii_case(&plan.tenant_id) {
+        if !tenant.eq_ignore_ascii_case(plan_tenant) {
             bail!(
                 "the plan {} was made for tenant {}, but subscription {} is in tenant {tenant}: run plan again with credentials for this tenant; nothing was changed",
                 path.display(),
-                plan.tenant_id,
+                plan_tenant,
                 id.subscription_id()
             );
         }

@@ -6,11 +6,14 @@
 use crate::apply::{progress, Progress};
 use crate::audit::{self, AuditOptions, Status};
 use crate::azure::id::StorageAccountId;
-use crate::cli::{ApplyFormat, RollbackArgs};
+use crate::azure::{subscriptions, Arm};
+use crate::cli::{ApplyArgs, ApplyFormat, RollbackArgs};
+use crate::plan;
 use crate::render;
-use crate::rollback::{self, BuildOptions, RollbackOptions};
+use crate::rollback::{self, BuildOptions, RollbackOptions, RollbackPlan};
 use anyhow::{anyhow, bail, Context};
 use std::io::IsTerminal;
+use std::path::Path;
 
 pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
     let named = accounts(&args)?;
@@ -65,20 +68,14 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         }
     })?;
 
-    let json = args.output == ApplyFormat::Json;
-    let color = std::io::stderr().is_terminal() && super::color_allowed();
-    // The diff goes to standard error when standard output carries JSON.
-    let diff = render::rollback_plan_text(&plan, color);
-    if !args.quiet {
-        if json {
-            eprint!("{diff}");
-        } else {
-            print!("{diff}");
-        }
+    show_diff(&plan, args.output, args.quiet);
+    if let Some(path) = &args.out {
+        return save(&arm, plan, path).await;
     }
     let options = RollbackOptions {
         parallelism,
         dry_run: args.dry_run,
+        check_fingerprints: false,
     };
     if plan.has_changes() && !args.yes && !args.dry_run {
         super::confirm(
@@ -87,16 +84,85 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
             "rollback",
         )?;
     }
+    execute(&arm, &plan, &options, args.output, args.quiet).await
+}
+
+/// `apply FILE` of a plan `rollback --out` saved: the file's checks (the
+/// checksum, each account's recorded fingerprint, then endpoint and tenant)
+/// passed or the whole file is refused; an account that changed since is
+/// refused, the others are rolled back without asking, as a saved plan is.
+pub async fn apply_saved(args: &ApplyArgs, path: &Path) -> anyhow::Result<u8> {
+    let plan: RollbackPlan = plan::file::load_as(path)?;
+    let arm = super::azure_args::connect(&args.azure)?;
+    let accounts = plan.accounts.iter().map(|a| a.storage_account_id.as_str());
+    super::apply::check_plan_belongs_here(
+        &arm,
+        (&plan.arm_endpoint, &plan.tenant_id),
+        accounts,
+        path,
+    )
+    .await?;
+    show_diff(&plan, args.output, args.quiet);
+    let options = RollbackOptions {
+        parallelism: usize::from(
+            args.scope
+                .parallelism
+                .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
+        ),
+        dry_run: args.dry_run,
+        check_fingerprints: true,
+    };
+    execute(&arm, &plan, &options, args.output, args.quiet).await
+}
+
+/// The diff, on standard error when standard output carries JSON.
+fn show_diff(plan: &RollbackPlan, output: ApplyFormat, quiet: bool) {
+    let color = std::io::stderr().is_terminal() && super::color_allowed();
+    let diff = render::rollback_plan_text(plan, color);
+    if quiet {
+        return;
+    }
+    match output {
+        ApplyFormat::Json => eprint!("{diff}"),
+        ApplyFormat::Text => print!("{diff}"),
+    }
+}
+
+/// `rollback --out FILE`: the plan saved for `apply FILE`, with the tenant
+/// its accounts are in (apply refuses the file in another), nothing changed.
+async fn save(arm: &Arm, mut plan: RollbackPlan, path: &Path) -> anyhow::Result<u8> {
+    if let Some(first) = plan.accounts.first() {
+        let id = StorageAccountId::parse(&first.storage_account_id)?;
+        plan.tenant_id = subscriptions::get(arm, id.subscription_id())
+            .await?
+            .tenant_id;
+    }
+    plan::file::save(&plan, path)?;
+    eprintln!(
+        "Saved the rollback plan to {}. Review it, then run: actlog-cmk apply {}",
+        path.display(),
+        path.display()
+    );
+    Ok(0)
+}
+
+async fn execute(
+    arm: &Arm,
+    plan: &RollbackPlan,
+    options: &RollbackOptions,
+    output: ApplyFormat,
+    quiet: bool,
+) -> anyhow::Result<u8> {
     let progress: Box<dyn Progress> =
-        if plan.has_changes() && std::io::stderr().is_terminal() && !args.quiet {
+        if plan.has_changes() && std::io::stderr().is_terminal() && !quiet {
             Box::new(progress::Bars::new())
         } else {
             Box::new(progress::Lines {
-                quiet: args.quiet || !plan.has_changes(),
+                quiet: quiet || !plan.has_changes(),
             })
         };
-    let report = rollback::rollback(&arm, &plan, &options, progress.as_ref()).await;
-    let text = match args.output {
+    let report = rollback::rollback(arm, plan, options, progress.as_ref()).await;
+    let text = match output {
         ApplyFormat::Text => render::rollback_text(&report),
         ApplyFormat::Json => render::rollback_json(&report),
     };

@@ -13,7 +13,8 @@
 //!
 //! Tenant and endpoint checks belong to apply, not here.
 
-use super::model::{Plan, SCHEMA_VERSION};
+use super::model::{Plan, PlanMode, SCHEMA_VERSION};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -112,6 +113,13 @@ pub enum PlanFileError {
         inner: u32,
     },
 
+    #[error("the plan file {path} holds a {found} plan, not a {wanted} plan: {hint}", path = .path.display(), found = mode_name(*.found), wanted = mode_name(*.wanted), hint = other_mode_hint(*.found))]
+    OtherMode {
+        path: PathBuf,
+        found: PlanMode,
+        wanted: PlanMode,
+    },
+
     #[error("the plan file {path} was tampered with: the fingerprint recorded for {account} does not match what the plan says was observed there; run `actlog-cmk plan --out {path}` again", path = .path.display())]
     FingerprintMismatch { path: PathBuf, account: String },
 }
@@ -120,6 +128,54 @@ fn describe_format(found: Option<&str>) -> String {
     match found {
         Some(f) => format!("its `format` is '{f}', not '{FORMAT}'"),
         None => format!("it has no `format` '{FORMAT}'"),
+    }
+}
+
+fn mode_name(mode: PlanMode) -> &'static str {
+    match mode {
+        PlanMode::Remediation => "remediation",
+        PlanMode::Rollback => "rollback",
+    }
+}
+
+fn other_mode_hint(found: PlanMode) -> &'static str {
+    match found {
+        PlanMode::Remediation => "it was saved by `actlog-cmk plan --out`",
+        PlanMode::Rollback => "it was saved by `actlog-cmk rollback --out`",
+    }
+}
+
+/// A plan a file can hold: a remediation, or the undo of one (`rollback
+/// --out`). Both are saved and checked alike; `mode` in the plan tells them
+/// apart (absent for a remediation, as before rollback plans existed).
+pub trait SavedPlan: Serialize + DeserializeOwned {
+    const MODE: PlanMode;
+    fn schema_version(&self) -> u32;
+    /// The first account whose recorded fingerprint is not that of what the
+    /// plan says was observed there (the file was edited).
+    fn tampered_account(&self) -> Option<String>;
+}
+
+impl SavedPlan for Plan {
+    const MODE: PlanMode = PlanMode::Remediation;
+
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+
+    fn tampered_account(&self) -> Option<String> {
+        self.accounts
+            .iter()
+            .find(|a| a.fingerprint != a.observed.fingerprint())
+            .map(|a| a.storage_account_id.clone())
+    }
+}
+
+/// The mode of the plan in a plan file's JSON.
+fn mode_in(file: &Value) -> Option<PlanMode> {
+    match file.get("plan")?.get("mode") {
+        None => Some(PlanMode::Remediation),
+        Some(mode) => serde_json::from_value(mode.clone()).ok(),
     }
 }
 
@@ -132,7 +188,7 @@ fn made_by_other(made_by: &str) -> String {
 }
 
 /// `sha256:<hex>` over the canonical serialization of `plan`.
-pub fn checksum(plan: &Plan) -> String {
+pub fn checksum<T: Serialize>(plan: &T) -> String {
     // Serializing a Plan cannot fail: every map has string keys.
     let bytes = serde_json::to_vec(plan).unwrap_or_default();
     let mut out = String::from(CHECKSUM_PREFIX);
@@ -143,32 +199,32 @@ pub fn checksum(plan: &Plan) -> String {
 }
 
 #[derive(Serialize)]
-struct EnvelopeOut<'a> {
+struct EnvelopeOut<'a, T> {
     format: &'static str,
     schema_version: u32,
     tool_version: &'static str,
     checksum: String,
-    plan: &'a Plan,
+    plan: &'a T,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EnvelopeIn {
+#[serde(deny_unknown_fields, bound = "T: DeserializeOwned")]
+struct EnvelopeIn<T> {
     #[allow(dead_code)]
     format: String,
     schema_version: u32,
     #[allow(dead_code)]
     tool_version: String,
     checksum: String,
-    plan: Plan,
+    plan: T,
 }
 
 /// Writes `plan` to `path` atomically (a temporary file in the same
 /// directory, then a rename), readable by its owner only on unix.
-pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
-    if plan.schema_version != SCHEMA_VERSION {
+pub fn save<T: SavedPlan>(plan: &T, path: &Path) -> Result<(), PlanFileError> {
+    if plan.schema_version() != SCHEMA_VERSION {
         return Err(PlanFileError::UnsupportedPlan {
-            found: plan.schema_version,
+            found: plan.schema_version(),
         });
     }
     let envelope = EnvelopeOut {
@@ -244,6 +300,12 @@ fn create_private(path: &Path) -> io::Result<fs::File> {
 /// matches the model (no unknown fields); checksum matches; inner schema
 /// version; account fingerprints.
 pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
+    load_as(path)
+}
+
+/// [`load`] for a plan of either mode; a file holding the other mode is
+/// refused ([`PlanFileError::OtherMode`]) before its plan is parsed.
+pub fn load_as<T: SavedPlan>(path: &Path) -> Result<T, PlanFileError> {
     let p = || path.to_path_buf();
     let bytes = read_capped(path)?;
 
@@ -301,10 +363,18 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         return Err(PlanFileError::ChecksumMissing { path: p() });
     }
 
+    if let Some(found) = mode_in(&value).filter(|m| *m != T::MODE) {
+        return Err(PlanFileError::OtherMode {
+            path: p(),
+            found,
+            wanted: T::MODE,
+        });
+    }
+
     // From the bytes, not the Value: serde refuses duplicate fields there,
     // where a Value would have kept the last one silently.
     let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let envelope: EnvelopeIn =
+    let envelope: EnvelopeIn<T> =
         serde_path_to_error::deserialize(&mut de).map_err(|e| PlanFileError::Invalid {
             path: p(),
             field: e.path().to_string(),
@@ -328,22 +398,15 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
     if envelope.checksum != checksum(&plan) {
         return Err(PlanFileError::ChecksumMismatch { path: p() });
     }
-    if plan.schema_version != envelope.schema_version {
+    if plan.schema_version() != envelope.schema_version {
         return Err(PlanFileError::SchemaMismatch {
             path: p(),
             outer: envelope.schema_version,
-            inner: plan.schema_version,
+            inner: plan.schema_version(),
         });
     }
-    if let Some(account) = plan
-        .accounts
-        .iter()
-        .find(|a| a.fingerprint != a.observed.fingerprint())
-    {
-        return Err(PlanFileError::FingerprintMismatch {
-            path: p(),
-            account: account.storage_account_id.clone(),
-        });
+    if let Some(account) = plan.tampered_account() {
+        return Err(PlanFileError::FingerprintMismatch { path: p(), account });
     }
     Ok(plan)
 }

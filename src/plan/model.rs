@@ -194,6 +194,48 @@ pub struct ObservedAccount {
     pub system_principal_id: Option<String>,
 }
 
+impl ObservedAccount {
+    /// What a plan relies on about the account, as read (ids and key source
+    /// in lower case, so Azure's casing changes nothing).
+    pub fn of(a: &crate::azure::storage::StorageAccount) -> Self {
+        let mut user_assigned: Vec<String> = a
+            .user_assigned
+            .iter()
+            .map(|u| u.id.to_ascii_lowercase())
+            .collect();
+        user_assigned.sort();
+        ObservedAccount {
+            location: a.location.to_ascii_lowercase(),
+            key_source: a.key_source.to_ascii_lowercase(),
+            key_vault_uri: a.key_vault_uri.clone(),
+            key_name: a.key_name.clone(),
+            key_version: a.key_version.clone(),
+            encryption_identity: a
+                .encryption_identity
+                .as_ref()
+                .map(|i| i.to_ascii_lowercase()),
+            identity_type: a.identity_type.clone(),
+            user_assigned_identities: user_assigned,
+            system_principal_id: a.system_principal_id.clone(),
+        }
+    }
+
+    /// SHA-256 (hex) of the canonical JSON of the account as observed: a
+    /// saved rollback plan's account is refused when this changed.
+    pub fn fingerprint(&self) -> String {
+        sha256_hex(self)
+    }
+}
+
+/// What a saved plan file holds: a remediation (`plan --out`) or the undo of
+/// one (`rollback --out`), as Terraform's destroy plan is a plan too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    Remediation,
+    Rollback,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedIdentity {
     pub id: String,
@@ -429,13 +471,17 @@ pub mod exit_code {
 impl Observed {
     /// SHA-256 (hex) of the canonical JSON of what was observed.
     pub fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        sha256_hex(self)
     }
+}
+
+fn sha256_hex(value: &impl Serialize) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

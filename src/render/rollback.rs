@@ -243,8 +243,11 @@ mod tests {
     }
 
     fn plan() -> RollbackPlan {
+        let observed = crate::plan::ObservedAccount::default();
         let account = AccountRollback {
             storage_account_id: ACCOUNT.into(),
+            fingerprint: observed.fingerprint(),
+            observed,
             remediated_by_tool: true,
             keeps: Keeps {
                 system_principal_id: Some("sys-principal".into()),
@@ -319,6 +322,11 @@ mod tests {
             reason: "nothing to roll back".into(),
         }];
         RollbackPlan {
+            mode: crate::plan::PlanMode::Rollback,
+            schema_version: crate::plan::SCHEMA_VERSION,
+            tool_version: "0.0.0-test".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            tenant_id: "t".into(),
             arm_endpoint: "https://management.azure.com/".into(),
             remove_grants: true,
             summary: RollbackSummary::of(std::slice::from_ref(&account), &refused, &skipped),

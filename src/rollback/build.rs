@@ -25,7 +25,7 @@ use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, vault_name_from_uri};
 use crate::azure::storage::{self, StorageAccount};
 use crate::azure::{msi, Arm, AzureError};
-use crate::plan::{Address, AttributeChange};
+use crate::plan::{Address, AttributeChange, ObservedAccount, PlanMode};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -89,6 +89,11 @@ pub async fn build(
         }
     }
     Ok(RollbackPlan {
+        mode: PlanMode::Rollback,
+        schema_version: crate::plan::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: chrono::Utc::now(),
+        tenant_id: String::new(),
         arm_endpoint: arm.endpoint().to_string(),
         remove_grants: options.remove_grants,
         summary: RollbackSummary::of(&planned, &refused, &skipped),
@@ -217,8 +222,11 @@ async fn plan_account(
             reason: format!("not remediated by actlog-cmk: {why}"),
         }));
     }
+    let observed = ObservedAccount::of(&account);
     let mut plan = AccountRollback {
         storage_account_id: account_id.clone(),
+        fingerprint: observed.fingerprint(),
+        observed,
         remediated_by_tool: remediated,
         keeps: Keeps {
             system_principal_id: account.system_principal_id.clone(),

@@ -37,6 +37,7 @@ mod reliability;
 mod render_schemas;
 mod resource_id_props;
 mod rollback;
+mod rollback_saved;
 mod sdk_login;
 mod secrets;
 mod sign_in_errors;
