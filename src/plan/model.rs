@@ -256,6 +256,8 @@ pub struct ObservedVault {
 pub enum Action {
     Create,
     Update,
+    /// Only rollback plans delete (the tool's grants); a remediation never does.
+    Delete,
 }
 
 impl Action {
@@ -263,6 +265,7 @@ impl Action {
         match self {
             Action::Create => '+',
             Action::Update => '~',
+            Action::Delete => '-',
         }
     }
 }
@@ -448,8 +451,11 @@ impl PlanSummary {
                 .clone()
                 .filter(|c| c.action == Action::Create)
                 .count(),
-            change: changes.filter(|c| c.action == Action::Update).count(),
-            destroy: 0,
+            change: changes
+                .clone()
+                .filter(|c| c.action == Action::Update)
+                .count(),
+            destroy: changes.filter(|c| c.action == Action::Delete).count(),
             accounts: accounts.len(),
             skipped: skipped.len(),
             unread: 0,

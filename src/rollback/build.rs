@@ -25,7 +25,7 @@ use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, vault_name_from_uri};
 use crate::azure::storage::{self, StorageAccount};
 use crate::azure::{msi, Arm, AzureError};
-use crate::plan::{Address, AttributeChange, ObservedAccount, PlanMode};
+use crate::plan::{Action, Address, AttributeChange, ObservedAccount, PlanMode};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -333,7 +333,7 @@ fn key_source_change(account: &StorageAccount, tool: &ToolResources) -> Option<R
         }
     }
     Some(RollbackChange {
-        action: RollbackAction::Update,
+        action: Action::Update,
         address: Address::StorageAccount,
         id: account.id.to_string(),
         attributes,
@@ -386,7 +386,7 @@ fn identity_change(account: &StorageAccount, tool: &ToolResources) -> Option<Rol
         json!(theirs),
     ));
     Some(RollbackChange {
-        action: RollbackAction::Update,
+        action: Action::Update,
         address: Address::StorageAccountIdentity,
         id: account.id.to_string(),
         attributes,
@@ -404,7 +404,7 @@ fn role_assignment_removal(a: RoleAssignment) -> RollbackChange {
         .find(|(guid, _)| *guid == a.role_guid())
         .map_or_else(|| json!(a.role_definition_id), |(_, name)| json!(name));
     RollbackChange {
-        action: RollbackAction::Remove,
+        action: Action::Delete,
         address: Address::RoleAssignment,
         id: a.id.clone(),
         attributes: vec![
@@ -506,7 +506,7 @@ async fn grant_changes(
                         continue;
                     }
                     changes.push(RollbackChange {
-                        action: RollbackAction::Remove,
+                        action: Action::Delete,
                         address: Address::AccessPolicy,
                         id: format!("{vault_id}/accessPolicies/{principal}"),
                         attributes: vec![

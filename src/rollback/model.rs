@@ -5,7 +5,7 @@
 //! Computing it (`build.rs`), carrying it out (`execute.rs`) and showing it
 //! (`render/rollback.rs`) are separate.
 
-use crate::plan::{Address, AttributeChange, ObservedAccount, PlanMode};
+use crate::plan::{Action, Address, AttributeChange, ObservedAccount, PlanMode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -99,25 +99,10 @@ pub struct KeptKey {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RollbackAction {
-    Update,
-    Remove,
-}
-
-impl RollbackAction {
-    pub fn symbol(self) -> char {
-        match self {
-            RollbackAction::Update => '~',
-            RollbackAction::Remove => '-',
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollbackChange {
-    pub action: RollbackAction,
+    /// `update` (`~`) or `delete` (`-`): the plan's actions.
+    pub action: Action,
     /// `storage_account`, `storage_account_identity`, `access_policy`,
     /// `role_assignment`: the plan's vocabulary.
     pub address: Address,
@@ -177,11 +162,9 @@ impl RollbackSummary {
         RollbackSummary {
             change: changes
                 .clone()
-                .filter(|c| c.action == RollbackAction::Update)
+                .filter(|c| c.action == Action::Update)
                 .count(),
-            remove: changes
-                .filter(|c| c.action == RollbackAction::Remove)
-                .count(),
+            remove: changes.filter(|c| c.action == Action::Delete).count(),
             accounts: accounts.len(),
             refused: refused.len(),
             skipped: skipped.len(),

@@ -106,6 +106,7 @@ fn rows() -> Vec<Row> {
         row!("--account", &["rollback"], rollback_account),
         row!("--remove-grants", &["rollback"], remove_grants),
         row!("--force", &["rollback"], force),
+        row!("--out", &["rollback"], rollback_out),
         // demo
         row!("--keep-running", DEMO, demo_keep_running),
         row!("--before-apply", DEMO, demo_before_apply),
@@ -1608,6 +1609,32 @@ async fn rollback_account(_: Arc<Shared>) {
     );
     assert_eq!(key_source(&env, &plain).await, "Microsoft.Storage");
     assert_eq!(key_source(&env, &held).await, "Microsoft.Keyvault");
+}
+
+async fn rollback_out(_: Arc<Shared>) {
+    let (env, plain) = fresh().await;
+    let c = Caller::main(&env);
+    apply_yes(&c, &[]).await;
+    env.clear_requests().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("undo.json");
+    let run = c
+        .expect(0, &["rollback", "--out", file.to_str().unwrap()], &[])
+        .await;
+    assert!(
+        run.stderr.contains("Saved the rollback plan to"),
+        "{}",
+        run.stderr
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["plan"]["mode"], "rollback", "{saved:#}");
+    assert!(
+        saved["plan"]["accounts"][0]["storage_account_id"]
+            .as_str()
+            .is_some_and(|id| id.eq_ignore_ascii_case(&plain)),
+        "{saved:#}"
+    );
+    assert!(c.writes().await.is_empty());
 }
 
 async fn remove_grants(_: Arc<Shared>) {
