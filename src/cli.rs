@@ -1,6 +1,7 @@
 //! Command-line definitions only (clap); the work lives in `commands/` and below.
 
 use crate::azure::AuthKind;
+use crate::exit_status;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -9,38 +10,55 @@ use std::path::PathBuf;
 #[command(
     name = "actlog-cmk",
     version,
+    after_help = exit_status::overview(),
     about = "Find every storage account receiving an Azure subscription's activity log and make sure it is encrypted with a customer-managed key."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The flags every subcommand takes; they reach the commands as this one value.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct GlobalArgs {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Less output: no progress, no diff before apply or rollback, errors only in the log.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read-only: find every activity-log destination account and judge its encryption.
+    #[command(after_help = exit_status::help("audit"))]
     Audit(AuditArgs),
     /// Read-only: show the changes that would put every finding on a customer-managed key.
+    #[command(after_help = exit_status::help("plan"))]
     Plan(PlanArgs),
     /// Make the changes: from a saved plan file, or plan now and ask for confirmation.
+    #[command(after_help = exit_status::help("apply"))]
     Apply(ApplyArgs),
     /// Undo a remediation: back to Microsoft-managed keys, the tool's identity taken off; keys and vaults stay.
+    #[command(after_help = exit_status::help("rollback"))]
     Rollback(RollbackArgs),
     /// Run the local ARM emulator (HTTPS on loopback) for tests and offline rehearsals.
+    #[command(after_help = exit_status::help("emulator"))]
     Emulator(EmulatorArgs),
     /// Run audit, plan, apply and audit again on a sample estate in the built-in emulator (offline).
+    #[command(after_help = exit_status::help("demo"))]
     Demo(DemoArgs),
     /// Print least-privilege custom role definitions (JSON for `az role definition create`).
+    #[command(after_help = exit_status::help("permissions"))]
     Permissions(PermissionsArgs),
     /// Print a shell completion script.
+    #[command(after_help = exit_status::help("completions"))]
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand with --out-dir.
+    #[command(after_help = exit_status::help("man"))]
     Man(ManArgs),
 }
 
@@ -157,8 +175,8 @@ pub enum AuditFormat {
 pub struct AuditArgs {
     #[command(flatten)]
     pub azure: AzureArgs,
-    /// Subscription to audit (repeatable) [default: every subscription the credential can see].
-    #[arg(long = "subscription", short = 's', value_name = "ID")]
+    /// Subscription to audit, by id or display name (repeatable) [default: every subscription the credential can see].
+    #[arg(long = "subscription", short = 's', value_name = "ID|NAME")]
     pub subscriptions: Vec<String>,
     /// Reads in flight at once; ARM allows a burst of 250 reads per subscription.
     // 128 (as plan and apply), not 16: at 16 the waves of 30 ms reads took
@@ -171,16 +189,17 @@ pub struct AuditArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
-    /// Set from the global `--verbose`: the text names resources by full id.
-    #[arg(skip)]
-    pub verbose: u8,
+    /// Exit 0 when the audit finds something (for `set -e` scripts); errors
+    /// still exit 1 and an incomplete audit 3.
+    #[arg(long)]
+    pub soft_fail: bool,
 }
 
 /// Which subscriptions, and how many reads at once.
 #[derive(Debug, Args)]
 pub struct ScopeArgs {
-    /// Subscription to cover (repeatable) [default: every subscription the credential can see].
-    #[arg(long = "subscription", short = 's', value_name = "ID")]
+    /// Subscription to cover, by id or display name (repeatable) [default: every subscription the credential can see].
+    #[arg(long = "subscription", short = 's', value_name = "ID|NAME")]
     pub subscriptions: Vec<String>,
     /// Requests in flight at once [default: 128, or `parallelism` in the config file].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -247,7 +266,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
     pub output: PlanFormat,
-    /// Save the plan to this file, for `actlog-cmk apply FILE`.
+    /// Save the plan to this file, for `actlog-cmk apply FILE`; signed when
+    /// ACTLOG_CMK_PLAN_KEY is set (docs/pipelines.md).
     #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
@@ -266,7 +286,9 @@ pub enum ApplyFormat {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved with `plan --out`: carried out exactly, after checking
-    /// that no account changed since. Without it, apply plans now and asks.
+    /// that no account changed since (flags that would change the plan are
+    /// refused; with ACTLOG_CMK_PLAN_KEY set it must be signed with it).
+    /// Without it, apply plans now and asks.
     #[arg(value_name = "PLANFILE")]
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
@@ -287,9 +309,6 @@ pub struct ApplyArgs {
     /// Seconds to keep retrying while a new grant or identity propagates.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub propagation_timeout: u64,
-    /// Set from the global `--quiet`.
-    #[arg(skip)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -362,7 +381,4 @@ pub struct RollbackArgs {
     /// Output format of the result.
     #[arg(long, short = 'o', value_enum, default_value_t = ApplyFormat::Text)]
     pub output: ApplyFormat,
-    /// Set from the global `--quiet`.
-    #[arg(skip)]
-    pub quiet: bool,
 }

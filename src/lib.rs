@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod emulator;
+pub mod exit_status;
 pub mod logging;
 pub mod permissions;
 pub mod plan;

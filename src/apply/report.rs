@@ -1,6 +1,7 @@
 //! What apply did, per account and per step: the summary table, the
 //! `--output json` document (versioned, docs/output.md) and the exit code.
 
+use crate::exit_status::ExitStatus;
 use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -114,19 +115,8 @@ pub enum StepStatus {
     Failed,
 }
 
-/// Documented in docs/output.md.
-pub mod exit_code {
-    /// Every account done (or nothing to do).
-    pub const DONE: u8 = 0;
-    /// Nothing was changed: bad input, a refused plan file, a declined confirmation.
-    pub const ERROR: u8 = 1;
-    /// Some accounts failed or were refused, or something could not be
-    /// read; others may be done.
-    pub const PARTIAL: u8 = 3;
-}
-
 impl ApplyReport {
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         self.summary.exit_code()
     }
 }
@@ -149,11 +139,11 @@ impl ApplySummary {
     /// 0 when every account is done or had nothing to do; 3 when one failed
     /// or was refused, or something could not be read (docs/output.md).
     /// Apply and rollback both exit with it.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         if self.failed + self.refused + self.unread > 0 {
-            exit_code::PARTIAL
+            ExitStatus::PARTIAL
         } else {
-            exit_code::DONE
+            ExitStatus::Success
         }
     }
 }
@@ -184,7 +174,7 @@ mod tests {
             (summary.would_create, summary.would_update, summary.skipped),
             (2, 1, 1)
         );
-        assert_eq!(summary.exit_code(), exit_code::DONE);
+        assert_eq!(summary.exit_code(), ExitStatus::Success);
         let json = serde_json::to_value(&summary).unwrap();
         assert_eq!(json["would_create"], 2);
         // Absent when 0, as apply's other runs print them.

@@ -4,6 +4,7 @@
 //! docs/schemas/audit.schema.json; change both together.
 
 use crate::azure::storage::StorageAccount;
+use crate::exit_status::ExitStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -218,28 +219,17 @@ pub struct Warning {
     pub message: String,
 }
 
-/// Documented in docs/output.md.
-pub mod exit_code {
-    /// Every destination compliant, every subscription read.
-    pub const COMPLIANT: u8 = 0;
-    /// Bad input, no credentials, endpoint unreachable: no audit result.
-    pub const ERROR: u8 = 1;
-    /// At least one finding (non_compliant, cmk_broken, missing).
-    pub const FINDINGS: u8 = 2;
-    /// Something could not be read: the result may miss findings.
-    pub const INCOMPLETE: u8 = 3;
-}
-
 impl AuditReport {
     /// Incomplete wins over findings: a pipeline must not read a partial
-    /// audit as the whole truth.
-    pub fn exit_code(&self) -> u8 {
+    /// audit as the whole truth. Findings are non_compliant, cmk_broken and
+    /// missing (docs/output.md).
+    pub fn exit_code(&self) -> ExitStatus {
         if self.summary.incomplete {
-            exit_code::INCOMPLETE
+            ExitStatus::Incomplete
         } else if self.destinations.iter().any(|d| d.status.is_finding()) {
-            exit_code::FINDINGS
+            ExitStatus::Findings
         } else {
-            exit_code::COMPLIANT
+            ExitStatus::Success
         }
     }
 }
@@ -297,15 +287,17 @@ mod tests {
 
     #[test]
     fn exit_codes_rank_incomplete_over_findings_over_compliant() {
-        assert_eq!(report(&[], true).exit_code(), 0);
-        assert_eq!(report(&[Status::Compliant], true).exit_code(), 0);
+        assert_eq!(report(&[], true).exit_code().code(), 0);
+        assert_eq!(report(&[Status::Compliant], true).exit_code().code(), 0);
         assert_eq!(
-            report(&[Status::Compliant, Status::CmkBroken], true).exit_code(),
+            report(&[Status::Compliant, Status::CmkBroken], true)
+                .exit_code()
+                .code(),
             2
         );
-        assert_eq!(report(&[Status::Missing], true).exit_code(), 2);
-        assert_eq!(report(&[Status::Unreadable], true).exit_code(), 3);
-        assert_eq!(report(&[Status::NonCompliant], false).exit_code(), 3);
+        assert_eq!(report(&[Status::Missing], true).exit_code().code(), 2);
+        assert_eq!(report(&[Status::Unreadable], true).exit_code().code(), 3);
+        assert_eq!(report(&[Status::NonCompliant], false).exit_code().code(), 3);
     }
 
     #[test]

@@ -1,176 +1,187 @@
-//! `actlog-cmk apply [PLANFILE]`: carry out a saved plan (refusing a plan for
-//! another tenant or endpoint as a whole, and any account that changed since),
-//! or plan now, show the diff and ask. Exit codes: docs/output.md.
+//! `actlog-cmk apply [PLANFILE]`: carry out a saved plan (refused as a whole
+//! when it belongs to another tenant or endpoint, `plan::file::origin`; an
+//! account that changed since is refused by apply itself), or plan now,
+//! show the diff and ask. Exit codes: `crate::exit_status`.
 
-use crate::apply::{self, progress, ApplyOptions, Progress};
-use crate::audit::{self, AuditOptions};
-use crate::azure::id::StorageAccountId;
-use crate::azure::{subscriptions, Arm};
-use crate::cli::{ApplyArgs, ApplyFormat};
-use crate::plan::file::PlanFileError;
-use crate::plan::{self, Plan, PlanMode};
+use crate::apply::{self, ApplyOptions, ApplyReport};
+use crate::cli::{ApplyArgs, ApplyFormat, Cli, GlobalArgs, RemediationArgs};
+use crate::exit_status::ExitStatus;
+use crate::plan::{self, Plan};
 use crate::render;
-use anyhow::{bail, Context};
+use clap::{Args, CommandFactory};
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::time::Duration;
 
-pub async fn run(args: ApplyArgs) -> anyhow::Result<u8> {
+/// `given`: the flags written on the command line.
+pub async fn run(
+    args: ApplyArgs,
+    global: &GlobalArgs,
+    given: &BTreeSet<String>,
+) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.plan_file {
-        let plan = match plan::file::load(path) {
+        refuse_plan_flags(given, path)?;
+        let key = plan::file::PlanKey::from_env()?;
+        let plan = match plan::file::open(path, key.as_ref()) {
             // `rollback --out` saved it: the same checks, rollback's executor.
-            Err(PlanFileError::OtherMode {
-                found: PlanMode::Rollback,
+            Err(plan::file::PlanFileError::OtherMode {
+                found: plan::PlanMode::Rollback,
                 ..
-            }) => return super::rollback::apply_saved(&args, path).await,
-            loaded => loaded?,
+            }) => return super::rollback::apply_saved(&args, global, path, key.as_ref()).await,
+            opened => opened?,
         };
         // The diff shown is the one reviewed only if it is what apply sends.
         if let Err(why) = plan::attributes::check_plan(&plan) {
-            bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());
+            anyhow::bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());
         }
         let arm = super::azure_args::connect(&args.azure)?;
-        let accounts = plan.accounts.iter().map(|a| a.storage_account_id.as_str());
-        check_plan_belongs_here(&arm, (&plan.arm_endpoint, &plan.tenant_id), accounts, path)
-            .await?;
+        plan::file::origin::check(&arm, &plan, path).await?;
         let parallelism = usize::from(
             args.scope
                 .parallelism
                 .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
         );
-        return execute(&args, &arm, plan, true, parallelism).await;
+        return execute(&args, global, &arm, plan, true, parallelism).await;
     }
-    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let report = audit::run(
-        &arm,
-        &AuditOptions {
-            subscriptions,
-            parallelism,
-        },
-    )
-    .await?;
-    let plan = plan::build::build(&arm, &report, &settings, parallelism).await?;
+    let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
     if let Some(failed) = plan
         .skipped
         .iter()
         .find(|s| s.status == plan::PlanStatus::Error)
     {
-        bail!(
+        anyhow::bail!(
             "cannot plan {}: {}; nothing was changed",
             failed.storage_account_id,
             failed.reason
         );
     }
-    execute(&args, &arm, plan, false, parallelism).await
+    execute(&args, global, &arm, plan, false, parallelism).await
 }
 
-/// A plan (of either mode) for another tenant or endpoint is refused as a
-/// whole: `made_for` is the endpoint and tenant the plan was made for.
-pub(super) async fn check_plan_belongs_here(
-    arm: &Arm,
-    made_for: (&str, &str),
-    accounts: impl Iterator<Item = &str>,
-    path: &std::path::Path,
-) -> anyhow::Result<()> {
-    let (endpoint, plan_tenant) = made_for;
-    let here = arm.endpoint().as_str().trim_end_matches('/');
-    let there = endpoint.trim_end_matches('/');
-    if !here.eq_ignore_ascii_case(there) {
-        bail!(
-            "the plan {} was made against {there}, not {here}: apply it against the endpoint it was made for, or run plan again here; nothing was changed",
-            path.display()
-        );
+/// A saved plan is applied as it was saved, as Terraform refuses variables
+/// for a saved plan: the flags that would shape a plan (its subscriptions
+/// and every remediation setting) are refused when given on the command
+/// line, before anything is read. The environment and the config file are
+/// not: they hold defaults for planning, which the saved plan has already
+/// settled.
+fn refuse_plan_flags(given: &BTreeSet<String>, path: &std::path::Path) -> anyhow::Result<()> {
+    let shaping = plan_shaping_flags();
+    let refused: Vec<&String> = given.iter().filter(|f| shaping.contains(*f)).collect();
+    if refused.is_empty() {
+        return Ok(());
     }
-    let mut seen = BTreeSet::new();
-    for account in accounts {
-        let id = StorageAccountId::parse(account)
-            .with_context(|| format!("the plan {} names an invalid account", path.display()))?;
-        if !seen.insert(id.subscription_id().to_string()) {
-            continue;
-        }
-        let tenant = subscriptions::get(arm, id.subscription_id())
-            .await?
-            .tenant_id;
-        if !tenant.eq_ignore_ascii_case(plan_tenant) {
-            bail!(
-                "the plan {} was made for tenant {}, but subscription {} is in tenant {tenant}: run plan again with credentials for this tenant; nothing was changed",
-                path.display(),
-                plan_tenant,
-                id.subscription_id()
-            );
-        }
-    }
-    Ok(())
+    let names = refused
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    anyhow::bail!(
+        "{names} cannot be used with the saved plan {path}: a saved plan is applied exactly as it was reviewed, with the subscriptions and settings it was made with; to change them, run `actlog-cmk plan --out {path}` again with these flags, review it and apply that; nothing was changed",
+        path = path.display()
+    )
+}
+
+/// `--subscription` and every flag of `RemediationArgs`, as the user writes them.
+fn plan_shaping_flags() -> BTreeSet<String> {
+    let root = Cli::command();
+    let Some(apply) = root.find_subcommand("apply") else {
+        return BTreeSet::new();
+    };
+    let remediation: BTreeSet<&str> = apply
+        .get_groups()
+        .filter(|g| Some(g.get_id()) == RemediationArgs::group_id().as_ref())
+        .flat_map(|g| g.get_args().map(|id| id.as_str()))
+        .collect();
+    apply
+        .get_arguments()
+        .filter(|a| remediation.contains(a.get_id().as_str()) || a.get_id() == "subscriptions")
+        .map(super::flag_name)
+        .collect()
 }
 
 async fn execute(
     args: &ApplyArgs,
-    arm: &Arm,
+    global: &GlobalArgs,
+    arm: &crate::azure::Arm,
     plan: Plan,
     from_file: bool,
     parallelism: usize,
-) -> anyhow::Result<u8> {
-    let json = args.output == ApplyFormat::Json;
-    let color = std::io::stderr().is_terminal() && super::color_allowed();
-    // The diff goes to standard error when standard output carries JSON.
-    let diff = render::plan_text(&plan, color);
-    if !args.quiet {
-        if json {
-            eprint!("{diff}");
-        } else {
-            println!("{diff}");
-        }
-    }
-    if !plan.has_changes() {
-        let report = apply::apply(
-            arm,
-            &plan,
-            &options(args, from_file, parallelism),
-            &progress::Lines { quiet: true },
-        )
-        .await;
-        finish(args, &report)?;
-        // Not DONE when something could not be read: the summary counts it.
-        return Ok(report.exit_code());
-    }
-    if !from_file && !args.yes && !args.dry_run {
-        super::confirm(
-            "Do you want to make these changes?",
-            "refusing to apply without confirmation: standard input is not a terminal. Pass --yes, or save a plan with `plan --out FILE` and apply that file",
-            "apply",
-        )?;
-    }
-    let progress: Box<dyn Progress> = if std::io::stderr().is_terminal() && !args.quiet {
-        Box::new(progress::Bars::new())
-    } else {
-        Box::new(progress::Lines { quiet: args.quiet })
+) -> anyhow::Result<ExitStatus> {
+    let review = super::review::Review {
+        quiet: global.quiet,
+        json: args.output == ApplyFormat::Json,
+        yes: args.yes,
+        dry_run: args.dry_run,
+        question: "Do you want to make these changes?",
+        no_terminal: "refusing to apply without confirmation: standard input is not a terminal. Pass --yes, or save a plan with `plan --out FILE` and apply that file",
+        command: "apply",
     };
-    let report = apply::apply(
-        arm,
-        &plan,
-        &options(args, from_file, parallelism),
-        progress.as_ref(),
-    )
-    .await;
-    finish(args, &report)?;
-    Ok(report.exit_code())
-}
-
-fn options(args: &ApplyArgs, from_file: bool, parallelism: usize) -> ApplyOptions {
-    ApplyOptions {
+    let diff = render::plan_text(&plan, review.color());
+    let proposal = super::review::Proposal {
+        diff: &diff,
+        stdout_suffix: "\n",
+        has_changes: plan.has_changes(),
+        ask: !from_file,
+    };
+    let options = ApplyOptions {
         parallelism,
         propagation_timeout: Duration::from_secs(args.propagation_timeout),
         dry_run: args.dry_run,
         check_fingerprints: from_file,
-    }
+    };
+    let report = review
+        .run(&proposal, |progress| async move {
+            apply::apply(arm, &plan, &options, progress.as_ref()).await
+        })
+        .await?;
+    finish(args, &report)?;
+    // Not Success when something could not be read: the summary counts it.
+    Ok(report.exit_code())
 }
 
-fn finish(args: &ApplyArgs, report: &apply::ApplyReport) -> anyhow::Result<()> {
+fn finish(args: &ApplyArgs, report: &ApplyReport) -> anyhow::Result<()> {
     let text = match args.output {
         ApplyFormat::Text => render::apply_text(report),
         ApplyFormat::Json => render::apply_json(report),
     };
     super::write_output(None, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flags_that_shape_a_plan_are_the_scope_and_every_remediation_setting() {
+        let flags = plan_shaping_flags();
+        for flag in [
+            "--subscription",
+            "--config",
+            "--key-name",
+            "--key-size",
+            "--key-expiry-days",
+            "--key-rotation-days",
+            "--permission-model",
+            "--identity",
+            "--key-vault",
+            "--identity-name",
+            "--vault-name",
+            "--tag",
+        ] {
+            assert!(flags.contains(flag), "{flag} in {flags:?}");
+        }
+        for flag in [
+            "--yes",
+            "--dry-run",
+            "--parallelism",
+            "--output",
+            "PLANFILE",
+            "--arm-endpoint",
+        ] {
+            assert!(!flags.contains(flag), "{flag} in {flags:?}");
+        }
+        assert_eq!(flags.len(), 12, "{flags:?}");
+    }
 }

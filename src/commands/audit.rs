@@ -1,33 +1,28 @@
-//! `actlog-cmk audit`: validate the arguments, run the audit, render the report.
+//! `actlog-cmk audit`: validate the arguments, run the audit, render the
+//! report; `--soft-fail` turns findings (only) into success.
 
 use crate::audit::{self, AuditOptions};
-use crate::azure::id::parse_subscription_id;
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::cli::{AuditArgs, AuditFormat, GlobalArgs};
+use crate::exit_status::ExitStatus;
 use crate::render;
 use std::io::IsTerminal;
 
-/// Returns the exit code the report calls for (docs/output.md).
-pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
+/// Returns the exit status the report calls for.
+pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
-    let mut subscriptions = Vec::new();
-    for id in &args.subscriptions {
-        let id = parse_subscription_id(id.trim())?;
-        if !subscriptions.contains(&id) {
-            subscriptions.push(id);
-        }
-    }
+    let subscriptions = super::scope::parse(&args.subscriptions)?;
     let arm = super::azure_args::connect(&args.azure)?;
     let report = audit::run(
         &arm,
         &AuditOptions {
-            subscriptions,
+            subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
             parallelism: usize::from(args.parallelism),
         },
     )
     .await?;
     let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
     // Full ids at -v; names by default, so that the text fits a terminal.
-    let ids = if args.verbose > 0 {
+    let ids = if global.verbose > 0 {
         render::Ids::Full
     } else {
         render::Ids::Names
@@ -41,5 +36,10 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
         AuditFormat::Sarif => render::audit_sarif(&report),
     };
     super::write_output(args.output_file.as_deref(), &text)?;
-    Ok(report.exit_code())
+    Ok(match report.exit_code() {
+        // For `set -e` scripts: findings are a result, not a failure; an
+        // error or an incomplete audit still is.
+        ExitStatus::Findings if args.soft_fail => ExitStatus::Success,
+        status => status,
+    })
 }

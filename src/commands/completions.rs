@@ -3,17 +3,18 @@
 //! they always list the commands and flags the binary has.
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::exit_status::ExitStatus;
 use anyhow::Context;
 use clap::CommandFactory;
 
-pub fn completions(args: CompletionsArgs) -> anyhow::Result<u8> {
+pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitStatus> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "actlog-cmk", &mut script);
     super::write_output(None, &String::from_utf8_lossy(&script))?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-pub fn man(args: ManArgs) -> anyhow::Result<u8> {
+pub fn man(args: ManArgs) -> anyhow::Result<ExitStatus> {
     let command = Cli::command();
     match args.out_dir {
         Some(dir) => {
@@ -30,5 +31,5 @@ pub fn man(args: ManArgs) -> anyhow::Result<u8> {
             super::write_output(None, &String::from_utf8_lossy(&page))?;
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -2,9 +2,10 @@
 //! `crate::permissions` as JSON for `az role definition create`.
 
 use crate::cli::{PermissionsArgs, RoleChoice};
+use crate::exit_status::ExitStatus;
 use crate::permissions::{assignable_scopes, Role, PLACEHOLDER_SCOPE};
 
-pub fn run(args: PermissionsArgs) -> anyhow::Result<u8> {
+pub fn run(args: PermissionsArgs) -> anyhow::Result<ExitStatus> {
     let scopes = assignable_scopes(&args.scopes)?;
     let roles: &[Role] = match args.role {
         RoleChoice::Audit => &[Role::Audit],
@@ -24,5 +25,5 @@ pub fn run(args: PermissionsArgs) -> anyhow::Result<u8> {
         );
     }
     super::write_output(None, &text)?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -1,25 +1,44 @@
 //! `actlog-cmk plan`: audit, then compute and show the changes; optionally
 //! save them for `apply`. Never writes to Azure.
 
-use crate::audit::{self, AuditOptions};
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::plan::{self, exit_code};
+use crate::exit_status::ExitStatus;
+use crate::plan;
 use crate::render;
 use std::io::IsTerminal;
 
-pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
-    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+/// Saves `plan` for `actlog-cmk apply FILE`, signed when there is a key
+/// (read with `PlanKey::from_env` before any work, so a bad key fails
+/// first), and says what to run next. Every command that saves a plan
+/// saves it here.
+pub(super) fn save_for_apply<T: plan::file::SavedPlan>(
+    plan: &T,
+    path: &std::path::Path,
+    key: Option<&plan::file::PlanKey>,
+) -> anyhow::Result<()> {
+    plan::file::save_with(plan, path, key)?;
+    let signed = match key {
+        Some(_) => format!(" (signed with the key in {})", plan::file::signature::ENV),
+        None => String::new(),
+    };
+    eprintln!(
+        "Saved the plan to {}{signed}. Review it, then run: actlog-cmk apply {}",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
+    // A bad key fails before anything is read.
+    let key = match &args.out {
+        Some(_) => plan::file::PlanKey::from_env()?,
+        None => None,
+    };
+    let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let report = audit::run(
-        &arm,
-        &AuditOptions {
-            subscriptions,
-            parallelism,
-        },
-    )
-    .await?;
-    let plan = plan::build::build(&arm, &report, &settings, parallelism).await?;
+    let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
     let color = std::io::stdout().is_terminal() && super::color_allowed();
     let text = match args.output {
         PlanFormat::Text => render::plan_text(&plan, color),
@@ -28,12 +47,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
     };
     super::write_output(None, &text)?;
     if let Some(path) = &args.out {
-        plan::file::save(&plan, path)?;
-        eprintln!(
-            "Saved the plan to {}. Review it, then run: actlog-cmk apply {}",
-            path.display(),
-            path.display()
-        );
+        save_for_apply(&plan, path, key.as_ref())?;
     }
     let failed: Vec<&plan::Skipped> = plan
         .skipped
@@ -44,17 +58,19 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
         for s in &failed {
             eprintln!("error: {}: {}", s.storage_account_id, s.reason);
         }
-        return Ok(exit_code::ERROR);
+        return Ok(ExitStatus::Error);
     }
     if plan.is_incomplete() {
         for unread in &plan.unread {
             eprintln!("warning: could not read {}: {}", unread.id, unread.reason);
         }
         eprintln!("warning: the plan is incomplete: what could not be read may need changes too; exiting 3");
-        return Ok(exit_code::INCOMPLETE);
+        // With or without --detailed-exitcode, as audit exits: a gate must
+        // not read the plan as the whole truth.
+        return Ok(ExitStatus::Incomplete);
     }
     Ok(match (args.detailed_exitcode, plan.has_changes()) {
-        (true, true) => exit_code::CHANGES,
-        _ => exit_code::NO_CHANGES,
+        (true, true) => ExitStatus::CHANGES,
+        _ => ExitStatus::Success,
     })
 }

@@ -1,10 +1,14 @@
 //! Turns the remediation flags, the environment and the config file into
-//! validated plan settings (flags and environment win over the file).
+//! validated plan settings (flags and environment win over the file), and
+//! plans now for `plan` and `apply` without a plan file.
 
-use crate::azure::id::{parse_subscription_id, ResourceId};
+use crate::audit::{self, AuditOptions};
+use crate::azure::id::ResourceId;
+use crate::azure::subscriptions::{self, SubscriptionRef};
+use crate::azure::Arm;
 use crate::cli::{RemediationArgs, ScopeArgs};
 use crate::plan::config::{self, TemplateKind};
-use crate::plan::{naming, PermissionModel, PlanSettings};
+use crate::plan::{self, naming, PermissionModel, Plan, PlanSettings};
 use anyhow::{anyhow, bail};
 
 pub const DEFAULT_KEY_SIZE: u32 = 3072;
@@ -15,16 +19,39 @@ pub const DEFAULT_KEY_SIZE: u32 = 3072;
 /// back by ARM's buckets instead, whose 429s the connection waits out.
 pub const DEFAULT_PARALLELISM: u16 = 128;
 
-/// Validated subscription ids, de-duplicated, before any call.
-pub fn subscriptions(scope: &ScopeArgs) -> anyhow::Result<Vec<String>> {
-    let mut ids = Vec::new();
-    for id in &scope.subscriptions {
-        let id = parse_subscription_id(id.trim())?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
+/// Audits `subscriptions` (ids or names; every subscription the credential
+/// sees when empty) and plans the changes. An empty plan still says which tenant it is for: the
+/// plan records the tenant of the accounts it changes, and without any the
+/// tenant of the first subscription in scope.
+pub async fn plan_now(
+    arm: &Arm,
+    subscriptions: &[SubscriptionRef],
+    settings: &PlanSettings,
+    parallelism: usize,
+) -> anyhow::Result<Plan> {
+    let report = audit::run(
+        arm,
+        &AuditOptions {
+            subscriptions: super::scope::resolve(arm, subscriptions).await?,
+            parallelism,
+        },
+    )
+    .await?;
+    let mut plan = plan::build::build(arm, &report, settings, parallelism).await?;
+    if plan.tenant_id.is_empty() {
+        plan.tenant_id = match report.tenants.values().next() {
+            Some(tenant) => tenant.clone(),
+            None => match report.subscriptions.first() {
+                Some(first) => {
+                    subscriptions::get(arm, &first.subscription_id)
+                        .await?
+                        .tenant_id
+                }
+                None => String::new(),
+            },
+        };
     }
-    Ok(ids)
+    Ok(plan)
 }
 
 fn resource_id(text: &str, flag: &str, resource_type: &str) -> anyhow::Result<String> {

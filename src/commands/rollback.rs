@@ -1,23 +1,22 @@
 //! `actlog-cmk rollback`: plan the reverse of a remediation for the named
 //! accounts (or every activity-log destination the tool remediated), show it,
-//! ask (or `--yes`), carry it out and verify. Exit codes as apply's:
-//! docs/output.md.
+//! ask (or `--yes`), carry it out and verify (the flow apply shares:
+//! `super::review`). Exit codes as apply's: `crate::exit_status`.
 
-use crate::apply::{progress, Progress};
 use crate::audit::{self, AuditOptions, Status};
 use crate::azure::id::StorageAccountId;
 use crate::azure::{subscriptions, Arm};
-use crate::cli::{ApplyArgs, ApplyFormat, RollbackArgs};
+use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs, RollbackArgs};
+use crate::exit_status::ExitStatus;
 use crate::plan;
 use crate::render;
 use crate::rollback::{self, BuildOptions, RollbackOptions, RollbackPlan};
 use anyhow::{anyhow, bail, Context};
-use std::io::IsTerminal;
 use std::path::Path;
 
-pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
+pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let named = accounts(&args)?;
-    let subscriptions = super::remediation::subscriptions(&args.scope)?;
+    let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     if !named.is_empty() && !subscriptions.is_empty() {
         bail!("--account and --subscription do not go together: name the accounts, or let rollback find them in the subscriptions; nothing was changed");
     }
@@ -35,7 +34,7 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         let report = audit::run(
             &arm,
             &AuditOptions {
-                subscriptions,
+                subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
                 parallelism,
             },
         )
@@ -68,41 +67,82 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         }
     })?;
 
-    show_diff(&plan, args.output, args.quiet);
     if let Some(path) = &args.out {
-        return save(&arm, plan, path).await;
+        // A bad key fails before the file is written.
+        let key = plan::file::PlanKey::from_env()?;
+        return save(&arm, plan, path, key.as_ref(), args.output, global).await;
     }
     let options = RollbackOptions {
         parallelism,
         dry_run: args.dry_run,
         check_fingerprints: false,
     };
-    if plan.has_changes() && !args.yes && !args.dry_run {
-        super::confirm(
-            "Do you want to roll back these accounts?",
-            "refusing to roll back without confirmation: standard input is not a terminal. Review the plan above (or run with --dry-run), then pass --yes",
-            "rollback",
-        )?;
-    }
-    execute(&arm, &plan, &options, args.output, args.quiet).await
+    let review = review_of(global, args.output, args.yes, args.dry_run);
+    execute(&arm, plan, &options, &review, true, args.output).await
 }
 
-/// `apply FILE` of a plan `rollback --out` saved: the file's checks (the
-/// checksum, each account's recorded fingerprint, then endpoint and tenant)
-/// passed or the whole file is refused; an account that changed since is
-/// refused, the others are rolled back without asking, as a saved plan is.
-pub async fn apply_saved(args: &ApplyArgs, path: &Path) -> anyhow::Result<u8> {
-    let plan: RollbackPlan = plan::file::load_as(path)?;
+/// How rollback's plan is shown and confirmed.
+fn review_of(
+    global: &GlobalArgs,
+    output: ApplyFormat,
+    yes: bool,
+    dry_run: bool,
+) -> super::review::Review<'static> {
+    super::review::Review {
+        quiet: global.quiet,
+        json: output == ApplyFormat::Json,
+        yes,
+        dry_run,
+        question: "Do you want to roll back these accounts?",
+        no_terminal: "refusing to roll back without confirmation: standard input is not a terminal. Review the plan above (or run with --dry-run), then pass --yes",
+        command: "rollback",
+    }
+}
+
+/// `rollback --out FILE`: the diff shown, the plan saved for `apply FILE`
+/// (signed as `plan --out` signs) with the tenant its accounts are in
+/// (apply refuses the file in another); nothing changed.
+async fn save(
+    arm: &Arm,
+    mut plan: RollbackPlan,
+    path: &Path,
+    key: Option<&plan::file::PlanKey>,
+    output: ApplyFormat,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitStatus> {
+    let review = review_of(global, output, false, false);
+    if !review.quiet {
+        let diff = render::rollback_plan_text(&plan, review.color());
+        match output {
+            ApplyFormat::Json => eprint!("{diff}"),
+            ApplyFormat::Text => print!("{diff}"),
+        }
+    }
+    if let Some(first) = plan.accounts.first() {
+        let id = StorageAccountId::parse(&first.storage_account_id)?;
+        plan.tenant_id = subscriptions::get(arm, id.subscription_id())
+            .await?
+            .tenant_id;
+    }
+    super::plan::save_for_apply(&plan, path, key)?;
+    Ok(ExitStatus::Success)
+}
+
+/// `apply FILE` of a plan `rollback --out` saved: opened with the saved-plan
+/// checks (checksum, recorded fingerprints, signature policy, then endpoint
+/// and tenant), or refused whole; an account that changed since is refused,
+/// the others are rolled back without asking, as a saved plan is.
+pub async fn apply_saved(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    path: &Path,
+    key: Option<&plan::file::PlanKey>,
+) -> anyhow::Result<ExitStatus> {
+    let plan: RollbackPlan = plan::file::open_as(path, key)?;
     let arm = super::azure_args::connect(&args.azure)?;
     let accounts = plan.accounts.iter().map(|a| a.storage_account_id.as_str());
-    super::apply::check_plan_belongs_here(
-        &arm,
-        (&plan.arm_endpoint, &plan.tenant_id),
-        accounts,
-        path,
-    )
-    .await?;
-    show_diff(&plan, args.output, args.quiet);
+    plan::file::origin::check_made_for(&arm, (&plan.arm_endpoint, &plan.tenant_id), accounts, path)
+        .await?;
     let options = RollbackOptions {
         parallelism: usize::from(
             args.scope
@@ -112,56 +152,30 @@ pub async fn apply_saved(args: &ApplyArgs, path: &Path) -> anyhow::Result<u8> {
         dry_run: args.dry_run,
         check_fingerprints: true,
     };
-    execute(&arm, &plan, &options, args.output, args.quiet).await
-}
-
-/// The diff, on standard error when standard output carries JSON.
-fn show_diff(plan: &RollbackPlan, output: ApplyFormat, quiet: bool) {
-    let color = std::io::stderr().is_terminal() && super::color_allowed();
-    let diff = render::rollback_plan_text(plan, color);
-    if quiet {
-        return;
-    }
-    match output {
-        ApplyFormat::Json => eprint!("{diff}"),
-        ApplyFormat::Text => print!("{diff}"),
-    }
-}
-
-/// `rollback --out FILE`: the plan saved for `apply FILE`, with the tenant
-/// its accounts are in (apply refuses the file in another), nothing changed.
-async fn save(arm: &Arm, mut plan: RollbackPlan, path: &Path) -> anyhow::Result<u8> {
-    if let Some(first) = plan.accounts.first() {
-        let id = StorageAccountId::parse(&first.storage_account_id)?;
-        plan.tenant_id = subscriptions::get(arm, id.subscription_id())
-            .await?
-            .tenant_id;
-    }
-    plan::file::save(&plan, path)?;
-    eprintln!(
-        "Saved the rollback plan to {}. Review it, then run: actlog-cmk apply {}",
-        path.display(),
-        path.display()
-    );
-    Ok(0)
+    let review = review_of(global, args.output, true, args.dry_run);
+    execute(&arm, plan, &options, &review, false, args.output).await
 }
 
 async fn execute(
     arm: &Arm,
-    plan: &RollbackPlan,
+    plan: RollbackPlan,
     options: &RollbackOptions,
+    review: &super::review::Review<'_>,
+    ask: bool,
     output: ApplyFormat,
-    quiet: bool,
-) -> anyhow::Result<u8> {
-    let progress: Box<dyn Progress> =
-        if plan.has_changes() && std::io::stderr().is_terminal() && !quiet {
-            Box::new(progress::Bars::new())
-        } else {
-            Box::new(progress::Lines {
-                quiet: quiet || !plan.has_changes(),
-            })
-        };
-    let report = rollback::rollback(arm, plan, options, progress.as_ref()).await;
+) -> anyhow::Result<ExitStatus> {
+    let diff = render::rollback_plan_text(&plan, review.color());
+    let proposal = super::review::Proposal {
+        diff: &diff,
+        stdout_suffix: "",
+        has_changes: plan.has_changes(),
+        ask,
+    };
+    let report = review
+        .run(&proposal, |progress| async move {
+            rollback::rollback(arm, &plan, options, progress.as_ref()).await
+        })
+        .await?;
     let text = match output {
         ApplyFormat::Text => render::rollback_text(&report),
         ApplyFormat::Json => render::rollback_json(&report),

@@ -11,13 +11,22 @@
 //! are refused too: serde would drop them silently, and apply would then run
 //! a plan without a part of it.
 //!
-//! Tenant and endpoint checks belong to apply, not here.
+//! A pipeline can also sign the plan (`ACTLOG_CMK_PLAN_KEY`, `signature`):
+//! [`open`] is what apply reads a plan file with, and enforces the signature
+//! policy; [`load`] checks everything else. Whether the plan belongs where it
+//! is applied (its endpoint and tenant) is `origin::check`, which reads ARM.
+
+pub mod origin;
+pub mod signature;
 
 use super::model::{Plan, PlanMode, SCHEMA_VERSION};
+use crate::azure::id::InvalidResourceId;
+use crate::azure::AzureError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+pub use signature::{PlanKey, PlanKeyError};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Read, Write};
@@ -122,6 +131,40 @@ pub enum PlanFileError {
 
     #[error("the plan file {path} was tampered with: the fingerprint recorded for {account} does not match what the plan says was observed there; run `actlog-cmk plan --out {path}` again", path = .path.display())]
     FingerprintMismatch { path: PathBuf, account: String },
+
+    #[error("the plan {path} was made against {planned}, not {here}: apply it against the endpoint it was made for, or run plan again here; nothing was changed", path = .path.display())]
+    OtherEndpoint {
+        path: PathBuf,
+        planned: String,
+        here: String,
+    },
+
+    #[error("the plan {path} names an invalid account", path = .path.display())]
+    InvalidAccount {
+        path: PathBuf,
+        source: InvalidResourceId,
+    },
+
+    #[error("the plan {path} was made for tenant {planned}, but subscription {subscription} is in tenant {actual}: run plan again with credentials for this tenant; nothing was changed", path = .path.display())]
+    OtherTenant {
+        path: PathBuf,
+        planned: String,
+        subscription: String,
+        actual: String,
+    },
+
+    #[error("the plan file {path} is signed, but {env} is not set: set it to the key the plan was signed with (the pipeline's plan key); nothing was changed", path = .path.display(), env = signature::ENV)]
+    SignedWithoutKey { path: PathBuf },
+
+    #[error("{env} is set, but the plan file {path} is not signed: only a plan signed with that key is applied; run `actlog-cmk plan --out {path}` again with {env} set, review it and apply that; nothing was changed", path = .path.display(), env = signature::ENV)]
+    Unsigned { path: PathBuf },
+
+    #[error("the plan file {path} is not signed with the key in {env}: it was signed with another key, or changed by someone without the key; do not apply it: run `actlog-cmk plan --out {path}` again with the right key and review it; nothing was changed", path = .path.display(), env = signature::ENV)]
+    WrongSignature { path: PathBuf },
+
+    /// Reading a subscription's tenant failed.
+    #[error(transparent)]
+    Azure(#[from] AzureError),
 }
 
 fn describe_format(found: Option<&str>) -> String {
@@ -146,8 +189,8 @@ fn other_mode_hint(found: PlanMode) -> &'static str {
 }
 
 /// A plan a file can hold: a remediation, or the undo of one (`rollback
-/// --out`). Both are saved and checked alike; `mode` in the plan tells them
-/// apart (absent for a remediation, as before rollback plans existed).
+/// --out`). Both are saved, signed and checked alike; `mode` in the plan
+/// tells them apart (absent for a remediation, as before rollback plans).
 pub trait SavedPlan: Serialize + DeserializeOwned {
     const MODE: PlanMode;
     fn schema_version(&self) -> u32;
@@ -187,12 +230,17 @@ fn made_by_other(made_by: &str) -> String {
     }
 }
 
+/// The canonical serialization of `plan` that the checksum and the
+/// signature cover: compact `serde_json` of the typed plan.
+pub(crate) fn canonical_bytes<T: Serialize>(plan: &T) -> Vec<u8> {
+    // Serializing a Plan cannot fail: every map has string keys.
+    serde_json::to_vec(plan).unwrap_or_default()
+}
+
 /// `sha256:<hex>` over the canonical serialization of `plan`.
 pub fn checksum<T: Serialize>(plan: &T) -> String {
-    // Serializing a Plan cannot fail: every map has string keys.
-    let bytes = serde_json::to_vec(plan).unwrap_or_default();
     let mut out = String::from(CHECKSUM_PREFIX);
-    for b in Sha256::digest(&bytes) {
+    for b in Sha256::digest(canonical_bytes(plan)) {
         let _ = write!(out, "{b:02x}");
     }
     out
@@ -204,6 +252,8 @@ struct EnvelopeOut<'a, T> {
     schema_version: u32,
     tool_version: &'static str,
     checksum: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
     plan: &'a T,
 }
 
@@ -216,12 +266,24 @@ struct EnvelopeIn<T> {
     #[allow(dead_code)]
     tool_version: String,
     checksum: String,
+    #[serde(default)]
+    signature: Option<String>,
     plan: T,
 }
 
-/// Writes `plan` to `path` atomically (a temporary file in the same
-/// directory, then a rename), readable by its owner only on unix.
+/// Writes `plan` to `path` unsigned; see [`save_with`].
 pub fn save<T: SavedPlan>(plan: &T, path: &Path) -> Result<(), PlanFileError> {
+    save_with(plan, path, None)
+}
+
+/// Writes `plan` to `path` atomically (a temporary file in the same
+/// directory, then a rename), readable by its owner only on unix; signed
+/// when there is a `key`.
+pub fn save_with<T: SavedPlan>(
+    plan: &T,
+    path: &Path,
+    key: Option<&PlanKey>,
+) -> Result<(), PlanFileError> {
     if plan.schema_version() != SCHEMA_VERSION {
         return Err(PlanFileError::UnsupportedPlan {
             found: plan.schema_version(),
@@ -232,6 +294,7 @@ pub fn save<T: SavedPlan>(plan: &T, path: &Path) -> Result<(), PlanFileError> {
         schema_version: SCHEMA_VERSION,
         tool_version: TOOL_VERSION,
         checksum: checksum(plan),
+        signature: key.map(|k| k.sign(plan)),
         plan,
     };
     let write_err = |source| PlanFileError::Write {
@@ -295,17 +358,39 @@ fn create_private(path: &Path) -> io::Result<fs::File> {
         .open(path)
 }
 
-/// Reads a plan file and checks it, in this order: size; JSON (empty,
-/// truncated, other); `format`; `schema_version`; checksum present; plan
-/// matches the model (no unknown fields); checksum matches; inner schema
-/// version; account fingerprints.
-pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
-    load_as(path)
+/// Reads a plan file for apply: [`load`]'s checks, then the signature
+/// policy. With a `key` (`ACTLOG_CMK_PLAN_KEY` set) only a plan signed with
+/// it is accepted; without one, a signed plan is refused, since a key the
+/// pipeline meant to check was not there to check it.
+pub fn open(path: &Path, key: Option<&PlanKey>) -> Result<Plan, PlanFileError> {
+    open_as(path, key)
 }
 
-/// [`load`] for a plan of either mode; a file holding the other mode is
+/// [`open`] for a plan of either mode; a file holding the other mode is
 /// refused ([`PlanFileError::OtherMode`]) before its plan is parsed.
-pub fn load_as<T: SavedPlan>(path: &Path) -> Result<T, PlanFileError> {
+pub fn open_as<T: SavedPlan>(path: &Path, key: Option<&PlanKey>) -> Result<T, PlanFileError> {
+    let (plan, signature) = read(path)?;
+    let p = || path.to_path_buf();
+    match (key, signature) {
+        (None, None) => Ok(plan),
+        (None, Some(_)) => Err(PlanFileError::SignedWithoutKey { path: p() }),
+        (Some(_), None) => Err(PlanFileError::Unsigned { path: p() }),
+        (Some(key), Some(signature)) if key.verifies(&plan, &signature) => Ok(plan),
+        (Some(_), Some(_)) => Err(PlanFileError::WrongSignature { path: p() }),
+    }
+}
+
+/// Reads a plan file and checks it, in this order: size; JSON (empty,
+/// truncated, other); `format`; `schema_version`; checksum present; plan
+/// matches the model (no unknown fields); signature well formed, if there
+/// is one; checksum matches; inner schema version; account fingerprints.
+/// Whether the signature verifies is [`open`]'s check.
+pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
+    read(path).map(|(plan, _)| plan)
+}
+
+/// [`load`], and the plan's signature if it has one.
+fn read<T: SavedPlan>(path: &Path) -> Result<(T, Option<String>), PlanFileError> {
     let p = || path.to_path_buf();
     let bytes = read_capped(path)?;
 
@@ -382,6 +467,15 @@ pub fn load_as<T: SavedPlan>(path: &Path) -> Result<T, PlanFileError> {
             made_by: made_by.clone(),
         })?;
     let plan = envelope.plan;
+    if let Some(signature) = &envelope.signature {
+        if !signature::well_formed(signature) {
+            return Err(bad_envelope(
+                path,
+                "signature",
+                "not an hmac-sha256 signature",
+            ));
+        }
+    }
 
     if let Some(file_plan) = value.get("plan") {
         let typed = serde_json::to_value(&plan).unwrap_or(Value::Null);
@@ -408,7 +502,7 @@ pub fn load_as<T: SavedPlan>(path: &Path) -> Result<T, PlanFileError> {
     if let Some(account) = plan.tampered_account() {
         return Err(PlanFileError::FingerprintMismatch { path: p(), account });
     }
-    Ok(plan)
+    Ok((plan, envelope.signature))
 }
 
 fn bad_envelope(path: &Path, field: &'static str, why: &'static str) -> PlanFileError {
@@ -849,12 +943,12 @@ mod tests {
             e => panic!("{e}"),
         }
         let mut v = original;
-        v["signature"] = "x".into();
+        v["signed_by"] = "x".into();
         write_json(&path, &v);
         match load(&path).unwrap_err() {
             PlanFileError::Invalid { field, message, .. } => {
-                assert_eq!(field, "signature", "{message}");
-                assert!(message.contains("signature"), "{message}");
+                assert_eq!(field, "signed_by", "{message}");
+                assert!(message.contains("signed_by"), "{message}");
             }
             e => panic!("{e}"),
         }
@@ -923,5 +1017,71 @@ mod tests {
         let (_dir, path) = saved();
         forge(&path, |p| p.settings.key_size = 4096);
         assert_eq!(load(&path).unwrap().settings.key_size, 4096);
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef-pipeline";
+
+    fn key(text: &str) -> PlanKey {
+        PlanKey::new(text).unwrap()
+    }
+
+    #[test]
+    fn a_signed_plan_opens_with_its_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        save_with(&plan(), &path, Some(&key(KEY))).unwrap();
+        let sig = read_json(&path)["signature"].as_str().unwrap().to_string();
+        assert!(sig.starts_with("hmac-sha256:"), "{sig}");
+        assert!(!fs::read_to_string(&path).unwrap().contains(KEY));
+        assert_eq!(open(&path, Some(&key(KEY))).unwrap(), plan());
+        // load does not judge the signature; open does.
+        assert_eq!(load(&path).unwrap(), plan());
+        let e = open(&path, None).unwrap_err();
+        assert!(matches!(e, PlanFileError::SignedWithoutKey { .. }), "{e}");
+        assert!(message(&e, &path).contains("ACTLOG_CMK_PLAN_KEY is not set"));
+        let other = "another-key-of-enough-length-0123456789";
+        let e = open(&path, Some(&key(other))).unwrap_err();
+        assert!(matches!(e, PlanFileError::WrongSignature { .. }), "{e}");
+        assert!(!e.to_string().contains(other) && !e.to_string().contains(KEY));
+    }
+
+    #[test]
+    fn an_unsigned_plan_is_refused_while_a_key_is_set() {
+        let (_dir, path) = saved();
+        assert_eq!(open(&path, None).unwrap(), plan());
+        let e = open(&path, Some(&key(KEY))).unwrap_err();
+        assert!(matches!(e, PlanFileError::Unsigned { .. }), "{e}");
+        assert!(message(&e, &path).contains("is not signed"));
+    }
+
+    #[test]
+    fn a_forger_without_the_key_cannot_re_sign() {
+        // The checksum can be recomputed (a_consistent_forgery_still_loads);
+        // the signature cannot without the key.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        save_with(&plan(), &path, Some(&key(KEY))).unwrap();
+        forge(&path, |p| p.settings.key_size = 4096);
+        assert_eq!(load(&path).unwrap().settings.key_size, 4096);
+        let e = open(&path, Some(&key(KEY))).unwrap_err();
+        assert!(matches!(e, PlanFileError::WrongSignature { .. }), "{e}");
+        // Dropping the signature does not help either.
+        let mut v = read_json(&path);
+        v.as_object_mut().unwrap().remove("signature");
+        write_json(&path, &v);
+        let e = open(&path, Some(&key(KEY))).unwrap_err();
+        assert!(matches!(e, PlanFileError::Unsigned { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_malformed_signature_is_refused() {
+        let (_dir, path) = saved();
+        let mut v = read_json(&path);
+        v["signature"] = "hmac-sha256:nothex".into();
+        write_json(&path, &v);
+        match load(&path).unwrap_err() {
+            PlanFileError::BadEnvelope { field, .. } => assert_eq!(field, "signature"),
+            e => panic!("{e}"),
+        }
     }
 }

@@ -463,17 +463,6 @@ impl PlanSummary {
     }
 }
 
-/// Exit codes of `plan` (docs/output.md).
-pub mod exit_code {
-    pub const NO_CHANGES: u8 = 0;
-    pub const ERROR: u8 = 1;
-    /// Only with `--detailed-exitcode`.
-    pub const CHANGES: u8 = 2;
-    /// Something could not be read (with or without `--detailed-exitcode`,
-    /// as `audit` exits): a gate must not read the plan as the whole truth.
-    pub const INCOMPLETE: u8 = 3;
-}
-
 impl Observed {
     /// SHA-256 (hex) of the canonical JSON of what was observed.
     pub fn fingerprint(&self) -> String {

@@ -55,7 +55,7 @@ impl StepStatus {
 
 impl RollbackReport {
     /// The same as apply's (docs/output.md).
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> crate::exit_status::ExitStatus {
         self.summary.exit_code()
     }
 }

@@ -521,6 +521,83 @@ async fn a_key_set_while_apply_runs_is_not_overridden() {
     assert_eq!(encryption["identity"]["userAssignedIdentity"], theirs);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_refuses_flags_that_would_change_it() {
+    let env = Env::start().await;
+    env.plain_and_held_accounts().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let tool = env.tool();
+    save_plan(&tool, Path::new(file)).await;
+    env.clear_requests().await;
+    let vault = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-x";
+    let identity = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x";
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["--key-size", "4096", "-s", SUB1],
+            &["--key-size", "--subscription"],
+        ),
+        (
+            &[
+                "--vault-name",
+                "kv-{account}",
+                "--identity-name",
+                "id-{account}",
+            ],
+            &["--vault-name", "--identity-name"],
+        ),
+        (
+            &["--identity", identity, "--key-vault", vault],
+            &["--identity", "--key-vault"],
+        ),
+        (&["--tag", "owner=me"], &["--tag"]),
+    ];
+    for (flags, named) in cases {
+        let mut args = vec!["apply", file, "--yes"];
+        args.extend_from_slice(flags);
+        let run = tool.run(&args).await;
+        assert_eq!(run.code, 1, "{flags:?}: {}\n{}", run.stdout, run.stderr);
+        for flag in named {
+            assert!(run.stderr.contains(flag), "{flag}: {}", run.stderr);
+        }
+        assert!(
+            run.stderr.contains("saved plan") && run.stderr.contains("nothing was changed"),
+            "{}",
+            run.stderr
+        );
+    }
+    // Refused before anything was read.
+    assert!(env.arm_requests().await.is_empty());
+    // What does not shape the plan is accepted, and the plan is applied as
+    // saved, whatever the environment says.
+    let mut cmd = tool.command(&["apply", file, "--parallelism", "4", "-o", "json"]);
+    cmd.env("ACTLOG_CMK_KEY_SIZE", "4096");
+    let run = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The plan's key: the default name and size, not the environment's size.
+    let vaults = env
+        .resources_of_type(SUB1, "Microsoft.KeyVault/vaults")
+        .await;
+    assert_eq!(vaults.len(), 1, "{vaults:?}");
+    let key = env
+        .arm(
+            Method::GET,
+            &format!("{}/keys/activity-log-cmk?{VAULT_API}", vaults[0]),
+            None,
+        )
+        .await;
+    assert_eq!(key.body["properties"]["keySize"], 3072, "{:?}", key.body);
+}
+
 /// Issue 15 item 6: a plan file whose request was edited (and its checksum
 /// recomputed) still shows the old diff; apply refuses it before any write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

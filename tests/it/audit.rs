@@ -503,10 +503,18 @@ async fn bad_input_and_wrong_endpoints_fail_with_a_clear_message_and_no_call() {
     env.clear_requests().await;
     let tool = env.tool();
 
-    let bad = tool.run(&["audit", "--subscription", "prod"]).await;
+    // "prod" is a display name now (tests subscriptions_can_be_named_...):
+    // a mistyped id is the bad input.
+    let bad = tool
+        .run(&[
+            "audit",
+            "--subscription",
+            "1111111-1111-1111-1111-111111111111",
+        ])
+        .await;
     assert_eq!(bad.code, 1);
     assert!(
-        bad.stderr.contains("'prod'") && bad.stderr.contains("GUID"),
+        bad.stderr.contains("'1111111-1111-1111-1111-111111111111'") && bad.stderr.contains("GUID"),
         "{}",
         bad.stderr
     );
@@ -542,6 +550,113 @@ async fn bad_input_and_wrong_endpoints_fail_with_a_clear_message_and_no_call() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--ca-file"), "{stderr}");
+    assert!(env.arm_requests().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_fail_exits_0_on_findings_but_not_on_an_incomplete_audit() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let plain = env.storage_account(SUB1, "rg-app", "stplain").await;
+    env.diagnostic_setting(SUB1, "to-plain", &plain, true).await;
+    let tool = env.tool();
+    assert_eq!(tool.run(&["audit"]).await.code, 2);
+    let soft = tool.run(&["audit", "--soft-fail", "-o", "json"]).await;
+    assert_eq!(soft.code, 0, "{}", soft.stderr);
+    // The report still says what was found.
+    assert_eq!(soft.json()["summary"]["non_compliant"], 1);
+    // Errors stay errors.
+    let bad = tool.run(&["audit", "--soft-fail", "-s", "1111-2222"]).await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    // An incomplete audit may miss findings: still 3.
+    let hidden = env.storage_account(SUB1, "rg-secret", "sthidden").await;
+    env.diagnostic_setting(SUB1, "to-hidden", &hidden, true)
+        .await;
+    env.deny(&[&hidden]).await;
+    let incomplete = tool.run(&["audit", "--soft-fail"]).await;
+    assert_eq!(incomplete.code, 3, "{}", incomplete.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_can_be_named_by_display_name() {
+    let env = Env::start().await;
+    for (sub, name) in [
+        (SUB1, "contoso-prod"),
+        (SUB2, "contoso-dev"),
+        (SUB3, "contoso-dev"),
+    ] {
+        env.add_subscription(sub, name).await;
+    }
+    let plain = env.storage_account(SUB1, "rg-app", "stplain").await;
+    env.diagnostic_setting(SUB1, "to-plain", &plain, true).await;
+    let tool = env.tool();
+
+    // A unique name (in any case) covers that subscription alone.
+    for name in ["contoso-prod", "CONTOSO-PROD"] {
+        env.clear_requests().await;
+        let run = tool.run(&["audit", "-s", name, "-o", "json"]).await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        let report = run.json();
+        let subs: Vec<&str> = report["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["subscription_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(subs, [SUB1], "{report:#}");
+        for r in env.arm_requests().await {
+            let path = r["path"].as_str().unwrap();
+            assert!(!path.contains(SUB2) && !path.contains(SUB3), "{path}");
+        }
+    }
+    // Names work on plan, apply and rollback as well.
+    let plan = tool
+        .run(&["plan", "-s", "contoso-prod", "-o", "json"])
+        .await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert_eq!(plan.json()["accounts"].as_array().unwrap().len(), 1);
+    let dry = tool
+        .run(&["apply", "--dry-run", "-s", "contoso-prod", "-o", "json"])
+        .await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let rollback = tool
+        .run(&["rollback", "--dry-run", "-s", "contoso-prod"])
+        .await;
+    assert_eq!(rollback.code, 0, "{}", rollback.stderr);
+
+    // An ambiguous name is refused, listing the matches.
+    for command in [
+        &["audit"][..],
+        &["plan"],
+        &["apply", "--dry-run"],
+        &["rollback", "--dry-run"],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["-s", "contoso-dev"]);
+        let run = tool.run(&args).await;
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("ambiguous")
+                && run.stderr.contains(SUB2)
+                && run.stderr.contains(SUB3),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // An unknown one, naming it; a malformed id before any call.
+    let unknown = tool.run(&["audit", "-s", "contoso-test"]).await;
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("'contoso-test'"),
+        "{}",
+        unknown.stderr
+    );
+    env.clear_requests().await;
+    let malformed = tool
+        .run(&["audit", "-s", "1111111-1111-1111-1111-111111111111"])
+        .await;
+    assert_eq!(malformed.code, 1);
+    assert!(malformed.stderr.contains("GUID"), "{}", malformed.stderr);
     assert!(env.arm_requests().await.is_empty());
 }
 

@@ -266,3 +266,85 @@ fn every_documented_command_line_parses() {
         bad.join("\n")
     );
 }
+
+/// The codes an `Exit codes:` section lists, in order.
+fn listed_codes(text: &str, what: &str) -> Vec<u8> {
+    let section = text
+        .split("Exit codes:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{what} has no exit codes:\n{text}"));
+    section
+        .lines()
+        .map_while(|l| {
+            let l = l.trim().trim_start_matches(".br").trim();
+            if l.is_empty() {
+                return Some(None);
+            }
+            l.split_whitespace()
+                .next()
+                .and_then(|w| w.parse::<u8>().ok())
+                .map(Some)
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn every_commands_help_and_man_page_list_exactly_its_documented_exit_codes() {
+    use actlog_cmk::exit_status::{meanings, MEANINGS};
+    let names = subcommands();
+    for (command, _) in MEANINGS {
+        assert!(
+            names.iter().any(|n| n == command),
+            "exit_status::MEANINGS documents {command}, which is not a subcommand"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    run(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    // The top level names every code, and so does the main page.
+    let every: Vec<u8> = actlog_cmk::exit_status::OVERVIEW
+        .iter()
+        .map(|(s, _)| s.code())
+        .collect();
+    assert_eq!(every, [0, 1, 2, 3]);
+    assert_eq!(listed_codes(&run(&["--help"]), "actlog-cmk"), every);
+    let main_page = std::fs::read_to_string(dir.path().join("actlog-cmk.1")).unwrap();
+    assert_eq!(listed_codes(&main_page, "actlog-cmk.1"), every);
+    for name in &names {
+        let documented: Vec<u8> = meanings(name).iter().map(|(s, _)| s.code()).collect();
+        assert!(
+            documented.len() >= 2,
+            "{name}: exit_status::MEANINGS has no row for it"
+        );
+        let help = run(&[name, "--help"]);
+        assert_eq!(
+            listed_codes(&help, name),
+            documented,
+            "{name} --help:\n{help}"
+        );
+        for (status, meaning) in meanings(name) {
+            assert!(
+                help.contains(&format!("{}  {meaning}", status.code())),
+                "{name} --help lacks '{meaning}':\n{help}"
+            );
+        }
+        let page =
+            std::fs::read_to_string(dir.path().join(format!("actlog-cmk-{name}.1"))).unwrap();
+        assert_eq!(
+            listed_codes(&page, name),
+            documented,
+            "{name}'s man page:\n{page}"
+        );
+    }
+}
+
+#[test]
+fn readmes_exit_code_table_is_the_one_exit_status_documents() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = actlog_cmk::exit_status::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's exit-code table differs from exit_status::markdown_table(); it should read:\n{table}"
+    );
+}

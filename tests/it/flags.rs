@@ -82,6 +82,7 @@ fn rows() -> Vec<Row> {
         row!("--output", ALL, output),
         // audit
         row!("--output-file", &["audit"], output_file),
+        row!("--soft-fail", &["audit"], soft_fail),
         // plan
         row!("--out", &["plan"], out),
         row!("--detailed-exitcode", &["plan"], detailed_exitcode),
@@ -119,6 +120,7 @@ fn rows() -> Vec<Row> {
         row!("ACTLOG_CMK_KEY_SIZE", ENV, env_key_size),
         row!("ACTLOG_CMK_PERMISSION_MODEL", ENV, env_permission_model),
         row!("ACTLOG_CMK_LOG", ENV, env_log),
+        row!("ACTLOG_CMK_PLAN_KEY", ENV, env_plan_key),
         row!(
             "ACTLOG_CMK_EMULATOR_CLIENT_SECRET",
             ENV,
@@ -139,17 +141,9 @@ fn rows() -> Vec<Row> {
 // The table against clap and the docs
 // ---------------------------------------------------------------------------
 
-/// How a row names a clap argument: `--long`, or a positional's value name.
-fn flag_name(arg: &clap::Arg) -> String {
-    match arg.get_long() {
-        Some(long) => format!("--{long}"),
-        None => arg
-            .get_value_names()
-            .and_then(|v| v.first())
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| arg.get_id().to_string()),
-    }
-}
+/// How a row names a clap argument: `--long`, or a positional's value name,
+/// as the binary names them in its own messages.
+use actlog_cmk::commands::flag_name;
 
 /// (subcommand, flag) for every argument of the four subcommands, globals
 /// included, and `demo`'s own flags.
@@ -988,6 +982,12 @@ async fn subscription(s: Arc<Shared>) {
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     let bad = c.expect(1, &["audit", "-s", "not-a-guid"], &[]).await;
     assert!(bad.stderr.contains("not-a-guid"), "{}", bad.stderr);
+    // A display name, as well as an id (tests/audit.rs has the rest).
+    let by_name = c
+        .expect(0, &["audit", "-o", "json", "-s", "dev"], &[])
+        .await
+        .json();
+    assert_eq!(by_name["subscriptions"][0]["subscription_id"], SUB2);
 }
 
 /// Milliseconds from the first answer to the last: with every answer
@@ -1131,6 +1131,31 @@ async fn output_file(s: Arc<Shared>) {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
+}
+
+async fn soft_fail(s: Arc<Shared>) {
+    let c = s.caller().await;
+    // The shared estate has a finding: 2, or 0 with --soft-fail; the report is the same.
+    let hard = c.expect(2, &["audit", "-o", "json"], &[]).await.json();
+    let soft = c
+        .expect(0, &["audit", "-o", "json", "--soft-fail"], &[])
+        .await
+        .json();
+    assert_eq!(hard["summary"], soft["summary"]);
+    // An error is still an error.
+    c.expect(
+        1,
+        &[
+            "audit",
+            "--soft-fail",
+            "--arm-endpoint",
+            &dead_endpoint(),
+            "--max-retries",
+            "0",
+        ],
+        &[],
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------
@@ -1621,11 +1646,7 @@ async fn rollback_out(_: Arc<Shared>) {
     let run = c
         .expect(0, &["rollback", "--out", file.to_str().unwrap()], &[])
         .await;
-    assert!(
-        run.stderr.contains("Saved the rollback plan to"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("Saved the plan to"), "{}", run.stderr);
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(saved["plan"]["mode"], "rollback", "{saved:#}");
     assert!(
@@ -1950,6 +1971,71 @@ async fn env_log(s: Arc<Shared>) {
             "{line}"
         );
     }
+}
+
+/// Plans signed at `plan --out` and checked at `apply`; the key never shows.
+async fn env_plan_key(_: Arc<Shared>) {
+    const KEY: &str = "pipeline-plan-key-0123456789abcdef0123456789";
+    const OTHER: &str = "someone-elses-key-0123456789abcdef0123456789";
+    let (env, plain) = fresh().await;
+    let c = Caller::main(&env);
+    let dir = tempfile::tempdir().unwrap();
+    let signed = dir.path().join("signed.json").display().to_string();
+    let unsigned = dir.path().join("unsigned.json").display().to_string();
+    let with = |key: &'static str| -> Vec<(&'static str, Option<&'static str>)> {
+        vec![("ACTLOG_CMK_PLAN_KEY", Some(key))]
+    };
+    let without: Vars = &[("ACTLOG_CMK_PLAN_KEY", None)];
+    let saved = c.expect(0, &["plan", "--out", &signed], &with(KEY)).await;
+    assert!(
+        saved
+            .stderr
+            .contains("signed with the key in ACTLOG_CMK_PLAN_KEY"),
+        "{}",
+        saved.stderr
+    );
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    assert!(file["signature"]
+        .as_str()
+        .unwrap()
+        .starts_with("hmac-sha256:"));
+    c.expect(0, &["plan", "--out", &unsigned], without).await;
+    env.clear_requests().await;
+    type Refusal<'a> = (&'a str, Vec<(&'a str, Option<&'a str>)>, &'a str);
+    let refusals: [Refusal; 4] = [
+        (
+            &signed,
+            vec![("ACTLOG_CMK_PLAN_KEY", None)],
+            "is signed, but ACTLOG_CMK_PLAN_KEY is not set",
+        ),
+        (
+            &signed,
+            with(OTHER),
+            "is not signed with the key in ACTLOG_CMK_PLAN_KEY",
+        ),
+        (
+            &unsigned,
+            with(KEY),
+            "ACTLOG_CMK_PLAN_KEY is set, but the plan file",
+        ),
+        (&signed, with("short"), "fewer than the 32"),
+    ];
+    for (file, vars, wanted) in &refusals {
+        let run = c.expect(1, &["apply", file], vars).await;
+        assert!(run.stderr.contains(wanted), "{wanted}: {}", run.stderr);
+        for key in [KEY, OTHER] {
+            assert!(
+                !run.stderr.contains(key) && !run.stdout.contains(key),
+                "the key was printed"
+            );
+        }
+    }
+    assert!(c.writes().await.is_empty(), "a refused plan wrote");
+    assert_eq!(key_source(&env, &plain).await, "Microsoft.Storage");
+    // The right key: applied as saved.
+    let run = c.expect(0, &["apply", &signed], &with(KEY)).await;
+    assert!(!run.stderr.contains(KEY) && !run.stdout.contains(KEY));
+    assert_eq!(key_source(&env, &plain).await, "Microsoft.Keyvault");
 }
 
 async fn env_emulator_secret(_: Arc<Shared>) {

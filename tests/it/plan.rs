@@ -591,3 +591,32 @@ async fn key_lifetimes_and_tag_counts_azure_would_refuse_are_refused_before_any_
     let run = tool.run(&at_limits).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_plan_records_its_tenant() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let tenant = env.emu.connection.tenant_id.clone();
+    let tool = env.tool();
+    let dir = tempfile::tempdir().unwrap();
+    // Every subscription the credential sees, and one named.
+    for scope in [vec![], vec!["-s", SUB1]] {
+        let file = dir.path().join("empty.json");
+        let mut args = vec!["plan", "--out", file.to_str().unwrap()];
+        args.extend_from_slice(&scope);
+        let run = tool.run(&args).await;
+        assert_eq!(run.code, 0, "{scope:?}: {}", run.stderr);
+        assert!(
+            run.stdout
+                .contains(&format!("Plan for tenant {tenant} through")),
+            "{scope:?}: {}",
+            run.stdout
+        );
+        let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(saved["plan"]["tenant_id"], tenant.as_str(), "{scope:?}");
+        assert_eq!(saved["plan"]["summary"]["accounts"], 0, "{saved:#}");
+        // It applies here: its tenant is this one.
+        let apply = tool.run(&["apply", file.to_str().unwrap()]).await;
+        assert_eq!(apply.code, 0, "{}", apply.stderr);
+    }
+}

@@ -662,7 +662,7 @@ async fn bad_inputs(env: &Env) -> Vec<Row> {
         .trim_end_matches('/')
         .to_string();
     let flags: Vec<(&str, Vec<&str>)> = vec![
-        ("a subscription id that is not a GUID", vec!["apply", "--yes", "-s", "prod"]),
+        ("a subscription id that is not a GUID", vec!["apply", "--yes", "-s", "11111111-1111-1111-1111"]),
         ("an identity id that is not an identity", vec!["apply", "--yes", "--identity", "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x"]),
         ("a malformed key vault id", vec!["apply", "--yes", "--key-vault", "kv-logs"]),
         ("an RSA key size Azure Storage refuses", vec!["apply", "--yes", "--key-size", "1024"]),
