@@ -1656,6 +1656,29 @@ async fn rollback_out(_: Arc<Shared>) {
         "{saved:#}"
     );
     assert!(c.writes().await.is_empty());
+
+    // Signed as plan --out signs: apply without the key refuses it, with it
+    // carries it out.
+    const KEY: &str = "pipeline-plan-key-0123456789abcdef0123456789";
+    let signed = dir.path().join("signed.json").display().to_string();
+    let with: Vars = &[("ACTLOG_CMK_PLAN_KEY", Some(KEY))];
+    let without: Vars = &[("ACTLOG_CMK_PLAN_KEY", None)];
+    c.expect(0, &["rollback", "--out", &signed], with).await;
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    assert!(file["signature"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("hmac-sha256:")));
+    let refused = c.expect(1, &["apply", &signed], without).await;
+    assert!(
+        refused
+            .stderr
+            .contains("is signed, but ACTLOG_CMK_PLAN_KEY is not set"),
+        "{}",
+        refused.stderr
+    );
+    assert!(c.writes().await.is_empty());
+    c.expect(0, &["apply", &signed], with).await;
+    assert!(!c.writes().await.is_empty());
 }
 
 async fn remove_grants(_: Arc<Shared>) {
