@@ -374,6 +374,10 @@ pub struct RollbackArgs {
     /// Show the calls rollback would make; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Save the rollback plan to this file and change nothing: review it,
+    /// then carry out exactly that with `actlog-cmk apply FILE`.
+    #[arg(long = "out", value_name = "FILE", conflicts_with = "dry_run")]
+    pub out: Option<PathBuf>,
     /// Output format of the result.
     #[arg(long, short = 'o', value_enum, default_value_t = ApplyFormat::Text)]
     pub output: ApplyFormat,

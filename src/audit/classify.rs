@@ -421,6 +421,7 @@ mod tests {
                 "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/{role}"
             ),
             principal_id: PRINCIPAL.into(),
+            description: None,
         }
     }
 

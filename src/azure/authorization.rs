@@ -39,6 +39,10 @@ pub struct RoleAssignment {
     /// Full role definition id (`.../roleDefinitions/{guid}`).
     pub role_definition_id: String,
     pub principal_id: String,
+    /// Free text Azure keeps with the assignment: the tool marks the ones it
+    /// creates here (`plan::ownership::grant_description`), since role
+    /// assignments carry no tags.
+    pub description: Option<String>,
 }
 
 impl RoleAssignment {
@@ -78,6 +82,8 @@ struct RawProperties {
     scope: String,
     role_definition_id: String,
     principal_id: String,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 /// Role assignments of `principal_id` that apply at `scope`: at it, above it
@@ -106,6 +112,7 @@ pub async fn assignments_for_principal(
             scope: r.properties.scope,
             role_definition_id: r.properties.role_definition_id,
             principal_id: r.properties.principal_id,
+            description: r.properties.description,
         }));
         match page.next_link.filter(|l| !l.is_empty()) {
             Some(next) => path = arm.same_host_path(&next, &resource)?,
@@ -130,11 +137,13 @@ pub async fn assignment_exists(arm: &Arm, id: &str) -> Result<bool, AzureError> 
 /// PUT a role assignment for a service principal (`principalType` skips the
 /// directory lookup that fails for a just-created identity). ARM answers 201
 /// when it created it and 200 when it was there under this name (it writes
-/// the same assignment again, as a redeployed template does).
+/// the same assignment again, as a redeployed template does). `description`
+/// marks who made it, so the maker can find it again.
 pub fn create_role_assignment(
     id: &str,
     role_definition_id: &str,
     principal_id: &str,
+    description: &str,
 ) -> super::request::Request {
     super::request::Request::new(
         super::request::Method::Put,
@@ -142,7 +151,8 @@ pub fn create_role_assignment(
         Some(serde_json::json!({"properties": {
             "roleDefinitionId": role_definition_id,
             "principalId": principal_id,
-            "principalType": "ServicePrincipal"
+            "principalType": "ServicePrincipal",
+            "description": description
         }})),
         format!("role assignment {id}"),
     )

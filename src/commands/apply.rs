@@ -22,7 +22,14 @@ pub async fn run(
     if let Some(path) = &args.plan_file {
         refuse_plan_flags(given, path)?;
         let key = plan::file::PlanKey::from_env()?;
-        let plan = plan::file::open(path, key.as_ref())?;
+        let plan = match plan::file::open(path, key.as_ref()) {
+            // `rollback --out` saved it: the same checks, rollback's executor.
+            Err(plan::file::PlanFileError::OtherMode {
+                found: plan::PlanMode::Rollback,
+                ..
+            }) => return super::rollback::apply_saved(&args, global, path, key.as_ref()).await,
+            opened => opened?,
+        };
         // The diff shown is the one reviewed only if it is what apply sends.
         if let Err(why) = plan::attributes::check_plan(&plan) {
             anyhow::bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());

@@ -12,8 +12,8 @@ use std::io::IsTerminal;
 /// (read with `PlanKey::from_env` before any work, so a bad key fails
 /// first), and says what to run next. Every command that saves a plan
 /// saves it here.
-pub(super) fn save_for_apply(
-    plan: &plan::Plan,
+pub(super) fn save_for_apply<T: plan::file::SavedPlan>(
+    plan: &T,
     path: &std::path::Path,
     key: Option<&plan::file::PlanKey>,
 ) -> anyhow::Result<()> {

@@ -164,6 +164,7 @@ pub fn attributes(desired: &Desired, before: &Before) -> Vec<AttributeChange> {
                 created("role", role),
                 created("principal_id", field("/properties/principalId")),
                 created("principal_type", field("/properties/principalType")),
+                created("description", field("/properties/description")),
             ]
         }
         Desired::StorageEncryption(StorageSwitch {

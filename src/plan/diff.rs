@@ -7,7 +7,7 @@
 use super::attributes::{attributes, Before};
 use super::model::*;
 use super::observe::{Observation, SYSTEM_ASSIGNED};
-use super::ownership::tags_for;
+use super::ownership::{self, tags_for};
 use crate::audit::classify::key_reasons;
 use crate::azure::authorization::CRYPTO_SERVICE_ENCRYPTION_USER;
 use crate::azure::id::StorageAccountId;
@@ -225,6 +225,7 @@ impl Diff<'_> {
                     scope,
                     role_definition_id: role,
                     principal,
+                    description: ownership::grant_description(&self.inputs.account_id),
                 }),
             ))
         } else {

@@ -19,9 +19,10 @@
 pub mod origin;
 pub mod signature;
 
-use super::model::{Plan, SCHEMA_VERSION};
+use super::model::{Plan, PlanMode, SCHEMA_VERSION};
 use crate::azure::id::InvalidResourceId;
 use crate::azure::AzureError;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -121,6 +122,13 @@ pub enum PlanFileError {
         inner: u32,
     },
 
+    #[error("the plan file {path} holds a {found} plan, not a {wanted} plan: {hint}", path = .path.display(), found = mode_name(*.found), wanted = mode_name(*.wanted), hint = other_mode_hint(*.found))]
+    OtherMode {
+        path: PathBuf,
+        found: PlanMode,
+        wanted: PlanMode,
+    },
+
     #[error("the plan file {path} was tampered with: the fingerprint recorded for {account} does not match what the plan says was observed there; run `actlog-cmk plan --out {path}` again", path = .path.display())]
     FingerprintMismatch { path: PathBuf, account: String },
 
@@ -166,6 +174,54 @@ fn describe_format(found: Option<&str>) -> String {
     }
 }
 
+fn mode_name(mode: PlanMode) -> &'static str {
+    match mode {
+        PlanMode::Remediation => "remediation",
+        PlanMode::Rollback => "rollback",
+    }
+}
+
+fn other_mode_hint(found: PlanMode) -> &'static str {
+    match found {
+        PlanMode::Remediation => "it was saved by `actlog-cmk plan --out`",
+        PlanMode::Rollback => "it was saved by `actlog-cmk rollback --out`",
+    }
+}
+
+/// A plan a file can hold: a remediation, or the undo of one (`rollback
+/// --out`). Both are saved, signed and checked alike; `mode` in the plan
+/// tells them apart (absent for a remediation, as before rollback plans).
+pub trait SavedPlan: Serialize + DeserializeOwned {
+    const MODE: PlanMode;
+    fn schema_version(&self) -> u32;
+    /// The first account whose recorded fingerprint is not that of what the
+    /// plan says was observed there (the file was edited).
+    fn tampered_account(&self) -> Option<String>;
+}
+
+impl SavedPlan for Plan {
+    const MODE: PlanMode = PlanMode::Remediation;
+
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+
+    fn tampered_account(&self) -> Option<String> {
+        self.accounts
+            .iter()
+            .find(|a| a.fingerprint != a.observed.fingerprint())
+            .map(|a| a.storage_account_id.clone())
+    }
+}
+
+/// The mode of the plan in a plan file's JSON.
+fn mode_in(file: &Value) -> Option<PlanMode> {
+    match file.get("plan")?.get("mode") {
+        None => Some(PlanMode::Remediation),
+        Some(mode) => serde_json::from_value(mode.clone()).ok(),
+    }
+}
+
 fn made_by_other(made_by: &str) -> String {
     if made_by == TOOL_VERSION {
         String::new()
@@ -176,13 +232,13 @@ fn made_by_other(made_by: &str) -> String {
 
 /// The canonical serialization of `plan` that the checksum and the
 /// signature cover: compact `serde_json` of the typed plan.
-fn canonical_bytes(plan: &Plan) -> Vec<u8> {
+pub(crate) fn canonical_bytes<T: Serialize>(plan: &T) -> Vec<u8> {
     // Serializing a Plan cannot fail: every map has string keys.
     serde_json::to_vec(plan).unwrap_or_default()
 }
 
 /// `sha256:<hex>` over the canonical serialization of `plan`.
-pub fn checksum(plan: &Plan) -> String {
+pub fn checksum<T: Serialize>(plan: &T) -> String {
     let mut out = String::from(CHECKSUM_PREFIX);
     for b in Sha256::digest(canonical_bytes(plan)) {
         let _ = write!(out, "{b:02x}");
@@ -191,19 +247,19 @@ pub fn checksum(plan: &Plan) -> String {
 }
 
 #[derive(Serialize)]
-struct EnvelopeOut<'a> {
+struct EnvelopeOut<'a, T> {
     format: &'static str,
     schema_version: u32,
     tool_version: &'static str,
     checksum: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     signature: Option<String>,
-    plan: &'a Plan,
+    plan: &'a T,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EnvelopeIn {
+#[serde(deny_unknown_fields, bound = "T: DeserializeOwned")]
+struct EnvelopeIn<T> {
     #[allow(dead_code)]
     format: String,
     schema_version: u32,
@@ -212,21 +268,25 @@ struct EnvelopeIn {
     checksum: String,
     #[serde(default)]
     signature: Option<String>,
-    plan: Plan,
+    plan: T,
 }
 
 /// Writes `plan` to `path` unsigned; see [`save_with`].
-pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
+pub fn save<T: SavedPlan>(plan: &T, path: &Path) -> Result<(), PlanFileError> {
     save_with(plan, path, None)
 }
 
 /// Writes `plan` to `path` atomically (a temporary file in the same
 /// directory, then a rename), readable by its owner only on unix; signed
 /// when there is a `key`.
-pub fn save_with(plan: &Plan, path: &Path, key: Option<&PlanKey>) -> Result<(), PlanFileError> {
-    if plan.schema_version != SCHEMA_VERSION {
+pub fn save_with<T: SavedPlan>(
+    plan: &T,
+    path: &Path,
+    key: Option<&PlanKey>,
+) -> Result<(), PlanFileError> {
+    if plan.schema_version() != SCHEMA_VERSION {
         return Err(PlanFileError::UnsupportedPlan {
-            found: plan.schema_version,
+            found: plan.schema_version(),
         });
     }
     let envelope = EnvelopeOut {
@@ -303,6 +363,12 @@ fn create_private(path: &Path) -> io::Result<fs::File> {
 /// it is accepted; without one, a signed plan is refused, since a key the
 /// pipeline meant to check was not there to check it.
 pub fn open(path: &Path, key: Option<&PlanKey>) -> Result<Plan, PlanFileError> {
+    open_as(path, key)
+}
+
+/// [`open`] for a plan of either mode; a file holding the other mode is
+/// refused ([`PlanFileError::OtherMode`]) before its plan is parsed.
+pub fn open_as<T: SavedPlan>(path: &Path, key: Option<&PlanKey>) -> Result<T, PlanFileError> {
     let (plan, signature) = read(path)?;
     let p = || path.to_path_buf();
     match (key, signature) {
@@ -324,7 +390,7 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
 }
 
 /// [`load`], and the plan's signature if it has one.
-fn read(path: &Path) -> Result<(Plan, Option<String>), PlanFileError> {
+fn read<T: SavedPlan>(path: &Path) -> Result<(T, Option<String>), PlanFileError> {
     let p = || path.to_path_buf();
     let bytes = read_capped(path)?;
 
@@ -382,10 +448,18 @@ fn read(path: &Path) -> Result<(Plan, Option<String>), PlanFileError> {
         return Err(PlanFileError::ChecksumMissing { path: p() });
     }
 
+    if let Some(found) = mode_in(&value).filter(|m| *m != T::MODE) {
+        return Err(PlanFileError::OtherMode {
+            path: p(),
+            found,
+            wanted: T::MODE,
+        });
+    }
+
     // From the bytes, not the Value: serde refuses duplicate fields there,
     // where a Value would have kept the last one silently.
     let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let envelope: EnvelopeIn =
+    let envelope: EnvelopeIn<T> =
         serde_path_to_error::deserialize(&mut de).map_err(|e| PlanFileError::Invalid {
             path: p(),
             field: e.path().to_string(),
@@ -418,22 +492,15 @@ fn read(path: &Path) -> Result<(Plan, Option<String>), PlanFileError> {
     if envelope.checksum != checksum(&plan) {
         return Err(PlanFileError::ChecksumMismatch { path: p() });
     }
-    if plan.schema_version != envelope.schema_version {
+    if plan.schema_version() != envelope.schema_version {
         return Err(PlanFileError::SchemaMismatch {
             path: p(),
             outer: envelope.schema_version,
-            inner: plan.schema_version,
+            inner: plan.schema_version(),
         });
     }
-    if let Some(account) = plan
-        .accounts
-        .iter()
-        .find(|a| a.fingerprint != a.observed.fingerprint())
-    {
-        return Err(PlanFileError::FingerprintMismatch {
-            path: p(),
-            account: account.storage_account_id.clone(),
-        });
+    if let Some(account) = plan.tampered_account() {
+        return Err(PlanFileError::FingerprintMismatch { path: p(), account });
     }
     Ok((plan, envelope.signature))
 }

@@ -194,6 +194,48 @@ pub struct ObservedAccount {
     pub system_principal_id: Option<String>,
 }
 
+impl ObservedAccount {
+    /// What a plan relies on about the account, as read (ids and key source
+    /// in lower case, so Azure's casing changes nothing).
+    pub fn of(a: &crate::azure::storage::StorageAccount) -> Self {
+        let mut user_assigned: Vec<String> = a
+            .user_assigned
+            .iter()
+            .map(|u| u.id.to_ascii_lowercase())
+            .collect();
+        user_assigned.sort();
+        ObservedAccount {
+            location: a.location.to_ascii_lowercase(),
+            key_source: a.key_source.to_ascii_lowercase(),
+            key_vault_uri: a.key_vault_uri.clone(),
+            key_name: a.key_name.clone(),
+            key_version: a.key_version.clone(),
+            encryption_identity: a
+                .encryption_identity
+                .as_ref()
+                .map(|i| i.to_ascii_lowercase()),
+            identity_type: a.identity_type.clone(),
+            user_assigned_identities: user_assigned,
+            system_principal_id: a.system_principal_id.clone(),
+        }
+    }
+
+    /// SHA-256 (hex) of the canonical JSON of the account as observed: a
+    /// saved rollback plan's account is refused when this changed.
+    pub fn fingerprint(&self) -> String {
+        sha256_hex(self)
+    }
+}
+
+/// What a saved plan file holds: a remediation (`plan --out`) or the undo of
+/// one (`rollback --out`), as Terraform's destroy plan is a plan too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    Remediation,
+    Rollback,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedIdentity {
     pub id: String,
@@ -214,6 +256,8 @@ pub struct ObservedVault {
 pub enum Action {
     Create,
     Update,
+    /// Only rollback plans delete (the tool's grants); a remediation never does.
+    Delete,
 }
 
 impl Action {
@@ -221,6 +265,7 @@ impl Action {
         match self {
             Action::Create => '+',
             Action::Update => '~',
+            Action::Delete => '-',
         }
     }
 }
@@ -361,6 +406,10 @@ pub struct RoleAssignmentGrant {
     pub scope: String,
     pub role_definition_id: String,
     pub principal: Principal,
+    /// What marks it as the tool's, for this account
+    /// (`ownership::grant_description`): role assignments take no tags, and
+    /// rollback finds a repair's grant by this.
+    pub description: String,
 }
 
 /// PATCH the account: add the identity (keeping every identity it has)
@@ -402,8 +451,11 @@ impl PlanSummary {
                 .clone()
                 .filter(|c| c.action == Action::Create)
                 .count(),
-            change: changes.filter(|c| c.action == Action::Update).count(),
-            destroy: 0,
+            change: changes
+                .clone()
+                .filter(|c| c.action == Action::Update)
+                .count(),
+            destroy: changes.filter(|c| c.action == Action::Delete).count(),
             accounts: accounts.len(),
             skipped: skipped.len(),
             unread: 0,
@@ -414,13 +466,17 @@ impl PlanSummary {
 impl Observed {
     /// SHA-256 (hex) of the canonical JSON of what was observed.
     pub fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        sha256_hex(self)
     }
+}
+
+fn sha256_hex(value: &impl Serialize) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

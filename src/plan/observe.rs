@@ -39,28 +39,8 @@ impl Observation {
     }
 
     pub fn observed(&self, targets: &Targets) -> Observed {
-        let a = &self.account;
-        let mut user_assigned: Vec<String> = a
-            .user_assigned
-            .iter()
-            .map(|u| u.id.to_ascii_lowercase())
-            .collect();
-        user_assigned.sort();
         Observed {
-            account: ObservedAccount {
-                location: a.location.to_ascii_lowercase(),
-                key_source: a.key_source.to_ascii_lowercase(),
-                key_vault_uri: a.key_vault_uri.clone(),
-                key_name: a.key_name.clone(),
-                key_version: a.key_version.clone(),
-                encryption_identity: a
-                    .encryption_identity
-                    .as_ref()
-                    .map(|i| i.to_ascii_lowercase()),
-                identity_type: a.identity_type.clone(),
-                user_assigned_identities: user_assigned,
-                system_principal_id: a.system_principal_id.clone(),
-            },
+            account: ObservedAccount::of(&self.account),
             identity: self
                 .principal(targets)
                 .map(|principal_id| ObservedIdentity {

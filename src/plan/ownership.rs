@@ -43,6 +43,20 @@ pub fn same_account(found: &BTreeMap<String, String>, planned: &BTreeMap<String,
     }
 }
 
+/// The description on a role assignment the tool creates for `account`
+/// (role assignments take no tags): rollback finds a repair's grant by it.
+pub fn grant_description(account: &StorageAccountId) -> String {
+    format!("{GRANT_DESCRIPTION_PREFIX}{}", account.id().key())
+}
+
+const GRANT_DESCRIPTION_PREFIX: &str = "created by actlog-cmk for ";
+
+/// True when a role assignment's description says the tool created it for
+/// `account` (ids compared without case, as Azure does).
+pub fn grant_made_for(description: Option<&str>, account: &StorageAccountId) -> bool {
+    description.is_some_and(|d| d.trim().eq_ignore_ascii_case(&grant_description(account)))
+}
+
 /// A tag's value; Azure keeps tag names as written but compares them ignoring case.
 fn tag<'a>(tags: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
     tags.iter()
@@ -76,5 +90,16 @@ mod tests {
         assert!(made_for(&shouted, &account("st1")));
         assert!(same_account(&shouted, &tags));
         assert!(!same_account(&extra, &tags));
+    }
+
+    #[test]
+    fn a_grants_description_marks_the_account_it_was_made_for() {
+        let made = grant_description(&account("st1"));
+        assert!(made.starts_with("created by actlog-cmk for /subscriptions/"));
+        assert!(grant_made_for(Some(&made), &account("st1")));
+        assert!(grant_made_for(Some(&made.to_uppercase()), &account("st1")));
+        assert!(!grant_made_for(Some(&made), &account("st2")));
+        assert!(!grant_made_for(Some("granted by hand"), &account("st1")));
+        assert!(!grant_made_for(None, &account("st1")));
     }
 }

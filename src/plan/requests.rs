@@ -155,6 +155,7 @@ impl RoleAssignmentGrant {
             &self.id,
             &self.role_definition_id,
             &principal_id(&self.principal, principal),
+            &self.description,
         )
     }
 

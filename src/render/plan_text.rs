@@ -1,6 +1,6 @@
 //! The plan as a Terraform-style diff for a terminal: per account a `#`
 //! header, then one block per resource change in apply's order (`+` create,
-//! `~` update), one line per attribute, irreversible changes marked; then the
+//! `~` update; a rollback's `-` delete too), one line per attribute, irreversible changes marked; then the
 //! skipped destinations and the `Plan: N to add, ...` line. Nothing here reads
 //! the clock, so the same plan always gives the same text (tests/golden/plan.txt).
 //!
@@ -10,8 +10,11 @@
 //! values, JSON escapes them) so that they cannot drive the terminal.
 
 use super::plural;
-use super::style::{clean, paint, paint_bold, quoted, BOLD, GREEN, YELLOW};
-use crate::plan::{AccountPlan, Action, Plan, PlanStatus, ResourceChange, KNOWN_AFTER_APPLY};
+use super::style::{clean, paint, paint_bold, quoted, BOLD, GREEN, RED, YELLOW};
+use crate::plan::{
+    AccountPlan, Action, Address, AttributeChange, Plan, PlanStatus, ResourceChange,
+    KNOWN_AFTER_APPLY,
+};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -113,24 +116,45 @@ fn account_heading(account: &AccountPlan) -> String {
 /// before -> after` in an update), `    }`. Without colour, every line that
 /// carries a change starts with spaces, its symbol and a space.
 pub(super) fn change_lines(change: &ResourceChange, color: bool) -> Vec<String> {
+    resource_block(
+        change.action,
+        change.address,
+        &change.id,
+        &change.attributes,
+        change.irreversible.as_deref(),
+        color,
+    )
+}
+
+/// The block of [`change_lines`] from its parts, for a remediation's changes
+/// and a rollback's alike (`- name = before` in a delete).
+pub(super) fn resource_block(
+    action: Action,
+    address: Address,
+    id: &str,
+    attributes: &[AttributeChange],
+    irreversible: Option<&str>,
+    color: bool,
+) -> Vec<String> {
     let mut lines = vec![format!(
         "  {} {} {} {{",
-        symbol(change.action, color),
-        clean(change.address.as_str()),
-        quoted(&change.id)
+        symbol(action, color),
+        clean(address.as_str()),
+        quoted(id)
     )];
-    if let Some(why) = &change.irreversible {
+    if let Some(why) = irreversible {
         let mark = format!("# irreversible: {}", clean(why));
         lines.push(format!("      {}", paint_bold(&mark, YELLOW, color)));
     }
-    let names: Vec<String> = change.attributes.iter().map(|a| clean(&a.name)).collect();
+    let names: Vec<String> = attributes.iter().map(|a| clean(&a.name)).collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    for (attribute, name) in change.attributes.iter().zip(&names) {
+    for (attribute, name) in attributes.iter().zip(&names) {
         let padding = " ".repeat(width - name.chars().count());
         let after = value(&attribute.after);
+        let before = || value(attribute.before.as_ref().unwrap_or(&Value::Null));
         // By the action, not by `before`: a `null` before reads back from
         // JSON as absent, and a saved plan must show as it did when made.
-        let line = match change.action {
+        let line = match action {
             Action::Create => format!(
                 "{} {name}{padding} = {after}",
                 symbol(Action::Create, color)
@@ -138,7 +162,12 @@ pub(super) fn change_lines(change: &ResourceChange, color: bool) -> Vec<String> 
             Action::Update => format!(
                 "{} {name}{padding} = {} -> {after}",
                 symbol(Action::Update, color),
-                value(attribute.before.as_ref().unwrap_or(&Value::Null))
+                before()
+            ),
+            Action::Delete => format!(
+                "{} {name}{padding} = {}",
+                symbol(Action::Delete, color),
+                before()
             ),
         };
         lines.push(format!("      {line}"));
@@ -210,10 +239,11 @@ pub(super) fn summary_line(plan: &Plan) -> String {
     }
 }
 
-fn symbol(action: Action, color: bool) -> String {
+pub(super) fn symbol(action: Action, color: bool) -> String {
     let code = match action {
         Action::Create => GREEN,
         Action::Update => YELLOW,
+        Action::Delete => RED,
     };
     paint(&action.symbol().to_string(), code, color)
 }

@@ -5,22 +5,13 @@
 //! messages come from Azure: control characters in them are replaced so that
 //! they cannot drive the terminal.
 
-use super::plan_text::value;
+use super::plan_text::{resource_block, symbol};
 use super::results::{results_json, results_text, AccountLines, Wording};
-use super::style::{clean, paint, quoted, BOLD, RED, YELLOW};
+use super::style::{clean, paint, quoted, BOLD};
 use crate::apply::Outcome;
-use crate::rollback::{
-    AccountRollback, RollbackAction, RollbackChange, RollbackPlan, RollbackReport,
-};
+use crate::plan::Action;
+use crate::rollback::{AccountRollback, RollbackChange, RollbackPlan, RollbackReport};
 use std::fmt::Write as _;
-
-fn symbol(action: RollbackAction, color: bool) -> String {
-    let code = match action {
-        RollbackAction::Update => YELLOW,
-        RollbackAction::Remove => RED,
-    };
-    paint(&action.symbol().to_string(), code, color)
-}
 
 /// The rollback plan as a diff; `color` adds ANSI colours (yellow `~`, red
 /// `-`, bold headers and summary).
@@ -30,8 +21,8 @@ pub fn rollback_plan_text(plan: &RollbackPlan, color: bool) -> String {
     if plan.has_changes() {
         out.push_str("Resource actions are indicated with the following symbols:\n");
         for (action, word) in [
-            (RollbackAction::Update, "update in-place"),
-            (RollbackAction::Remove, "remove"),
+            (Action::Update, "update in-place"),
+            (Action::Delete, "remove"),
         ] {
             let used = plan
                 .accounts
@@ -114,37 +105,15 @@ fn account_block(out: &mut String, account: &AccountRollback, color: bool) {
 /// One block: `  ~ address "id" {`, one line per attribute (`~ name = before
 /// -> after`, or `- name = before` for what is removed), `    }`.
 fn change_lines(change: &RollbackChange, color: bool) -> Vec<String> {
-    let mut lines = vec![format!(
-        "  {} {} {} {{",
-        symbol(change.action, color),
-        clean(change.address.as_str()),
-        quoted(&change.id)
-    )];
-    let names: Vec<String> = change.attributes.iter().map(|a| clean(&a.name)).collect();
-    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    for (attribute, name) in change.attributes.iter().zip(&names) {
-        let padding = " ".repeat(width - name.chars().count());
-        let before = value(
-            attribute
-                .before
-                .as_ref()
-                .unwrap_or(&serde_json::Value::Null),
-        );
-        let line = match change.action {
-            RollbackAction::Update => format!(
-                "{} {name}{padding} = {before} -> {}",
-                symbol(RollbackAction::Update, color),
-                value(&attribute.after)
-            ),
-            RollbackAction::Remove => format!(
-                "{} {name}{padding} = {before}",
-                symbol(RollbackAction::Remove, color)
-            ),
-        };
-        lines.push(format!("      {line}"));
-    }
-    lines.push("    }".to_string());
-    lines
+    // The plan's own block: a rollback reads as a plan does.
+    resource_block(
+        change.action,
+        change.address,
+        &change.id,
+        &change.attributes,
+        None,
+        color,
+    )
 }
 
 /// `Rollback: 2 to change, 1 to remove.`, or why there is nothing to do.
@@ -220,7 +189,7 @@ mod tests {
     const THEIRS: &str = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app";
 
     fn change(
-        action: RollbackAction,
+        action: Action,
         address: Address,
         id: &str,
         attrs: &[(&str, Value, Value)],
@@ -243,8 +212,11 @@ mod tests {
     }
 
     fn plan() -> RollbackPlan {
+        let observed = crate::plan::ObservedAccount::default();
         let account = AccountRollback {
             storage_account_id: ACCOUNT.into(),
+            fingerprint: observed.fingerprint(),
+            observed,
             remediated_by_tool: true,
             keeps: Keeps {
                 system_principal_id: Some("sys-principal".into()),
@@ -259,7 +231,7 @@ mod tests {
             notes: vec![],
             changes: vec![
                 change(
-                    RollbackAction::Update,
+                    Action::Update,
                     Address::StorageAccount,
                     ACCOUNT,
                     &[
@@ -279,7 +251,7 @@ mod tests {
                     },
                 ),
                 change(
-                    RollbackAction::Update,
+                    Action::Update,
                     Address::StorageAccountIdentity,
                     ACCOUNT,
                     &[(
@@ -293,7 +265,7 @@ mod tests {
                     },
                 ),
                 change(
-                    RollbackAction::Remove,
+                    Action::Delete,
                     Address::AccessPolicy,
                     &format!("{VAULT}/accessPolicies/p1"),
                     &[(
@@ -319,6 +291,11 @@ mod tests {
             reason: "nothing to roll back".into(),
         }];
         RollbackPlan {
+            mode: crate::plan::PlanMode::Rollback,
+            schema_version: crate::plan::SCHEMA_VERSION,
+            tool_version: "0.0.0-test".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            tenant_id: "t".into(),
             arm_endpoint: "https://management.azure.com/".into(),
             remove_grants: true,
             summary: RollbackSummary::of(std::slice::from_ref(&account), &refused, &skipped),
@@ -481,7 +458,7 @@ mod tests {
         assert_eq!(json["accounts"][1]["outcome"], "refused");
         assert!(json["accounts"][0].get("reason").is_none());
         let change = &json["plan"]["accounts"][0]["changes"][2];
-        assert_eq!(change["action"], "remove");
+        assert_eq!(change["action"], "delete");
         assert_eq!(change["undo"]["kind"], "remove_access_policy");
         assert_eq!(json["plan"]["summary"]["remove"], 1);
         assert_eq!(

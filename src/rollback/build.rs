@@ -15,15 +15,17 @@
 //! tool's identities on the tool's vaults. Keys and vaults are never touched.
 
 use super::model::*;
-use super::observe::{self, made_for, ToolResources};
+use super::observe::{self, is_within, made_for, ToolResources};
 use crate::audit::classify::Lookup;
 use crate::audit::health;
-use crate::azure::authorization::{self, CRYPTO_SERVICE_ENCRYPTION_USER};
+use crate::azure::authorization::{
+    self, RoleAssignment, CRYPTO_SERVICE_ENCRYPTION_USER, KEY_WRAP_ROLES,
+};
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::keyvault::{self, vault_name_from_uri};
 use crate::azure::storage::{self, StorageAccount};
 use crate::azure::{msi, Arm, AzureError};
-use crate::plan::{Address, AttributeChange};
+use crate::plan::{Action, Address, AttributeChange, ObservedAccount, PlanMode};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -87,6 +89,11 @@ pub async fn build(
         }
     }
     Ok(RollbackPlan {
+        mode: PlanMode::Rollback,
+        schema_version: crate::plan::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: chrono::Utc::now(),
+        tenant_id: String::new(),
         arm_endpoint: arm.endpoint().to_string(),
         remove_grants: options.remove_grants,
         summary: RollbackSummary::of(&planned, &refused, &skipped),
@@ -217,8 +224,11 @@ async fn plan_account(
             reason: format!("not remediated by actlog-cmk: {why}"),
         }));
     }
+    let observed = ObservedAccount::of(&account);
     let mut plan = AccountRollback {
         storage_account_id: account_id.clone(),
+        fingerprint: observed.fingerprint(),
+        observed,
         remediated_by_tool: remediated,
         keeps: Keeps {
             system_principal_id: account.system_principal_id.clone(),
@@ -257,8 +267,17 @@ async fn plan_account(
                 vaults.push(k.vault_id.clone());
             }
         }
-        plan.changes
-            .extend(grant_changes(arm, &tool.identities, &vaults).await?);
+        let grants = grant_changes(arm, &tool.identities, &vaults).await?;
+        // A forced account's key is someone else's, but a repair may have
+        // granted on its vault: only what the tool marked goes.
+        if let Some(k) = key.as_ref().and_then(|k| k.key.as_ref()) {
+            if !vaults.iter().any(|v| v.eq_ignore_ascii_case(&k.vault_id)) {
+                vaults.push(k.vault_id.clone());
+            }
+        }
+        let marked = marked_grant_changes(arm, &account, &vaults, &grants).await?;
+        plan.changes.extend(grants);
+        plan.changes.extend(marked);
     } else if !tool.identities.is_empty() {
         plan.notes.push(
             "any grant of actlog-cmk's identity on the key stays; --remove-grants removes it"
@@ -316,7 +335,7 @@ fn key_source_change(account: &StorageAccount, tool: &ToolResources) -> Option<R
         }
     }
     Some(RollbackChange {
-        action: RollbackAction::Update,
+        action: Action::Update,
         address: Address::StorageAccount,
         id: account.id.to_string(),
         attributes,
@@ -369,7 +388,7 @@ fn identity_change(account: &StorageAccount, tool: &ToolResources) -> Option<Rol
         json!(theirs),
     ));
     Some(RollbackChange {
-        action: RollbackAction::Update,
+        action: Action::Update,
         address: Address::StorageAccountIdentity,
         id: account.id.to_string(),
         attributes,
@@ -380,20 +399,50 @@ fn identity_change(account: &StorageAccount, tool: &ToolResources) -> Option<Rol
     })
 }
 
+/// Deleting a role assignment, with what goes in the diff.
+fn role_assignment_removal(a: RoleAssignment) -> RollbackChange {
+    let role = KEY_WRAP_ROLES
+        .iter()
+        .find(|(guid, _)| *guid == a.role_guid())
+        .map_or_else(|| json!(a.role_definition_id), |(_, name)| json!(name));
+    RollbackChange {
+        action: Action::Delete,
+        address: Address::RoleAssignment,
+        id: a.id.clone(),
+        attributes: vec![
+            removed("scope", json!(a.scope)),
+            removed("role", role),
+            removed("principal_id", json!(a.principal_id)),
+        ],
+        undo: Undo::DeleteRoleAssignment { id: a.id },
+    }
+}
+
+/// With `--remove-grants`, the role assignments marked as the tool's for the
+/// account (a repair's grant among them) on the vault of its key and on the
+/// tool's vaults, that the tool's identities' grants did not already name.
+async fn marked_grant_changes(
+    arm: &Arm,
+    account: &StorageAccount,
+    vaults: &[String],
+    planned: &[RollbackChange],
+) -> Result<Vec<RollbackChange>, String> {
+    let marked = observe::marked_role_assignments(arm, account, vaults)
+        .await
+        .map_err(explain)?;
+    Ok(marked
+        .into_iter()
+        .filter(|a| !planned.iter().any(|c| c.id.eq_ignore_ascii_case(&a.id)))
+        .map(role_assignment_removal)
+        .collect())
+}
+
 fn removed(name: &str, before: Value) -> AttributeChange {
     AttributeChange {
         name: name.into(),
         before: Some(before),
         after: Value::Null,
     }
-}
-
-/// True when `child` is `scope` or below it.
-fn is_within(child: &str, scope: &str) -> bool {
-    let child = child.trim_end_matches('/').to_ascii_lowercase();
-    let scope = scope.trim_end_matches('/').to_ascii_lowercase();
-    child == scope
-        || (child.starts_with(&scope) && child.as_bytes().get(scope.len()) == Some(&b'/'))
 }
 
 /// The key permissions among those the tool grants that `principal` holds.
@@ -443,17 +492,10 @@ async fn grant_changes(
                         && a.principal_id.eq_ignore_ascii_case(&principal)
                         && is_within(&a.scope, vault_id)
                 }) {
-                    changes.push(RollbackChange {
-                        action: RollbackAction::Remove,
-                        address: Address::RoleAssignment,
-                        id: a.id.clone(),
-                        attributes: vec![
-                            removed("scope", json!(a.scope)),
-                            removed("role", json!("Key Vault Crypto Service Encryption User")),
-                            removed("principal_id", json!(principal)),
-                        ],
-                        undo: Undo::DeleteRoleAssignment { id: a.id },
-                    });
+                    changes.push(role_assignment_removal(RoleAssignment {
+                        principal_id: principal.clone(),
+                        ..a
+                    }));
                 }
             } else {
                 for entry in vault
@@ -466,7 +508,7 @@ async fn grant_changes(
                         continue;
                     }
                     changes.push(RollbackChange {
-                        action: RollbackAction::Remove,
+                        action: Action::Delete,
                         address: Address::AccessPolicy,
                         id: format!("{vault_id}/accessPolicies/{principal}"),
                         attributes: vec![

@@ -22,7 +22,9 @@ pub use model::*;
 pub use report::{AccountResult, RollbackReport, StepResult, StepStatus};
 
 use crate::apply::{self, Outcome, Progress};
-use crate::azure::Arm;
+use crate::azure::id::StorageAccountId;
+use crate::azure::{storage, Arm};
+use crate::plan::ObservedAccount;
 use futures::stream::{self, StreamExt};
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,9 @@ pub struct RollbackOptions {
     pub parallelism: usize,
     /// Show the calls, write nothing.
     pub dry_run: bool,
+    /// The plan comes from a file (`rollback --out`, then `apply FILE`):
+    /// an account that changed since is refused, as apply refuses one.
+    pub check_fingerprints: bool,
 }
 
 /// Carries out the plan; refused and skipped accounts are reported as such.
@@ -69,6 +74,35 @@ pub async fn rollback(
     }
 }
 
+/// A saved rollback plan's account that no longer looks as it did when the
+/// plan was made is left alone: the plan's changes were computed from that.
+async fn refuse_if_changed(arm: &Arm, account: &AccountRollback) -> Option<AccountResult> {
+    let refuse = |reason: String, next: &str| {
+        Some(AccountResult {
+            storage_account_id: account.storage_account_id.clone(),
+            outcome: Outcome::Refused,
+            reason: Some(reason),
+            next_step: Some(next.to_string()),
+            steps: Vec::new(),
+        })
+    };
+    let id = match StorageAccountId::parse(&account.storage_account_id) {
+        Ok(id) => id,
+        Err(e) => return refuse(e.to_string(), "run rollback --out again"),
+    };
+    match storage::get(arm, &id).await {
+        Ok(now) if ObservedAccount::of(&now).fingerprint() == account.fingerprint => None,
+        Ok(_) => refuse(
+            "changed since the rollback plan was made (its key source, key or identities differ from what the plan relied on)".into(),
+            "run rollback --out again, review it, and apply the new plan",
+        ),
+        Err(e) => refuse(
+            format!("cannot read it again to check it against the rollback plan: {e}"),
+            "fix the access or endpoint problem, then run rollback --out again",
+        ),
+    }
+}
+
 async fn rollback_account(
     arm: &Arm,
     account: &AccountRollback,
@@ -77,10 +111,14 @@ async fn rollback_account(
 ) -> AccountResult {
     let id = &account.storage_account_id;
     progress.started(id, account.changes.len() + 1);
-    let result = if options.dry_run {
-        execute::dry_run(account)
-    } else {
-        execute::run(arm, account, progress).await
+    let refused = match options.check_fingerprints {
+        true => refuse_if_changed(arm, account).await,
+        false => None,
+    };
+    let result = match refused {
+        Some(refused) => refused,
+        None if options.dry_run => execute::dry_run(account),
+        None => execute::run(arm, account, progress).await,
     };
     // The progress views know apply's result type; they show only the outcome.
     progress.finished(

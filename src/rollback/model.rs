@@ -5,11 +5,21 @@
 //! Computing it (`build.rs`), carrying it out (`execute.rs`) and showing it
 //! (`render/rollback.rs`) are separate.
 
-use crate::plan::{Address, AttributeChange};
-use serde::Serialize;
+use crate::plan::{Action, Address, AttributeChange, ObservedAccount, PlanMode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollbackPlan {
+    /// Always `rollback`: what tells a saved undo plan from a remediation.
+    pub mode: PlanMode,
+    /// The plan file's schema ([`crate::plan::SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub created_at: DateTime<Utc>,
+    /// The tenant of the accounts' subscriptions, set when the plan is saved
+    /// (`rollback --out`); apply refuses the file in another tenant.
+    pub tenant_id: String,
     /// The ARM endpoint the plan was made against.
     pub arm_endpoint: String,
     /// `--remove-grants`: the tool's access policy entries and role
@@ -24,7 +34,7 @@ pub struct RollbackPlan {
     pub summary: RollbackSummary,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollbackSummary {
     pub change: usize,
     pub remove: usize,
@@ -33,22 +43,27 @@ pub struct RollbackSummary {
     pub skipped: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusal {
     pub storage_account_id: String,
     pub reason: String,
     pub next_step: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skip {
     pub storage_account_id: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountRollback {
     pub storage_account_id: String,
+    /// SHA-256 over `observed`: applying a saved rollback plan reads the
+    /// account again and refuses it when this no longer matches.
+    pub fingerprint: String,
+    /// The account as read when the plan was made.
+    pub observed: ObservedAccount,
     /// False when only `--force` lets the rollback through (the account's
     /// key is not one the tool created for it).
     pub remediated_by_tool: bool,
@@ -65,7 +80,7 @@ pub struct AccountRollback {
     pub changes: Vec<RollbackChange>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Keeps {
     /// The system-assigned identity's principal, when the account has one.
     pub system_principal_id: Option<String>,
@@ -75,7 +90,7 @@ pub struct Keeps {
     pub key: Option<KeptKey>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptKey {
     pub vault_id: String,
     pub name: String,
@@ -84,25 +99,10 @@ pub struct KeptKey {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RollbackAction {
-    Update,
-    Remove,
-}
-
-impl RollbackAction {
-    pub fn symbol(self) -> char {
-        match self {
-            RollbackAction::Update => '~',
-            RollbackAction::Remove => '-',
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollbackChange {
-    pub action: RollbackAction,
+    /// `update` (`~`) or `delete` (`-`): the plan's actions.
+    pub action: Action,
     /// `storage_account`, `storage_account_identity`, `access_policy`,
     /// `role_assignment`: the plan's vocabulary.
     pub address: Address,
@@ -114,7 +114,7 @@ pub struct RollbackChange {
 }
 
 /// What the execution requests for one change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Undo {
     /// PATCH `keySource` back to `Microsoft.Storage` and clear the
@@ -135,6 +135,21 @@ pub enum Undo {
     DeleteRoleAssignment { id: String },
 }
 
+impl crate::plan::file::SavedPlan for RollbackPlan {
+    const MODE: PlanMode = PlanMode::Rollback;
+
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+
+    fn tampered_account(&self) -> Option<String> {
+        self.accounts
+            .iter()
+            .find(|a| a.fingerprint != a.observed.fingerprint())
+            .map(|a| a.storage_account_id.clone())
+    }
+}
+
 impl RollbackPlan {
     pub fn has_changes(&self) -> bool {
         self.accounts.iter().any(|a| !a.changes.is_empty())
@@ -147,11 +162,9 @@ impl RollbackSummary {
         RollbackSummary {
             change: changes
                 .clone()
-                .filter(|c| c.action == RollbackAction::Update)
+                .filter(|c| c.action == Action::Update)
                 .count(),
-            remove: changes
-                .filter(|c| c.action == RollbackAction::Remove)
-                .count(),
+            remove: changes.filter(|c| c.action == Action::Delete).count(),
             accounts: accounts.len(),
             refused: refused.len(),
             skipped: skipped.len(),

@@ -11,9 +11,11 @@
 //! id and judged by its own tags. That read happens only under lag (or for
 //! an identity deleted while attached); a listed identity costs nothing.
 
+use crate::azure::authorization::{self, RoleAssignment};
 use crate::azure::id::{ResourceId, StorageAccountId};
 use crate::azure::storage::StorageAccount;
 use crate::azure::{keyvault, msi, resources, Arm, AzureError};
+use crate::plan::ownership::grant_made_for;
 pub use crate::plan::ownership::made_for;
 use std::collections::BTreeMap;
 
@@ -109,6 +111,48 @@ async fn tool_identity_by_id(
             None
         }
     }
+}
+
+/// The role assignments at or below `vaults` that the tool created for the
+/// account (marked by their description), held by any identity the account
+/// has now: a repair grants the account's own identity, which carries no
+/// tag of the tool's, so only the description tells its grant apart.
+pub async fn marked_role_assignments(
+    arm: &Arm,
+    account: &StorageAccount,
+    vaults: &[String],
+) -> Result<Vec<RoleAssignment>, AzureError> {
+    let mut principals: Vec<&str> = account
+        .user_assigned
+        .iter()
+        .filter_map(|u| u.principal_id.as_deref())
+        .chain(account.system_principal_id.as_deref())
+        .collect();
+    principals.sort_unstable();
+    principals.dedup();
+    let mut found: Vec<RoleAssignment> = Vec::new();
+    for vault in vaults {
+        for principal in &principals {
+            for a in authorization::assignments_for_principal(arm, vault, principal).await? {
+                let new = !found.iter().any(|f| f.id.eq_ignore_ascii_case(&a.id));
+                if new
+                    && is_within(&a.scope, vault)
+                    && grant_made_for(a.description.as_deref(), &account.id)
+                {
+                    found.push(a);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// True when `child` is `scope` or below it.
+pub fn is_within(child: &str, scope: &str) -> bool {
+    let child = child.trim_end_matches('/').to_ascii_lowercase();
+    let scope = scope.trim_end_matches('/').to_ascii_lowercase();
+    child == scope
+        || (child.starts_with(&scope) && child.as_bytes().get(scope.len()) == Some(&b'/'))
 }
 
 /// What rollback needs to know about a key: who made it, and whether it works.

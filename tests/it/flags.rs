@@ -107,6 +107,7 @@ fn rows() -> Vec<Row> {
         row!("--account", &["rollback"], rollback_account),
         row!("--remove-grants", &["rollback"], remove_grants),
         row!("--force", &["rollback"], force),
+        row!("--out", &["rollback"], rollback_out),
         // demo
         row!("--keep-running", DEMO, demo_keep_running),
         row!("--before-apply", DEMO, demo_before_apply),
@@ -1633,6 +1634,51 @@ async fn rollback_account(_: Arc<Shared>) {
     );
     assert_eq!(key_source(&env, &plain).await, "Microsoft.Storage");
     assert_eq!(key_source(&env, &held).await, "Microsoft.Keyvault");
+}
+
+async fn rollback_out(_: Arc<Shared>) {
+    let (env, plain) = fresh().await;
+    let c = Caller::main(&env);
+    apply_yes(&c, &[]).await;
+    env.clear_requests().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("undo.json");
+    let run = c
+        .expect(0, &["rollback", "--out", file.to_str().unwrap()], &[])
+        .await;
+    assert!(run.stderr.contains("Saved the plan to"), "{}", run.stderr);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["plan"]["mode"], "rollback", "{saved:#}");
+    assert!(
+        saved["plan"]["accounts"][0]["storage_account_id"]
+            .as_str()
+            .is_some_and(|id| id.eq_ignore_ascii_case(&plain)),
+        "{saved:#}"
+    );
+    assert!(c.writes().await.is_empty());
+
+    // Signed as plan --out signs: apply without the key refuses it, with it
+    // carries it out.
+    const KEY: &str = "pipeline-plan-key-0123456789abcdef0123456789";
+    let signed = dir.path().join("signed.json").display().to_string();
+    let with: Vars = &[("ACTLOG_CMK_PLAN_KEY", Some(KEY))];
+    let without: Vars = &[("ACTLOG_CMK_PLAN_KEY", None)];
+    c.expect(0, &["rollback", "--out", &signed], with).await;
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    assert!(file["signature"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("hmac-sha256:")));
+    let refused = c.expect(1, &["apply", &signed], without).await;
+    assert!(
+        refused
+            .stderr
+            .contains("is signed, but ACTLOG_CMK_PLAN_KEY is not set"),
+        "{}",
+        refused.stderr
+    );
+    assert!(c.writes().await.is_empty());
+    c.expect(0, &["apply", &signed], with).await;
+    assert!(!c.writes().await.is_empty());
 }
 
 async fn remove_grants(_: Arc<Shared>) {

@@ -41,6 +41,7 @@ mod render;
 mod render_schemas;
 mod resource_id_props;
 mod rollback;
+mod rollback_saved;
 mod sdk_login;
 mod secrets;
 mod sign_in_errors;

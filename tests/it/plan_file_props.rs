@@ -87,14 +87,15 @@ fn desired() -> impl Strategy<Value = Desired> {
             tenant_id: SUB.into(),
             principal,
         })),
-        (text(), principal()).prop_map(|(id, principal)| Desired::RoleAssignment(
-            RoleAssignmentGrant {
+        (text(), principal(), text()).prop_map(|(id, principal, description)| {
+            Desired::RoleAssignment(RoleAssignmentGrant {
                 id,
                 scope: "s".into(),
                 role_definition_id: "r".into(),
                 principal,
-            }
-        )),
+                description,
+            })
+        }),
         (
             prop::collection::vec(text(), 0..3),
             prop::collection::vec(text(), 0..2),

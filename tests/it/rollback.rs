@@ -644,3 +644,98 @@ async fn an_account_that_cannot_be_read_stops_the_rollback_before_any_write() {
     );
     assert!(writes(&env.arm_requests().await).is_empty());
 }
+
+/// The role assignments of `principal` at or below `vault`, as ARM lists them.
+async fn assignments_of(env: &Env, vault: &str, principal: &str) -> Vec<Value> {
+    let list = get_raw(
+        env,
+        &format!(
+            "{vault}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId%20eq%20'{principal}'&api-version=2022-04-01"
+        ),
+    )
+    .await;
+    list["value"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_removes_the_role_assignment_a_repair_added_and_leaves_the_others() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    // Someone's CMK whose role assignment is gone: cmk_broken, and apply
+    // repairs it by granting the account's own identity again.
+    let broken = env
+        .cmk_account(SUB1, "rg-broken", "stbroken", "kv-broken", true)
+        .await;
+    let lost = broken.role_assignment_id.clone().expect("an RBAC grant");
+    let deleted = env
+        .arm(
+            Method::DELETE,
+            &format!("{lost}?api-version=2022-04-01"),
+            None,
+        )
+        .await;
+    assert!(deleted.status.is_success(), "{:?}", deleted.body);
+    env.diagnostic_setting(SUB1, "to-broken", &broken.account_id, true)
+        .await;
+    apply(&env, &[]).await;
+    // Grants the tool did not make, given after the repair: another role for
+    // the same identity, and the same role for a stranger.
+    let crypto_user = "12338af0-0e69-4776-bea7-57ae8d297424";
+    let by_hand = env
+        .role_assignment(&broken.vault_id, &broken.principal_id, crypto_user)
+        .await;
+    let (_, stranger) = env.identity(SUB1, "rg-broken", "id-stranger").await;
+    let strangers = env
+        .role_assignment(&broken.vault_id, &stranger, CRYPTO_SERVICE_ENCRYPTION_USER)
+        .await;
+    let repaired: Vec<Value> = assignments_of(&env, &broken.vault_id, &broken.principal_id)
+        .await
+        .into_iter()
+        .filter(|a| !a["id"].as_str().unwrap().eq_ignore_ascii_case(&by_hand))
+        .collect();
+    assert_eq!(repaired.len(), 1, "{repaired:#?}");
+    let repair = repaired[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        repaired[0]["properties"]["description"],
+        format!(
+            "created by actlog-cmk for {}",
+            broken.account_id.to_lowercase()
+        )
+    );
+
+    // The key is not the tool's: only a named, forced rollback touches the
+    // account, and --remove-grants takes the repair's grant with it.
+    env.clear_requests().await;
+    let run = env
+        .tool()
+        .run(&[
+            "rollback",
+            "--yes",
+            "--force",
+            "--remove-grants",
+            "--account",
+            &broken.account_id,
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("  - role_assignment \""),
+        "{}",
+        run.stdout
+    );
+    let requests = env.arm_requests().await;
+    let written = writes(&requests);
+    assert_eq!(count(&written, "RoleAssignments_Delete"), 1, "{written:#?}");
+    assert_eq!(count(&written, "StorageAccounts_Update"), 1, "{written:#?}");
+    assert_eq!(written.len(), 2, "{written:#?}");
+    let api = "api-version=2022-04-01";
+    assert!(!exists(&env, &repair, api).await);
+    assert!(exists(&env, &by_hand, api).await);
+    assert!(exists(&env, &strangers, api).await);
+    // The identity was the account's before the repair: it stays.
+    let account = get(&env, &broken.account_id, STORAGE_API).await;
+    assert_eq!(
+        user_assigned(&account["identity"]),
+        vec![broken.identity_id.to_lowercase()]
+    );
+}

@@ -116,6 +116,7 @@ impl Runner<'_> {
                 scope: scope.to_string(),
                 role_definition_id: role_definition_id.clone(),
                 principal_id: principal.clone(),
+                description: Some(desired.description.clone()),
             };
             // A just-created identity may not be in the directory yet: PrincipalNotFound.
             let request = desired.request(Some(&principal));

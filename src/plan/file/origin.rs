@@ -15,8 +15,21 @@ use std::path::Path;
 /// endpoint than `arm`'s, or for another tenant than the one each of its
 /// subscriptions is in (one subscription read each).
 pub async fn check(arm: &Arm, plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
+    let accounts = plan.accounts.iter().map(|a| a.storage_account_id.as_str());
+    check_made_for(arm, (&plan.arm_endpoint, &plan.tenant_id), accounts, path).await
+}
+
+/// [`check`] for a plan of either mode: `made_for` is the endpoint and the
+/// tenant it was made for, `accounts` the accounts it changes.
+pub async fn check_made_for(
+    arm: &Arm,
+    made_for: (&str, &str),
+    accounts: impl Iterator<Item = &str>,
+    path: &Path,
+) -> Result<(), PlanFileError> {
+    let (endpoint, plan_tenant) = made_for;
     let here = arm.endpoint().as_str().trim_end_matches('/');
-    let there = plan.arm_endpoint.trim_end_matches('/');
+    let there = endpoint.trim_end_matches('/');
     if !here.eq_ignore_ascii_case(there) {
         return Err(PlanFileError::OtherEndpoint {
             path: path.to_path_buf(),
@@ -25,23 +38,22 @@ pub async fn check(arm: &Arm, plan: &Plan, path: &Path) -> Result<(), PlanFileEr
         });
     }
     let mut seen = BTreeSet::new();
-    for account in &plan.accounts {
-        let id = StorageAccountId::parse(&account.storage_account_id).map_err(|source| {
-            PlanFileError::InvalidAccount {
+    for account in accounts {
+        let id =
+            StorageAccountId::parse(account).map_err(|source| PlanFileError::InvalidAccount {
                 path: path.to_path_buf(),
                 source,
-            }
-        })?;
+            })?;
         if !seen.insert(id.subscription_id().to_string()) {
             continue;
         }
         let tenant = subscriptions::get(arm, id.subscription_id())
             .await?
             .tenant_id;
-        if !tenant.eq_ignore_ascii_case(&plan.tenant_id) {
+        if !tenant.eq_ignore_ascii_case(plan_tenant) {
             return Err(PlanFileError::OtherTenant {
                 path: path.to_path_buf(),
-                planned: plan.tenant_id.clone(),
+                planned: plan_tenant.to_string(),
                 subscription: id.subscription_id().to_string(),
                 actual: tenant,
             });

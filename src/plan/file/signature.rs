@@ -8,7 +8,6 @@
 //! The key never leaves this type: it is not printed, logged or
 //! formatted with `Debug`.
 
-use crate::plan::Plan;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt::Write as _;
@@ -64,7 +63,7 @@ impl PlanKey {
         }
     }
 
-    fn mac(&self, plan: &Plan) -> HmacSha256 {
+    fn mac<T: serde::Serialize>(&self, plan: &T) -> HmacSha256 {
         // Any key length is valid for HMAC; `new_from_slice` cannot fail.
         let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes a key of any length");
         mac.update(&super::canonical_bytes(plan));
@@ -72,7 +71,7 @@ impl PlanKey {
     }
 
     /// `hmac-sha256:<hex>` over the canonical bytes of `plan`.
-    pub fn sign(&self, plan: &Plan) -> String {
+    pub fn sign<T: serde::Serialize>(&self, plan: &T) -> String {
         let mut out = String::from(PREFIX);
         for b in self.mac(plan).finalize().into_bytes() {
             let _ = write!(out, "{b:02x}");
@@ -81,7 +80,7 @@ impl PlanKey {
     }
 
     /// Whether `signature` is this key's over `plan` (compared in constant time).
-    pub fn verifies(&self, plan: &Plan, signature: &str) -> bool {
+    pub fn verifies<T: serde::Serialize>(&self, plan: &T, signature: &str) -> bool {
         match decode(signature) {
             Some(bytes) => self.mac(plan).verify_slice(&bytes).is_ok(),
             None => false,

@@ -359,6 +359,11 @@ fn plan_schema_rejects_what_serde_never_writes() {
     }
     broken("schema_version 2", &|v| v["schema_version"] = json!(2));
     no_plan("an unknown action", &|v| {
+        v["accounts"][0]["changes"][0]["action"] = json!("replace")
+    });
+    // Only a rollback plan deletes: serde knows the action, the schema of a
+    // remediation plan does not allow it.
+    broken("a remediation that deletes", &|v| {
         v["accounts"][0]["changes"][0]["action"] = json!("delete")
     });
     no_plan("an unknown permission model", &|v| {

@@ -291,6 +291,13 @@ fn reused_vault_account() -> AccountPlan {
                     set("role_definition_id", json!(role_definition)),
                     set("principal_id", json!(KNOWN_AFTER_APPLY)),
                     set("principal_type", json!("ServicePrincipal")),
+                    set(
+                        "description",
+                        json!(format!(
+                            "created by actlog-cmk for {}",
+                            account.to_lowercase()
+                        )),
+                    ),
                 ],
                 Desired::RoleAssignment(RoleAssignmentGrant {
                     id: assignment.clone(),
@@ -299,6 +306,7 @@ fn reused_vault_account() -> AccountPlan {
                     principal: Principal::OfIdentity {
                         identity_id: identity.clone(),
                     },
+                    description: format!("created by actlog-cmk for {}", account.to_lowercase()),
                 }),
             ),
             resource(
