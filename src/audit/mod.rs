@@ -8,11 +8,14 @@ pub mod health;
 pub mod report;
 pub mod sources;
 
-pub use report::{AuditReport, Destination, Reason, ReasonCode, Source, SourceKind, Status};
+pub use report::{
+    AuditReport, Coverage, Destination, Reason, ReasonCode, Source, SourceKind, Status,
+};
 
 use crate::azure::id::StorageAccountId;
 use crate::azure::storage::{self, StorageAccount};
 use crate::azure::{keyvault, subscriptions, Arm, AzureError};
+use crate::shard::Shard;
 use classify::{cmk_reasons, cmk_status, reason, CmkObservation};
 use futures::stream::{self, StreamExt};
 use report::{Encryption, SubscriptionAudit, Summary, Warning, SCHEMA_VERSION};
@@ -36,6 +39,16 @@ struct Target {
 /// subscription list is unreadable); every other failure is reported in the
 /// result and makes it incomplete.
 pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, AzureError> {
+    run_shard(arm, options, None).await
+}
+
+/// [`run`] on the subscriptions of one `shard` only (all when `None`),
+/// picked once the subscription list is known, given or listed.
+pub async fn run_shard(
+    arm: &Arm,
+    options: &AuditOptions,
+    shard: Option<Shard>,
+) -> Result<AuditReport, AzureError> {
     let parallelism = options.parallelism.max(1);
     let everything = options.subscriptions.is_empty();
     let mut tenants = BTreeMap::new();
@@ -53,6 +66,13 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
     } else {
         options.subscriptions.clone()
     };
+    let scope = match shard {
+        Some(shard) => shard.select(scope),
+        None => scope,
+    };
+    // A shard's scope is not every subscription: a vault missing from it is
+    // then searched in every visible one, as for an explicit -s list.
+    let everything = everything && shard.is_none();
     tracing::info!(
         subscriptions = scope.len(),
         "reading activity-log destinations"
@@ -138,12 +158,24 @@ pub async fn run(arm: &Arm, options: &AuditOptions) -> Result<AuditReport, Azure
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: now,
         arm_endpoint: arm.endpoint().to_string(),
+        coverage: Coverage {
+            tenant_id: only_tenant(&tenants),
+            shard,
+            missing_shards: Vec::new(),
+        },
         summary: Summary::of(&audits, &destinations),
         subscriptions: audits,
         destinations,
         warnings,
         tenants,
     })
+}
+
+/// The tenant every listed subscription belongs to, if they agree.
+fn only_tenant(tenants: &BTreeMap<String, String>) -> Option<String> {
+    let mut all = tenants.values().map(|t| t.to_ascii_lowercase());
+    let first = all.next()?;
+    all.all(|t| t == first).then_some(first)
 }
 
 async fn judge(

@@ -5,19 +5,23 @@
 
 use crate::azure::storage::StorageAccount;
 use crate::exit_status::ExitStatus;
+use crate::shard::Shard;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bump when a field is removed or changes meaning (adding one is compatible).
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditReport {
     pub schema_version: u32,
     pub tool_version: String,
     pub generated_at: DateTime<Utc>,
     pub arm_endpoint: String,
+    /// Which tenant, and which shard of it, the report covers.
+    #[serde(flatten)]
+    pub coverage: Coverage,
     pub summary: Summary,
     /// One entry per subscription in scope, in the order they were given or listed.
     pub subscriptions: Vec<SubscriptionAudit>,
@@ -32,7 +36,24 @@ pub struct AuditReport {
     pub tenants: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Which part of a tenant a report covers: what `report merge` checks before
+/// it combines shard reports (docs/output.md). Every field is left out of the
+/// JSON when unknown or unsharded, so an unsharded report reads as before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The tenant of the subscriptions in scope, when the subscription list
+    /// (or, for a shard, the first subscription) named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// `--shard K/N`: this report covers only shard K of N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// A merged report made without these shards: partial, and incomplete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_shards: Vec<Shard>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub subscriptions: usize,
     pub destinations: usize,
@@ -46,7 +67,7 @@ pub struct Summary {
     pub incomplete: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubscriptionAudit {
     pub subscription_id: String,
     /// The subscription could be read completely (diagnostic settings listed).
@@ -55,7 +76,7 @@ pub struct SubscriptionAudit {
     pub errors: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Destination {
     /// As the account's own id reads when it could be read, else as the first
     /// source names it.
@@ -74,7 +95,7 @@ pub struct Destination {
     pub account: Option<StorageAccount>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Compliant,
@@ -104,7 +125,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     pub code: ReasonCode,
     /// One sentence for a person: what is wrong, on which resource, what to do.
@@ -112,7 +133,7 @@ pub struct Reason {
 }
 
 /// Machine-readable reasons; SARIF rule ids are these in kebab-case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     /// `keySource` is `Microsoft.Storage`: Microsoft-managed keys.
@@ -167,7 +188,7 @@ impl ReasonCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     pub subscription_id: String,
     pub kind: SourceKind,
@@ -177,7 +198,7 @@ pub struct Source {
     pub enabled_categories: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     DiagnosticSetting,
@@ -193,7 +214,7 @@ impl SourceKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encryption {
     /// As Azure returned it (`Microsoft.Storage`, `Microsoft.Keyvault`, ...).
     pub key_source: String,
@@ -212,7 +233,7 @@ pub struct Encryption {
     pub identity: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
@@ -277,6 +298,7 @@ mod tests {
             tool_version: "0".into(),
             generated_at: Utc::now(),
             arm_endpoint: "e".into(),
+            coverage: Coverage::default(),
             summary: Summary::of(&subscriptions, &destinations),
             subscriptions,
             destinations,
