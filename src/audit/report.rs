@@ -240,6 +240,23 @@ pub struct Warning {
     pub message: String,
 }
 
+impl Coverage {
+    /// For the headers of the text and Markdown reports: `shard 2/3`, or
+    /// `partial: shards 3/3 missing` on a merged report; `None` for a whole run.
+    pub fn label(&self) -> Option<String> {
+        if !self.missing_shards.is_empty() {
+            let missing: Vec<String> = self.missing_shards.iter().map(|s| s.to_string()).collect();
+            let noun = if missing.len() == 1 {
+                "shard"
+            } else {
+                "shards"
+            };
+            return Some(format!("partial: {noun} {} missing", missing.join(", ")));
+        }
+        self.shard.map(|shard| format!("shard {shard}"))
+    }
+}
+
 impl AuditReport {
     /// Incomplete wins over findings: a pipeline must not read a partial
     /// audit as the whole truth. Findings are non_compliant, cmk_broken and
@@ -320,6 +337,22 @@ mod tests {
         assert_eq!(report(&[Status::Missing], true).exit_code().code(), 2);
         assert_eq!(report(&[Status::Unreadable], true).exit_code().code(), 3);
         assert_eq!(report(&[Status::NonCompliant], false).exit_code().code(), 3);
+    }
+
+    #[test]
+    fn coverage_labels_name_the_shard_or_the_missing_ones() {
+        let mut c = Coverage::default();
+        assert_eq!(c.label(), None);
+        c.shard = Some(Shard { index: 2, count: 3 });
+        assert_eq!(c.label().as_deref(), Some("shard 2/3"));
+        c.shard = None;
+        c.missing_shards = vec![Shard { index: 3, count: 3 }];
+        assert_eq!(c.label().as_deref(), Some("partial: shard 3/3 missing"));
+        c.missing_shards.insert(0, Shard { index: 1, count: 3 });
+        assert_eq!(
+            c.label().as_deref(),
+            Some("partial: shards 1/3, 3/3 missing")
+        );
     }
 
     #[test]

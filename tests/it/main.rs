@@ -39,6 +39,7 @@ mod resource_id_props;
 mod rollback;
 mod sdk_login;
 mod secrets;
+mod shards;
 mod sign_in_errors;
 mod tls;
 mod visible_waits;
