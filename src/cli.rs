@@ -269,6 +269,9 @@ pub struct PlanArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub remediation: RemediationArgs,
+    /// Cover only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
     pub output: PlanFormat,
@@ -303,6 +306,9 @@ pub struct ApplyArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub remediation: RemediationArgs,
+    /// Cover only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
     /// Do not ask for confirmation (for scripts).
     #[arg(long, short = 'y')]
     pub yes: bool,

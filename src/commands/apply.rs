@@ -38,7 +38,9 @@ pub async fn run(
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
+    let plan =
+        super::remediation::plan_now(&arm, &subscriptions, args.shard, &settings, parallelism)
+            .await?;
     if let Some(failed) = plan
         .skipped
         .iter()
@@ -89,7 +91,10 @@ fn plan_shaping_flags() -> BTreeSet<String> {
         .collect();
     apply
         .get_arguments()
-        .filter(|a| remediation.contains(a.get_id().as_str()) || a.get_id() == "subscriptions")
+        .filter(|a| {
+            remediation.contains(a.get_id().as_str())
+                || ["subscriptions", "shard"].contains(&a.get_id().as_str())
+        })
         .map(super::flag_name)
         .collect()
 }
@@ -151,6 +156,7 @@ mod tests {
         let flags = plan_shaping_flags();
         for flag in [
             "--subscription",
+            "--shard",
             "--config",
             "--key-name",
             "--key-size",

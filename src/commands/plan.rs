@@ -38,7 +38,9 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let plan = super::remediation::plan_now(&arm, &subscriptions, &settings, parallelism).await?;
+    let plan =
+        super::remediation::plan_now(&arm, &subscriptions, args.shard, &settings, parallelism)
+            .await?;
     let color = std::io::stdout().is_terminal() && super::color_allowed();
     let text = match args.output {
         PlanFormat::Text => render::plan_text(&plan, color),
