@@ -181,6 +181,6 @@ mod tests {
         ] {
             assert!(!flags.contains(flag), "{flag} in {flags:?}");
         }
-        assert_eq!(flags.len(), 12, "{flags:?}");
+        assert_eq!(flags.len(), 13, "{flags:?}");
     }
 }
