@@ -61,6 +61,12 @@ const EXPECTED: &[&str] = &[
     "RoleAssignments_Get",
     "RoleAssignments_Delete",
     "RoleAssignments_ListForResource",
+    // What Azure CLI and the Python SDK ask at start-up (issue 18).
+    "Tenants_List",
+    "Subscriptions_ListLocations",
+    "ResourceGroups_List",
+    "RoleDefinitions_Get",
+    "RoleDefinitions_List",
 ];
 
 /// Why a reported violation is Azure's real behaviour rather than an emulator bug.
@@ -80,8 +86,9 @@ fn suppression(finding: &Finding) -> Option<&'static str> {
         return Some("deliberately invalid request");
     }
     match (operation, code) {
-        // Real ARM omits nextLink on the last page; the spec marks it required.
-        ("Subscriptions_List", "OBJECT_MISSING_REQUIRED_PROPERTY")
+        // Real ARM omits nextLink on the last page; the spec marks it required
+        // (for tenants as for subscriptions: both are TenantListResult-like lists).
+        ("Subscriptions_List" | "Tenants_List", "OBJECT_MISSING_REQUIRED_PROPERTY")
             if message.contains("nextLink") =>
         {
             Some("ARM omits nextLink on the last page")
@@ -224,6 +231,31 @@ async fn exercise_every_operation(env: &Env) {
     get(
         env,
         &format!("{s}/resourceGroups/missing?api-version=2024-03-01"),
+    )
+    .await;
+    // Start-up calls of Azure CLI and the Python SDK.
+    get(env, "/tenants?api-version=2022-12-01").await;
+    get(env, &format!("{s}/locations?api-version=2022-12-01")).await;
+    get(env, &format!("{s}/resourcegroups?api-version=2024-03-01")).await;
+    get(
+        env,
+        &format!("{s}/resourcegroups?api-version=2024-03-01&$top=1"),
+    )
+    .await;
+    let definitions = format!("{s}/providers/Microsoft.Authorization/roleDefinitions");
+    get(
+        env,
+        &format!("{definitions}/e147488a-f6f5-4113-8e2d-b22465e65bf6?api-version=2022-04-01"),
+    )
+    .await;
+    get(
+        env,
+        &format!("{definitions}/00000000-0000-0000-0000-000000000000?api-version=2022-04-01"),
+    )
+    .await;
+    get(
+        env,
+        &format!("{definitions}?$filter=roleName%20eq%20'Key%20Vault%20Crypto%20Service%20Encryption%20User'&api-version=2022-04-01"),
     )
     .await;
 

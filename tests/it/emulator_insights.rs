@@ -253,7 +253,7 @@ async fn diagnostic_settings_need_a_known_subscription_and_api_version() {
     let a = env
         .arm(
             Method::GET,
-            &settings_list().replace(DS_API, "api-version=2017-05-01-preview"),
+            &settings_list().replace(DS_API, "api-version=2015-07-01"),
             None,
         )
         .await;

@@ -2,11 +2,11 @@
 //! and its answers for an unknown type or path), then the api-version: a
 //! missing one is 400 `MissingApiVersionParameter`, an unknown one 400
 //! `NoRegisteredProviderFound` for a provider's type and
-//! `InvalidApiVersionParameter` for ARM's own endpoints and malformed versions.
+//! `InvalidApiVersionParameter` for ARM's own endpoints and malformed versions
+//! (Azure's codes), with a message saying the list is the emulator's.
 
 use super::request::RawRequest;
 use crate::emulator::error::ArmError;
-use crate::emulator::providers::common::REGIONS;
 use crate::emulator::router::{self, ApiVersionPolicy, Params, Route};
 use hyper::StatusCode;
 
@@ -57,6 +57,9 @@ pub fn check_api_version(route: &Route, given: Option<&String>) -> Result<String
                 c.is_ascii_digit()
             }
         });
+    // Azure's codes, so clients react as they would to Azure; the messages say
+    // plainly that the list is the emulator's, since Azure may well serve the version.
+    let limit = "This is a limit of the actlog-cmk emulator, not of Azure, which may serve it.";
     Err(match route.api_policy {
         ApiVersionPolicy::Provider(resource_type) if well_formed => {
             let ty = resource_type
@@ -64,13 +67,17 @@ pub fn check_api_version(route: &Route, given: Option<&String>) -> Result<String
                 .map_or(resource_type, |(_, ty)| ty);
             ArmError::bad_request(
                 "NoRegisteredProviderFound",
-                format!("No registered resource provider found for location 'global' and API version '{version}' for type '{ty}'. The supported api-versions are '{supported}'. The supported locations are '{}'.", REGIONS.join(", ")),
+                format!("No registered resource provider found in the emulator for API version '{version}' for type '{ty}'. The emulator serves api-versions '{supported}' for this type. {limit}"),
             )
         }
+        _ if well_formed => ArmError::bad_request(
+            "InvalidApiVersionParameter",
+            format!("The api-version '{version}' is not served by the emulator, which serves '{supported}' here. {limit}"),
+        ),
         _ => ArmError::bad_request(
             "InvalidApiVersionParameter",
             format!(
-                "The api-version '{version}' is invalid. The supported versions are '{supported}'."
+                "The api-version '{version}' is invalid. The emulator serves '{supported}' here."
             ),
         ),
     })

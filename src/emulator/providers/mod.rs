@@ -16,7 +16,7 @@ pub mod storage;
 pub mod subscriptions;
 
 use super::provider::{IndexedResource, Provider};
-use super::router::Route;
+use super::router::{ApiVersionPolicy, Route};
 use super::state::State;
 use chrono::{DateTime, Utc};
 
@@ -52,9 +52,69 @@ pub fn indexed_resources(state: &State, now: DateTime<Utc>) -> Vec<IndexedResour
         .collect()
 }
 
+/// The api-versions served, one Markdown table row per resource type (or
+/// ARM endpoint), in registry order: docs/emulator.md holds this table, and a
+/// test keeps it equal to the routes.
+pub fn api_version_table() -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for provider in REGISTRY {
+        for route in provider.routes() {
+            let what = match route.api_policy {
+                ApiVersionPolicy::Provider(resource_type) => format!("`{resource_type}`"),
+                ApiVersionPolicy::Arm => format!("ARM: `{}`", route.pattern),
+            };
+            let versions = route
+                .api_versions
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if !rows.iter().any(|(w, _)| *w == what) {
+                rows.push((what, versions));
+            }
+        }
+    }
+    let mut table = String::from("| type or endpoint | api-versions served |\n| --- | --- |\n");
+    for (what, versions) in rows {
+        table.push_str(&format!("| {what} | {versions} |\n"));
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/emulator.md's table of served api-versions is the routes' own.
+    #[test]
+    fn the_docs_table_of_api_versions_matches_the_routes() {
+        let docs = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/emulator.md"),
+        )
+        .expect("docs/emulator.md");
+        let table = api_version_table();
+        assert!(
+            docs.contains(&table),
+            "docs/emulator.md must hold this table (the routes' api-versions):\n{table}"
+        );
+    }
+
+    /// Every type answers each version the same way on all its routes (a
+    /// row of the table stands for all of them).
+    #[test]
+    fn a_type_serves_one_set_of_versions() {
+        for a in routes() {
+            for b in routes() {
+                if let (ApiVersionPolicy::Provider(x), ApiVersionPolicy::Provider(y)) =
+                    (a.api_policy, b.api_policy)
+                {
+                    if x == y {
+                        assert_eq!(a.api_versions, b.api_versions, "{x}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn provider_names_are_unique() {

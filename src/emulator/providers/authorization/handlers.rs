@@ -51,7 +51,7 @@ fn to_json(a: &RoleAssignment, show_created_by: bool) -> Value {
 
 /// Checks the scope the way ARM does before the authorization provider sees
 /// it: only subscription-rooted scopes here, and a resource group must exist.
-fn check_scope(ctx: &Ctx, scope: &str) -> Result<(), ArmError> {
+pub(super) fn check_scope(ctx: &Ctx, scope: &str) -> Result<(), ArmError> {
     let segments: Vec<&str> = scope.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
         [subs, _, ..] if subs.eq_ignore_ascii_case("subscriptions") => {}

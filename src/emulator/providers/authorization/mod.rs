@@ -3,8 +3,10 @@
 //! scope, with Azure's checks (GUID names, built-in role definitions, the
 //! directory lookup and its replication delay, duplicates), and the question
 //! the CMK rule (`emulator::rules::cmk_key`) asks of them: does this principal
-//! have key access yet?
+//! have key access yet? And the built-in role definitions they name
+//! (`definitions.rs`), read by id or by role name.
 
+mod definitions;
 mod errors;
 mod model;
 
@@ -18,6 +20,9 @@ use crate::emulator::router::{Access, Route, TypeRoutes};
 use hyper::Method;
 
 const API: &[&str] = &["2022-04-01"];
+/// Role definitions: 2022-04-01, and 2022-05-01-preview, which Azure CLI 2.91
+/// sends (`az role assignment create --role NAME`); the built-in roles read alike.
+const DEFINITIONS_API: &[&str] = &["2022-04-01", "2022-05-01-preview"];
 
 const TYPE: &str = "Microsoft.Authorization/roleAssignments";
 
@@ -34,7 +39,8 @@ impl Provider for Authorization {
             "{*scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}";
         let list = "{*scope}/providers/Microsoft.Authorization/roleAssignments";
         let routes = TypeRoutes::new(TYPE, API);
-        vec![
+        let mut all = definitions::routes(DEFINITIONS_API);
+        all.extend([
             routes.route(
                 Method::PUT,
                 item,
@@ -63,6 +69,7 @@ impl Provider for Authorization {
                 Access::Read,
                 handlers::list,
             ),
-        ]
+        ]);
+        all
     }
 }

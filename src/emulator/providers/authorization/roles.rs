@@ -1,5 +1,6 @@
-//! The built-in Azure role definitions role assignments may name, and which
-//! of them grant the key data actions a customer-managed key needs.
+//! The built-in Azure role definitions role assignments may name (with the
+//! description and permissions `RoleDefinitions_Get`/`_List` answer), and
+//! which of them grant the key data actions a customer-managed key needs.
 
 /// A built-in role: its well-known GUID, name, and whether it includes the
 /// `Microsoft.KeyVault/vaults/keys/read`, `wrap/action` and `unwrap/action`
@@ -9,7 +10,26 @@ pub struct BuiltInRole {
     pub id: &'static str,
     pub name: &'static str,
     pub key_wrap_unwrap: bool,
+    /// Azure's description of the role, as `az role definition list` shows it.
+    pub description: &'static str,
+    pub actions: &'static [&'static str],
+    pub not_actions: &'static [&'static str],
+    pub data_actions: &'static [&'static str],
 }
+
+/// The management reads every Key Vault data role carries besides its data actions.
+const KEY_VAULT_READS: &[&str] = &[
+    "Microsoft.Authorization/*/read",
+    "Microsoft.Insights/alertRules/*",
+    "Microsoft.Resources/deployments/*",
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
+    "Microsoft.Support/*",
+    "Microsoft.KeyVault/checkNameAvailability/read",
+    "Microsoft.KeyVault/deletedVaults/read",
+    "Microsoft.KeyVault/locations/*/read",
+    "Microsoft.KeyVault/vaults/*/read",
+    "Microsoft.KeyVault/operations/read",
+];
 
 /// Owner, Contributor and Reader are control-plane roles: on an RBAC vault
 /// they grant no key operation at all, which is a classic CMK pitfall.
@@ -18,51 +38,132 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
         id: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
         name: "Owner",
         key_wrap_unwrap: false,
+        description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
+        actions: &["*"],
+        not_actions: &[],
+        data_actions: &[],
     },
     BuiltInRole {
         id: "b24988ac-6180-42a0-ab88-20f7382dd24c",
         name: "Contributor",
         key_wrap_unwrap: false,
+        description: "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
+        actions: &["*"],
+        not_actions: &[
+            "Microsoft.Authorization/*/Delete",
+            "Microsoft.Authorization/*/Write",
+            "Microsoft.Authorization/elevateAccess/Action",
+            "Microsoft.Blueprint/blueprintAssignments/write",
+            "Microsoft.Blueprint/blueprintAssignments/delete",
+            "Microsoft.Compute/galleries/share/action",
+        ],
+        data_actions: &[],
     },
     BuiltInRole {
         id: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
         name: "Reader",
         key_wrap_unwrap: false,
+        description: "View all resources, but does not allow you to make any changes.",
+        actions: &["*/read"],
+        not_actions: &[],
+        data_actions: &[],
     },
     BuiltInRole {
         id: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
         name: "User Access Administrator",
         key_wrap_unwrap: false,
+        description: "Lets you manage user access to Azure resources.",
+        actions: &["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
+        not_actions: &[],
+        data_actions: &[],
     },
     BuiltInRole {
         id: "17d1049b-9a84-46fb-8f53-869881c3d3ab",
         name: "Storage Account Contributor",
         key_wrap_unwrap: false,
+        description: "Lets you manage storage accounts, including accessing storage account keys which provide full access to storage account data.",
+        actions: &[
+            "Microsoft.Authorization/*/read",
+            "Microsoft.Insights/alertRules/*",
+            "Microsoft.Insights/diagnosticSettings/*",
+            "Microsoft.Network/virtualNetworks/subnets/joinViaServiceEndpoint/action",
+            "Microsoft.ResourceHealth/availabilityStatuses/read",
+            "Microsoft.Resources/deployments/*",
+            "Microsoft.Resources/subscriptions/resourceGroups/read",
+            "Microsoft.Storage/storageAccounts/*",
+            "Microsoft.Support/*",
+        ],
+        not_actions: &[],
+        data_actions: &[],
     },
     BuiltInRole {
         id: "21090545-7ca7-4776-b22c-e363652d74d2",
         name: "Key Vault Reader",
         key_wrap_unwrap: false,
+        description: "Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        actions: KEY_VAULT_READS,
+        not_actions: &[],
+        data_actions: &[
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+        ],
     },
     BuiltInRole {
         id: "00482a5a-887f-4fb3-b363-3b7fe8e74483",
         name: "Key Vault Administrator",
         key_wrap_unwrap: true,
+        description: "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        actions: KEY_VAULT_READS,
+        not_actions: &[],
+        data_actions: &["Microsoft.KeyVault/vaults/*"],
     },
     BuiltInRole {
         id: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
         name: "Key Vault Crypto Officer",
         key_wrap_unwrap: true,
+        description: "Perform any action on the keys of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        actions: KEY_VAULT_READS,
+        not_actions: &[],
+        data_actions: &[
+            "Microsoft.KeyVault/vaults/keys/*",
+            "Microsoft.KeyVault/vaults/keyrotationpolicies/*",
+        ],
     },
     BuiltInRole {
         id: "12338af0-0e69-4776-bea7-57ae8d297424",
         name: "Key Vault Crypto User",
         key_wrap_unwrap: true,
+        description: "Perform cryptographic operations using keys. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        actions: KEY_VAULT_READS,
+        not_actions: &[],
+        data_actions: &[
+            "Microsoft.KeyVault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/update/action",
+            "Microsoft.KeyVault/vaults/keys/backup/action",
+            "Microsoft.KeyVault/vaults/keys/encrypt/action",
+            "Microsoft.KeyVault/vaults/keys/decrypt/action",
+            "Microsoft.KeyVault/vaults/keys/wrap/action",
+            "Microsoft.KeyVault/vaults/keys/unwrap/action",
+            "Microsoft.KeyVault/vaults/keys/sign/action",
+            "Microsoft.KeyVault/vaults/keys/verify/action",
+        ],
     },
     BuiltInRole {
         id: "e147488a-f6f5-4113-8e2d-b22465e65bf6",
         name: "Key Vault Crypto Service Encryption User",
         key_wrap_unwrap: true,
+        description: "Read metadata of keys and perform wrap/unwrap operations. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        actions: &[
+            "Microsoft.EventGrid/eventSubscriptions/write",
+            "Microsoft.EventGrid/eventSubscriptions/read",
+            "Microsoft.EventGrid/eventSubscriptions/delete",
+        ],
+        not_actions: &[],
+        data_actions: &[
+            "Microsoft.KeyVault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/wrap/action",
+            "Microsoft.KeyVault/vaults/keys/unwrap/action",
+        ],
     },
 ];
 
@@ -116,6 +217,38 @@ mod tests {
         assert!(built_in_role("e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
         assert!(built_in_role("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
         assert!(built_in_role("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
+    }
+
+    /// Does an action pattern of a role (`*` matching any run) cover `action`?
+    fn covers(pattern: &str, action: &str) -> bool {
+        let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
+        let parts: Vec<&str> = p.split('*').collect();
+        let mut rest = a.as_str();
+        for (i, part) in parts.iter().enumerate() {
+            match rest.find(part) {
+                Some(0) => rest = &rest[part.len()..],
+                Some(at) if i > 0 => rest = &rest[at + part.len()..],
+                _ => return false,
+            }
+        }
+        parts.last().is_some_and(|last| last.is_empty()) || rest.is_empty()
+    }
+
+    /// `key_wrap_unwrap`, which the CMK rule reads, says what the definitions' data actions say.
+    #[test]
+    fn key_wrap_follows_the_data_actions() {
+        for role in BUILT_IN_ROLES {
+            let grants = |action| role.data_actions.iter().any(|p| covers(p, action));
+            let wraps = grants("Microsoft.KeyVault/vaults/keys/read")
+                && grants("Microsoft.KeyVault/vaults/keys/wrap/action")
+                && grants("Microsoft.KeyVault/vaults/keys/unwrap/action");
+            assert_eq!(wraps, role.key_wrap_unwrap, "{}", role.name);
+        }
+        assert!(covers("*/read", "Microsoft.Storage/storageAccounts/read"));
+        assert!(!covers(
+            "Microsoft.KeyVault/vaults/keys/*",
+            "Microsoft.KeyVault/vaults/secrets/read"
+        ));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Subscription diagnostic settings (`Microsoft.Insights/diagnosticSettings`
-//! at subscription scope, api-version 2021-05-01-preview): where a
-//! subscription's activity log is exported.
+//! at subscription scope, api-versions 2021-05-01-preview and, for Azure CLI,
+//! 2017-05-01-preview): where a subscription's activity log is exported.
 
 use super::errors::{bad_request, flat};
 use super::model::{check_storage_account_id, entry_key, optional_id, valid_name};
@@ -12,7 +12,10 @@ use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-const API: &[&str] = &["2021-05-01-preview"];
+const API: &[&str] = &["2021-05-01-preview", OLD_API];
+/// The version `az monitor diagnostic-settings subscription` sends: it predates
+/// category groups and marketplace partners, so its answers carry neither.
+const OLD_API: &str = "2017-05-01-preview";
 const TYPE: &str = "Microsoft.Insights/diagnosticSettings";
 /// Azure Monitor's hard limit of diagnostic settings per resource (here: per subscription).
 pub const MAX_SETTINGS: usize = 5;
@@ -122,7 +125,8 @@ fn setting_id(subscription: &str, name: &str) -> String {
     format!("subscriptions/{subscription}/providers/microsoft.insights/diagnosticSettings/{name}")
 }
 
-fn to_json(s: &DiagnosticSetting) -> Value {
+fn to_json(s: &DiagnosticSetting, api_version: &str) -> Value {
+    let old = api_version.eq_ignore_ascii_case(OLD_API);
     let mut properties = Map::new();
     let optional = [
         ("storageAccountId", &s.storage_account_id),
@@ -136,16 +140,22 @@ fn to_json(s: &DiagnosticSetting) -> Value {
         ("marketplacePartnerId", &s.marketplace_partner_id),
     ];
     for (name, value) in optional {
+        if old && name == "marketplacePartnerId" {
+            continue;
+        }
         if let Some(value) = value {
             properties.insert(name.into(), json!(value));
         }
     }
     // Recorded: every entry carries both `category` and `categoryGroup`, the unused one null.
-    let logs: Vec<Value> = s
-        .logs
-        .iter()
-        .map(|l| json!({"category": l.category, "enabled": l.enabled, "categoryGroup": l.category_group}))
-        .collect();
+    let logs: Vec<Value> = if old {
+        old_logs(&s.logs)
+    } else {
+        s.logs
+            .iter()
+            .map(|l| json!({"category": l.category, "enabled": l.enabled, "categoryGroup": l.category_group}))
+            .collect()
+    };
     properties.insert("logs".into(), Value::Array(logs));
     json!({
         "id": setting_id(&s.subscription_id, &s.name),
@@ -154,6 +164,30 @@ fn to_json(s: &DiagnosticSetting) -> Value {
         "location": "global",
         "properties": properties,
     })
+}
+
+/// The logs in 2017-05-01-preview's shape, which knows categories only: a
+/// category group is answered as the categories it stands for (`allLogs`:
+/// every activity-log category, each once) *(chosen: no recording shows an
+/// old version reading a setting made with a group)*.
+fn old_logs(logs: &[LogSettings]) -> Vec<Value> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for log in logs {
+        let categories: Vec<&str> = match (&log.category, &log.category_group) {
+            (Some(category), _) => vec![category.as_str()],
+            (None, Some(_)) => CATEGORIES.to_vec(),
+            (None, None) => Vec::new(),
+        };
+        for category in categories {
+            match out.iter_mut().find(|(c, _)| c == category) {
+                Some(entry) => entry.1 |= log.enabled,
+                None => out.push((category.to_string(), log.enabled)),
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(category, enabled)| json!({"category": category, "enabled": enabled}))
+        .collect()
 }
 
 fn not_found(name: &str) -> ArmError {
@@ -309,7 +343,7 @@ fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         setting.subscription_id = existing.subscription_id;
     }
     // Recorded: 200 on create as well as on update.
-    let reply = Reply::ok(to_json(&setting));
+    let reply = Reply::ok(to_json(&setting, &ctx.api_version));
     ctx.state.insights.diagnostic_settings.insert(key, setting);
     Ok(reply)
 }
@@ -320,7 +354,7 @@ fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .insights
         .diagnostic_settings
         .get(&entry_key(ctx.param("subscriptionId"), name))
-        .map(|s| Reply::ok(to_json(s)))
+        .map(|s| Reply::ok(to_json(s, &ctx.api_version)))
         .ok_or_else(|| not_found(name))
 }
 
@@ -339,7 +373,7 @@ fn list_settings(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .insights
         .diagnostic_settings(ctx.param("subscriptionId"))
         .into_iter()
-        .map(to_json)
+        .map(|s| to_json(s, &ctx.api_version))
         .collect();
     Ok(Reply::ok(json!({ "value": value })))
 }

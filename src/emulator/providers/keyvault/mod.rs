@@ -40,7 +40,9 @@ use crate::emulator::state::State;
 use chrono::{DateTime, Utc};
 use hyper::Method;
 
-const API: &[&str] = &["2023-07-01"];
+/// 2023-07-01 as the tool sends it; 2026-02-01 (Azure CLI 2.91) and 2026-05-15
+/// (azure-mgmt-keyvault 14.1) answer the same model for what the emulator holds.
+const API: &[&str] = &["2023-07-01", "2026-02-01", "2026-05-15"];
 const VAULT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}";
 const KEYS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys";
 const KEY: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}";

@@ -11,8 +11,10 @@ use crate::emulator::reply::Reply;
 use hyper::StatusCode;
 use serde_json::{json, Value};
 
-fn to_json(identity: &Identity) -> Value {
-    json!({
+/// The versions from 2024-11-30 on answer `isolationScope` (`None` unless
+/// set: the emulator does not restrict identities to a region).
+fn to_json(identity: &Identity, api_version: &str) -> Value {
+    let mut body = json!({
         "id": identity.id,
         "name": identity.name,
         "type": TYPE,
@@ -23,7 +25,11 @@ fn to_json(identity: &Identity) -> Value {
             "principalId": identity.principal_id,
             "clientId": identity.client_id,
         },
-    })
+    });
+    if api_version >= "2024-11-30" {
+        body["properties"]["isolationScope"] = json!("None");
+    }
+    body
 }
 
 pub(super) fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
@@ -47,7 +53,7 @@ pub(super) fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         }
         let mut updated = existing.clone();
         updated.tags = tags;
-        let reply = Reply::ok(to_json(&updated));
+        let reply = Reply::ok(to_json(&updated, &ctx.api_version));
         ctx.state.msi.by_id.insert(key(&id), updated);
         return Ok(reply);
     }
@@ -64,7 +70,8 @@ pub(super) fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let now = ctx.now;
     ctx.state
         .add_directory_object(&identity.principal_id, "ManagedIdentity", now);
-    let reply = Reply::json(StatusCode::CREATED, to_json(&identity)).header("location", id.clone());
+    let reply = Reply::json(StatusCode::CREATED, to_json(&identity, &ctx.api_version))
+        .header("location", id.clone());
     ctx.state.msi.by_id.insert(key(&id), identity);
     Ok(reply)
 }
@@ -78,7 +85,7 @@ pub(super) fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     ctx.state
         .msi
         .get(&id)
-        .map(|identity| Reply::ok(to_json(identity)))
+        .map(|identity| Reply::ok(to_json(identity, &ctx.api_version)))
         .ok_or_else(|| {
             ArmError::resource_not_found(
                 TYPE,

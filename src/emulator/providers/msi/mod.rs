@@ -16,7 +16,14 @@ use chrono::{DateTime, Utc};
 use handlers::{delete, get, put};
 use hyper::Method;
 
-const API: &[&str] = &["2023-01-31"];
+/// 2023-01-31 as the tool sends it; 2024-11-30 (the Python SDK's default and
+/// Azure CLI's profile) and 2025-05-31-preview (`az identity`) add `isolationScope`.
+const API: &[&str] = &[
+    "2023-01-31",
+    "2024-11-30",
+    "2025-01-31-preview",
+    "2025-05-31-preview",
+];
 
 const TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
 

@@ -83,3 +83,62 @@ pub(super) fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .map(|rg| Reply::ok(to_json(rg)))
         .ok_or_else(|| ArmError::resource_group_not_found(name))
 }
+
+/// ARM's most and default groups per page.
+const MAX_TOP: usize = 1000;
+
+/// `ResourceGroups_List`: the subscription's groups by name, cut into pages of
+/// `$top` (default and most 1000) linked by `nextLink` (with `$skiptoken`, the
+/// offset); the last page has none. A tag `$filter` is refused rather than
+/// ignored: the emulator answers only what it can evaluate.
+pub(super) fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    if let Some(filter) = ctx.query.get("$filter") {
+        return Err(ArmError::bad_request(
+            "InvalidFilterInQueryString",
+            format!("Invalid $filter '{filter}' specified in the query string (the emulator lists resource groups without a filter)."),
+        ));
+    }
+    let top = match ctx.query.get("$top") {
+        Some(top) => match top.parse::<usize>() {
+            Ok(n) if (1..=MAX_TOP).contains(&n) => n,
+            _ => {
+                return Err(ArmError::bad_request(
+                    "InvalidTopInQueryString",
+                    format!(
+                        "The value '{top}' of $top is invalid. It must be between 1 and {MAX_TOP}."
+                    ),
+                ))
+            }
+        },
+        None => MAX_TOP,
+    };
+    let offset = match ctx.query.get("$skiptoken") {
+        Some(token) => token.parse::<usize>().map_err(|_| {
+            ArmError::bad_request(
+                "InvalidSkipToken",
+                format!("The skip token '{token}' is invalid."),
+            )
+        })?,
+        None => 0,
+    };
+    let groups = ctx
+        .state
+        .resource_groups
+        .in_subscription(ctx.param("subscriptionId"));
+    let page: Vec<Value> = groups
+        .iter()
+        .skip(offset)
+        .take(top)
+        .map(|g| to_json(g))
+        .collect();
+    let mut body = json!({ "value": page });
+    if offset + top < groups.len() {
+        body["nextLink"] = json!(ctx.url(&format!(
+            "/subscriptions/{}/resourcegroups?api-version={}&%24top={top}&%24skiptoken={}",
+            ctx.param("subscriptionId"),
+            ctx.api_version,
+            offset + top
+        )));
+    }
+    Ok(Reply::ok(body))
+}

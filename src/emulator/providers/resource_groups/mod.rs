@@ -1,4 +1,4 @@
-//! Resource groups (PUT, GET), api-version 2024-03-01. Every resource the
+//! Resource groups (PUT, GET, list), api-versions in `API`. Every resource the
 //! other providers create must live in an existing group.
 
 mod handlers;
@@ -8,10 +8,12 @@ pub use model::{Model, ResourceGroup};
 
 use crate::emulator::provider::Provider;
 use crate::emulator::router::{Access, ApiVersionPolicy, Route};
-use handlers::{get, put};
+use handlers::{get, list, put};
 use hyper::Method;
 
-const API: &[&str] = &["2024-03-01"];
+/// 2024-03-01 as the tool sends it; 2024-11-01 (Azure CLI 2.91); 2025-04-01
+/// (azure-mgmt-resource 26).
+const API: &[&str] = &["2024-03-01", "2024-11-01", "2025-04-01"];
 
 /// ARM resource groups.
 pub struct ResourceGroups;
@@ -41,6 +43,15 @@ impl Provider for ResourceGroups {
                 api_policy: ApiVersionPolicy::Arm,
                 access: Access::Read,
                 handler: get,
+            },
+            Route {
+                method: Method::GET,
+                pattern: "/subscriptions/{subscriptionId}/resourcegroups",
+                operation: "ResourceGroups_List",
+                api_versions: API,
+                api_policy: ApiVersionPolicy::Arm,
+                access: Access::Read,
+                handler: list,
             },
         ]
     }

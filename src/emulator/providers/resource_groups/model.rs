@@ -32,6 +32,19 @@ impl Model {
     pub fn exists(&self, subscription: &str, name: &str) -> bool {
         self.get(subscription, name).is_some()
     }
+
+    /// A subscription's groups, ordered by name ignoring case (the keys' order).
+    pub fn in_subscription(&self, subscription: &str) -> Vec<&ResourceGroup> {
+        let prefix = format!(
+            "{}/",
+            key(&format!("/subscriptions/{subscription}/resourceGroups"))
+        );
+        self.by_id
+            .range(prefix.clone()..)
+            .take_while(|(id, _)| id.starts_with(&prefix))
+            .map(|(_, group)| group)
+            .collect()
+    }
 }
 
 /// Names: 1-90 characters of letters, digits, `_ - . ( )`, not ending in a period.

@@ -32,7 +32,10 @@ use crate::emulator::router::{Access, ApiVersionPolicy, Route};
 use handlers::list;
 use hyper::Method;
 
-const API: &[&str] = &["2024-03-01"];
+/// 2024-03-01 as the tool sends it; 2024-11-01 (Azure CLI 2.91), 2025-04-01
+/// (azure-mgmt-resource 26) and 2015-11-01
+/// (the Key Vault SDKs' `vaults.list`, az's vault lookup by name).
+const API: &[&str] = &["2024-03-01", "2024-11-01", "2025-04-01", "2015-11-01"];
 
 /// ARM's resource index (`Resources_List`).
 pub struct Resources;

@@ -34,9 +34,11 @@ fn account_id(ctx: &Ctx) -> String {
     )
 }
 
+/// The poll URL carries the api-version the create was sent with, as ARM's do.
 fn operation_url(ctx: &Ctx, subscription: &str, location: &str, operation: &str) -> String {
     ctx.url(&format!(
-        "/subscriptions/{subscription}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{operation}?monitor=true&api-version=2023-05-01"
+        "/subscriptions/{subscription}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{operation}?monitor=true&api-version={}",
+        ctx.api_version
     ))
 }
 

@@ -22,7 +22,9 @@ use handlers::{
 use hyper::Method;
 use model::RESOURCE_TYPE;
 
-const API: &[&str] = &["2023-05-01"];
+/// 2023-05-01 as the tool sends it; 2025-08-01 (Azure CLI 2.91) and 2026-09-01
+/// (azure-mgmt-storage 25.3) answer the same model for what the emulator holds.
+const API: &[&str] = &["2023-05-01", "2025-08-01", "2026-09-01"];
 
 const ACCOUNT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts/{accountName}";
 

@@ -1,8 +1,10 @@
-//! `GET /subscriptions` (paged) and `GET /subscriptions/{id}`, api-version 2022-12-01.
+//! `GET /subscriptions` (paged), `GET /subscriptions/{id}`, its locations and
+//! `GET /tenants`, api-version 2022-12-01.
 //! Subscriptions themselves are added through the admin API, as in Azure they
 //! come from billing, not from ARM.
 
 mod handlers;
+mod locations;
 mod model;
 
 pub use model::{Model, Subscription};
@@ -11,6 +13,7 @@ use crate::emulator::provider::Provider;
 use crate::emulator::router::{Access, ApiVersionPolicy, Route};
 use handlers::{get, list};
 use hyper::Method;
+use locations::{list_locations, list_tenants};
 
 const API: &[&str] = &["2022-12-01"];
 
@@ -41,6 +44,24 @@ impl Provider for Subscriptions {
                 api_policy: ApiVersionPolicy::Arm,
                 access: Access::Read,
                 handler: get,
+            },
+            Route {
+                method: Method::GET,
+                pattern: "/subscriptions/{subscriptionId}/locations",
+                operation: "Subscriptions_ListLocations",
+                api_versions: API,
+                api_policy: ApiVersionPolicy::Arm,
+                access: Access::Read,
+                handler: list_locations,
+            },
+            Route {
+                method: Method::GET,
+                pattern: "/tenants",
+                operation: "Tenants_List",
+                api_versions: API,
+                api_policy: ApiVersionPolicy::Arm,
+                access: Access::Read,
+                handler: list_tenants,
             },
         ]
     }
