@@ -124,6 +124,23 @@ pub const MEANINGS: &[(&str, Meanings)] = &[
         ],
     ),
     (
+        // `report merge`, its one subcommand: the merged report's code, as
+        // one unsharded audit would have exited.
+        "report",
+        &[
+            (ExitStatus::Success, "all compliant"),
+            (
+                ExitStatus::Error,
+                "error: a file that is no audit JSON report, or reports that do not belong together",
+            ),
+            (ExitStatus::Findings, "findings (0 with --soft-fail)"),
+            (
+                ExitStatus::Incomplete,
+                "incomplete: something unreadable, or shards missing",
+            ),
+        ],
+    ),
+    (
         "permissions",
         &[
             (ExitStatus::Success, "printed"),

@@ -14,4 +14,6 @@ pub mod logging;
 pub mod permissions;
 pub mod plan;
 pub mod render;
+pub mod report_merge;
 pub mod rollback;
+pub mod shard;

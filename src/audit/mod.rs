@@ -8,11 +8,14 @@ pub mod health;
 pub mod report;
 pub mod sources;
 
-pub use report::{AuditReport, Destination, Reason, ReasonCode, Source, SourceKind, Status};
+pub use report::{
+    AuditReport, Coverage, Destination, Reason, ReasonCode, Source, SourceKind, Status,
+};
 
 use crate::azure::id::StorageAccountId;
 use crate::azure::storage::StorageAccount;
 use crate::azure::{keyvault, subscriptions, Arm, AzureError, Snapshot};
+use crate::shard::Shard;
 use classify::{cmk_reasons, cmk_status, reason, CmkObservation};
 use futures::stream::{self, StreamExt};
 use report::{Encryption, SubscriptionAudit, Summary, Warning, SCHEMA_VERSION};
@@ -40,8 +43,22 @@ pub async fn run(
     snapshot: &Snapshot,
     options: &AuditOptions,
 ) -> Result<AuditReport, AzureError> {
+    run_shard(arm, snapshot, options, None).await
+}
+
+/// [`run`] on the subscriptions of one `shard` only (all when `None`),
+/// picked once the subscription list is known, given or listed.
+pub async fn run_shard(
+    arm: &Arm,
+    snapshot: &Snapshot,
+    options: &AuditOptions,
+    shard: Option<Shard>,
+) -> Result<AuditReport, AzureError> {
     let parallelism = options.parallelism.max(1);
     let everything = options.subscriptions.is_empty();
+    // The listed subscriptions' tenants (before any shard is picked): the
+    // report's tenant when they agree.
+    let mut tenants = BTreeMap::new();
     let scope: Vec<String> = if everything {
         let (subs, _pages) = subscriptions::list(arm).await?;
         subs.into_iter()
@@ -50,6 +67,7 @@ pub async fn run(
                 // Plan needs the tenants and need not ask again.
                 if !s.tenant_id.is_empty() {
                     snapshot.feed_tenant(&id, &s.tenant_id);
+                    tenants.insert(id.clone(), s.tenant_id);
                 }
                 id
             })
@@ -57,6 +75,13 @@ pub async fn run(
     } else {
         options.subscriptions.clone()
     };
+    let scope = match shard {
+        Some(shard) => shard.select(scope),
+        None => scope,
+    };
+    // A shard's scope is not every subscription: a vault missing from it is
+    // then searched in every visible one, as for an explicit -s list.
+    let everything = everything && shard.is_none();
     tracing::info!(
         subscriptions = scope.len(),
         "reading activity-log destinations"
@@ -143,11 +168,23 @@ pub async fn run(
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: now,
         arm_endpoint: arm.endpoint().to_string(),
+        coverage: Coverage {
+            tenant_id: only_tenant(&tenants),
+            shard,
+            missing_shards: Vec::new(),
+        },
         summary: Summary::of(&audits, &destinations),
         subscriptions: audits,
         destinations,
         warnings,
     })
+}
+
+/// The tenant every listed subscription belongs to, if they agree.
+fn only_tenant(tenants: &BTreeMap<String, String>) -> Option<String> {
+    let mut all = tenants.values().map(|t| t.to_ascii_lowercase());
+    let first = all.next()?;
+    all.all(|t| t == first).then_some(first)
 }
 
 async fn judge(

@@ -4,18 +4,22 @@
 //! docs/schemas/audit.schema.json; change both together.
 
 use crate::exit_status::ExitStatus;
+use crate::shard::Shard;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Bump when a field is removed or changes meaning (adding one is compatible).
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditReport {
     pub schema_version: u32,
     pub tool_version: String,
     pub generated_at: DateTime<Utc>,
     pub arm_endpoint: String,
+    /// Which tenant, and which shard of it, the report covers.
+    #[serde(flatten)]
+    pub coverage: Coverage,
     pub summary: Summary,
     /// One entry per subscription in scope, in the order they were given or listed.
     pub subscriptions: Vec<SubscriptionAudit>,
@@ -26,7 +30,24 @@ pub struct AuditReport {
     pub warnings: Vec<Warning>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Which part of a tenant a report covers: what `report merge` checks before
+/// it combines shard reports (docs/output.md). Every field is left out of the
+/// JSON when unknown or unsharded, so an unsharded report reads as before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The tenant of the subscriptions in scope, when the subscription list
+    /// (or, for a shard, the first subscription) named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// `--shard K/N`: this report covers only shard K of N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// A merged report made without these shards: partial, and incomplete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_shards: Vec<Shard>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub subscriptions: usize,
     pub destinations: usize,
@@ -40,7 +61,7 @@ pub struct Summary {
     pub incomplete: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubscriptionAudit {
     pub subscription_id: String,
     /// The subscription could be read completely (diagnostic settings listed).
@@ -49,7 +70,7 @@ pub struct SubscriptionAudit {
     pub errors: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Destination {
     /// As the account's own id reads when it could be read, else as the first
     /// source names it.
@@ -64,7 +85,7 @@ pub struct Destination {
     pub encryption: Option<Encryption>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Compliant,
@@ -94,7 +115,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     pub code: ReasonCode,
     /// One sentence for a person: what is wrong, on which resource, what to do.
@@ -102,7 +123,7 @@ pub struct Reason {
 }
 
 /// Machine-readable reasons; SARIF rule ids are these in kebab-case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     /// `keySource` is `Microsoft.Storage`: Microsoft-managed keys.
@@ -157,7 +178,7 @@ impl ReasonCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     pub subscription_id: String,
     pub kind: SourceKind,
@@ -167,7 +188,7 @@ pub struct Source {
     pub enabled_categories: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     DiagnosticSetting,
@@ -183,7 +204,7 @@ impl SourceKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encryption {
     /// As Azure returned it (`Microsoft.Storage`, `Microsoft.Keyvault`, ...).
     pub key_source: String,
@@ -202,11 +223,28 @@ pub struct Encryption {
     pub identity: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
     pub message: String,
+}
+
+impl Coverage {
+    /// For the headers of the text and Markdown reports: `shard 2/3`, or
+    /// `partial: shards 3/3 missing` on a merged report; `None` for a whole run.
+    pub fn label(&self) -> Option<String> {
+        if !self.missing_shards.is_empty() {
+            let missing: Vec<String> = self.missing_shards.iter().map(|s| s.to_string()).collect();
+            let noun = if missing.len() == 1 {
+                "shard"
+            } else {
+                "shards"
+            };
+            return Some(format!("partial: {noun} {} missing", missing.join(", ")));
+        }
+        self.shard.map(|shard| format!("shard {shard}"))
+    }
 }
 
 impl AuditReport {
@@ -266,6 +304,7 @@ mod tests {
             tool_version: "0".into(),
             generated_at: Utc::now(),
             arm_endpoint: "e".into(),
+            coverage: Coverage::default(),
             summary: Summary::of(&subscriptions, &destinations),
             subscriptions,
             destinations,
@@ -286,6 +325,22 @@ mod tests {
         assert_eq!(report(&[Status::Missing], true).exit_code().code(), 2);
         assert_eq!(report(&[Status::Unreadable], true).exit_code().code(), 3);
         assert_eq!(report(&[Status::NonCompliant], false).exit_code().code(), 3);
+    }
+
+    #[test]
+    fn coverage_labels_name_the_shard_or_the_missing_ones() {
+        let mut c = Coverage::default();
+        assert_eq!(c.label(), None);
+        c.shard = Some(Shard { index: 2, count: 3 });
+        assert_eq!(c.label().as_deref(), Some("shard 2/3"));
+        c.shard = None;
+        c.missing_shards = vec![Shard { index: 3, count: 3 }];
+        assert_eq!(c.label().as_deref(), Some("partial: shard 3/3 missing"));
+        c.missing_shards.insert(0, Shard { index: 1, count: 3 });
+        assert_eq!(
+            c.label().as_deref(),
+            Some("partial: shards 1/3, 3/3 missing")
+        );
     }
 
     #[test]

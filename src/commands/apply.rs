@@ -57,8 +57,14 @@ pub async fn run(
     let arm = super::azure_args::connect(&args.azure)?;
     // The command's reads, shared by the audit, the plan and apply.
     let snapshot = Snapshot::new();
-    let plan =
-        super::remediation::plan_now(&arm, &snapshot, &subscriptions, &settings, parallelism)
+    let plan = super::remediation::plan_now(
+        &arm,
+        &snapshot,
+        &subscriptions,
+        args.shard,
+        &settings,
+        parallelism,
+    )
             .await?;
     if let Some(failed) = plan
         .skipped
@@ -110,7 +116,10 @@ fn plan_shaping_flags() -> BTreeSet<String> {
         .collect();
     apply
         .get_arguments()
-        .filter(|a| remediation.contains(a.get_id().as_str()) || a.get_id() == "subscriptions")
+        .filter(|a| {
+            remediation.contains(a.get_id().as_str())
+                || ["subscriptions", "shard"].contains(&a.get_id().as_str())
+        })
         .map(super::flag_name)
         .collect()
 }
@@ -173,6 +182,7 @@ mod tests {
         let flags = plan_shaping_flags();
         for flag in [
             "--subscription",
+            "--shard",
             "--config",
             "--key-name",
             "--key-size",
@@ -197,6 +207,6 @@ mod tests {
         ] {
             assert!(!flags.contains(flag), "{flag} in {flags:?}");
         }
-        assert_eq!(flags.len(), 12, "{flags:?}");
+        assert_eq!(flags.len(), 13, "{flags:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! report; `--soft-fail` turns findings (only) into success.
 
 use crate::audit::{self, AuditOptions};
-use crate::azure::Snapshot;
+use crate::azure::{subscriptions, Snapshot};
 use crate::cli::{AuditArgs, AuditFormat, GlobalArgs};
 use crate::exit_status::ExitStatus;
 use crate::render;
@@ -13,15 +13,26 @@ pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitSta
     // Validate every id before any call.
     let subscriptions = super::scope::parse(&args.subscriptions)?;
     let arm = super::azure_args::connect(&args.azure)?;
-    let report = audit::run(
+    let mut report = audit::run_shard(
         &arm,
         &Snapshot::new(),
         &AuditOptions {
             subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
             parallelism: usize::from(args.parallelism),
         },
+        args.shard,
     )
     .await?;
+    if args.shard.is_some() && report.coverage.tenant_id.is_none() {
+        // `report merge` refuses shards of different tenants: a shard of an
+        // explicit -s list asks its first subscription which tenant it is.
+        if let Some(first) = report.subscriptions.first() {
+            let tenant = subscriptions::get(&arm, &first.subscription_id)
+                .await?
+                .tenant_id;
+            report.coverage.tenant_id = (!tenant.is_empty()).then(|| tenant.to_ascii_lowercase());
+        }
+    }
     let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
     // Full ids at -v; names by default, so that the text fits a terminal.
     let ids = if global.verbose > 0 {

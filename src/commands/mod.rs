@@ -12,6 +12,7 @@ pub mod emulator;
 pub mod permissions;
 pub mod plan;
 mod remediation;
+pub mod report;
 mod review;
 pub mod rollback;
 mod scope;
@@ -100,6 +101,7 @@ pub async fn run(invocation: Invocation) -> anyhow::Result<ExitStatus> {
             0 => Ok(ExitStatus::Success),
             code => anyhow::bail!("the demo ended with code {code}"),
         },
+        Command::Report(command) => report::run(command),
         Command::Permissions(args) => permissions::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

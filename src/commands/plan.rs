@@ -43,6 +43,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
         &arm,
         &Snapshot::new(),
         &subscriptions,
+        args.shard,
         &settings,
         parallelism,
     )

@@ -9,6 +9,7 @@ use crate::azure::{Arm, Snapshot};
 use crate::cli::{RemediationArgs, ScopeArgs};
 use crate::plan::config::{self, TemplateKind};
 use crate::plan::{self, naming, PermissionModel, Plan, PlanSettings};
+use crate::shard::Shard;
 use anyhow::{anyhow, bail};
 
 pub const DEFAULT_KEY_SIZE: u32 = 3072;
@@ -20,26 +21,30 @@ pub const DEFAULT_KEY_SIZE: u32 = 3072;
 pub const DEFAULT_PARALLELISM: u16 = 128;
 
 /// Audits `subscriptions` (ids or names; every subscription the credential
-/// sees when empty) and plans the changes. An empty plan still says which tenant it is for: the
+/// sees when empty; of those, only `shard`'s) and plans the changes; the plan
+/// records its shard. An empty plan still says which tenant it is for: the
 /// plan records the tenant of the accounts it changes, and without any the
 /// tenant of the first subscription in scope.
 pub async fn plan_now(
     arm: &Arm,
     snapshot: &Snapshot,
     subscriptions: &[SubscriptionRef],
+    shard: Option<Shard>,
     settings: &PlanSettings,
     parallelism: usize,
 ) -> anyhow::Result<Plan> {
-    let report = audit::run(
+    let report = audit::run_shard(
         arm,
         snapshot,
         &AuditOptions {
             subscriptions: super::scope::resolve(arm, subscriptions).await?,
             parallelism,
         },
+        shard,
     )
     .await?;
     let mut plan = plan::build::build(arm, snapshot, &report, settings, parallelism).await?;
+    plan.shard = shard;
     if plan.tenant_id.is_empty() {
         // As the subscription list gave them to the audit.
         let listed = report

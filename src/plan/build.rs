@@ -88,6 +88,7 @@ pub async fn build(
         created_at: chrono::Utc::now(),
         tenant_id,
         arm_endpoint: arm.endpoint().to_string(),
+        shard: None,
         settings: settings.clone(),
         summary,
         accounts,

@@ -618,6 +618,7 @@ mod tests {
             created_at: "2024-05-01T12:00:00Z".parse().unwrap(),
             tenant_id: "22222222-2222-2222-2222-222222222222".into(),
             arm_endpoint: "https://management.azure.com".into(),
+            shard: None,
             settings: PlanSettings {
                 key_name: "activity-log-cmk".into(),
                 key_size: 3072,

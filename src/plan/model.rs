@@ -22,6 +22,10 @@ pub struct Plan {
     pub tenant_id: String,
     /// The ARM endpoint the plan was made against; apply refuses another.
     pub arm_endpoint: String,
+    /// `--shard K/N`: the plan covers only shard K of N of the subscriptions.
+    /// Absent (and so in older plan files) when it covers them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
     pub settings: PlanSettings,
     /// Accounts with changes, sorted by id.
     pub accounts: Vec<AccountPlan>,

@@ -45,9 +45,13 @@ pub fn audit_markdown(report: &AuditReport) -> String {
         )
     };
     let _ = writeln!(out, "## {icon} actlog-cmk audit: {verdict}\n");
+    let part = match report.coverage.label() {
+        Some(label) => format!(" ({})", text(&label)),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "Audited {} through {} at {} with actlog-cmk {}.\n",
+        "Audited {}{part} through {} at {} with actlog-cmk {}.\n",
         plural(s.subscriptions, "subscription"),
         code(&report.arm_endpoint, false),
         report

@@ -33,8 +33,12 @@ pub fn audit_text(report: &AuditReport, color: bool, ids: Ids) -> String {
         Ids::Full => format!("{first}{}\n", show(text)),
     };
     let mut out = String::new();
+    let part = match report.coverage.label() {
+        Some(label) => format!(" ({label})"),
+        None => String::new(),
+    };
     let scope = format!(
-        "Audit of {} on {}",
+        "Audit of {}{part} on {}",
         plural(report.summary.subscriptions, "subscription"),
         clean(&report.arm_endpoint),
     );

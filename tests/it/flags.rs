@@ -79,6 +79,7 @@ fn rows() -> Vec<Row> {
         // Scope.
         row!("--subscription", ALL, subscription),
         row!("--parallelism", ALL, parallelism),
+        row!("--shard", &["audit", "plan", "apply"], shard),
         row!("--output", ALL, output),
         // audit
         row!("--output-file", &["audit"], output_file),
@@ -1156,6 +1157,67 @@ async fn soft_fail(s: Arc<Shared>) {
         &[],
     )
     .await;
+}
+
+async fn shard(s: Arc<Shared>) {
+    // Fixed by the hash (src/shard.rs): SUB1 is in shard 1/2, SUB2 in 2/2.
+    for command in ["audit", "plan", "apply"] {
+        let c = s.caller().await;
+        // Shard 2/2 is SUB2 alone, whose one destination is compliant.
+        c.expect(0, &args(&read_only(command), &["--shard", "2/2"]), &[])
+            .await;
+        let requests = c.requests().await;
+        assert!(!requests.is_empty(), "{command}");
+        for r in &requests {
+            assert!(
+                !r["path"].as_str().unwrap().contains(SUB1),
+                "{command} --shard 2/2 read {r}"
+            );
+        }
+        let bad = c
+            .expect(1, &args(&read_only(command), &["--shard", "3/2"]), &[])
+            .await;
+        assert!(bad.stderr.contains("K/N"), "{}", bad.stderr);
+    }
+    let c = s.caller().await;
+    let audit = c
+        .expect(2, &["audit", "-o", "json", "--shard", "1/2"], &[])
+        .await
+        .json();
+    assert_eq!(audit["shard"], json!({"index": 1, "count": 2}));
+    assert_eq!(audit["subscriptions"].as_array().unwrap().len(), 1);
+    assert_eq!(audit["subscriptions"][0]["subscription_id"], SUB1);
+    destination(&audit, &s.plain);
+    // An explicit -s list is sharded too.
+    let none = c
+        .expect(
+            0,
+            &["audit", "-o", "json", "-s", SUB1, "--shard", "2/2"],
+            &[],
+        )
+        .await
+        .json();
+    assert_eq!(none["subscriptions"], json!([]));
+    // A saved plan keeps its shard; apply of it refuses another.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let plan = c
+        .expect(
+            0,
+            &["plan", "-o", "json", "--shard", "1/2", "--out", file],
+            &[],
+        )
+        .await
+        .json();
+    assert_eq!(plan["shard"], json!({"index": 1, "count": 2}));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(saved["plan"]["shard"], json!({"index": 1, "count": 2}));
+    let refused = c
+        .expect(1, &["apply", file, "--dry-run", "--shard", "2/2"], &[])
+        .await;
+    assert!(refused.stderr.contains("--shard"), "{}", refused.stderr);
+    c.expect(0, &["apply", file, "--dry-run"], &[]).await;
 }
 
 // ---------------------------------------------------------------------------

@@ -44,6 +44,7 @@ mod rollback;
 mod rollback_saved;
 mod sdk_login;
 mod secrets;
+mod shards;
 mod sign_in_errors;
 mod tls;
 mod visible_waits;

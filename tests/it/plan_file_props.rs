@@ -229,6 +229,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 created_at: chrono::DateTime::from_timestamp(secs, nanos).unwrap_or_default(),
                 tenant_id: SUB.into(),
                 arm_endpoint: "https://management.azure.com".into(),
+                shard: None,
                 settings: PlanSettings {
                     key_name: "activity-log-cmk".into(),
                     key_size: 3072,

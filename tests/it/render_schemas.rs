@@ -220,6 +220,7 @@ fn full_report() -> AuditReport {
         // Now, with sub-second digits, as a real run writes it.
         generated_at: Utc::now(),
         arm_endpoint: "https://management.azure.com".to_string(),
+        coverage: Default::default(),
         summary: Summary::of(&subscriptions, &destinations),
         subscriptions,
         destinations,
@@ -247,6 +248,7 @@ fn empty_report() -> AuditReport {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: "2024-05-01T10:20:30Z".parse().unwrap(),
         arm_endpoint: "https://management.azure.com".to_string(),
+        coverage: Default::default(),
         summary: Summary::of(&subscriptions, &[]),
         subscriptions,
         destinations: vec![],

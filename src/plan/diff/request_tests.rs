@@ -58,6 +58,7 @@ fn a_request_edited_after_planning_changes_the_diff_and_is_caught() {
         created_at: chrono::DateTime::UNIX_EPOCH,
         tenant_id: "t".into(),
         arm_endpoint: "https://127.0.0.1/".into(),
+        shard: None,
         settings: settings(PermissionModel::Rbac),
         accounts: vec![plan.clone()],
         skipped: vec![],

@@ -134,6 +134,7 @@ pub fn report(
         tool_version: "0.1.0".to_string(),
         generated_at,
         arm_endpoint: "https://management.azure.com".to_string(),
+        coverage: Default::default(),
         summary: Summary::of(&subscriptions, &destinations),
         subscriptions,
         destinations,

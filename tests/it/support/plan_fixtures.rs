@@ -367,6 +367,7 @@ pub fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
         created_at: "2024-05-01T10:20:30Z".parse().expect("a fixed time"),
         tenant_id: TENANT.to_string(),
         arm_endpoint: "https://management.azure.com".to_string(),
+        shard: None,
         settings: PlanSettings {
             key_name: "cmk-actlog".to_string(),
             key_size: 3072,
