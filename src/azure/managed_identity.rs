@@ -116,11 +116,16 @@ impl ManagedIdentity {
             .map_err(|e| failed(super::retry::deepest(&e)))?;
         let (status, _, body) = answer.deconstruct();
         let body = body.collect().await?;
-        if status == azure_core::StatusCode::BadRequest && self.client_id.is_some() {
+        if status == azure_core::StatusCode::BadRequest {
+            // What azure_identity says for a host without the identity asked for.
+            let which = match self.client_id {
+                Some(_) => "the identity AZURE_CLIENT_ID names",
+                None => "a system-assigned identity",
+            };
             return Err(azure_core::Error::message(
                 ErrorKind::Credential,
                 format!(
-                    "the requested identity has not been assigned to this resource: {} has no identity with the AZURE_CLIENT_ID given",
+                    "the requested identity has not been assigned to this resource ({} has no {which})",
                     self.described()
                 ),
             ));
