@@ -16,6 +16,7 @@ pub mod error;
 mod fake;
 pub mod id;
 pub mod keyvault;
+mod managed_identity;
 pub mod monitor;
 pub mod msi;
 pub mod request;

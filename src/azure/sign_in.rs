@@ -2,19 +2,20 @@
 //! azure_identity 0.21 reports a refused token request as "request token
 //! error: Server returned error response" (Entra's `AADSTS` answer is in the
 //! error, but not in its text), an Azure CLI that is not installed as an
-//! "unexpected answer", no managed identity endpoint as `HttpResponse(403,
-//! unknown)`, and missing variables as "no valid environment credential
+//! "unexpected answer", and missing variables as "no valid environment credential
 //! providers" (or the typo "working identity credential"). Here the missing
 //! variables are named before a credential is built, and [`Explained`] turns
-//! each of the others into one line naming the cause and the fix.
+//! each of the others into one line naming the cause and the fix. Managed
+//! identity is `managed_identity.rs`'s credential, whose errors say so already.
 
 use super::connection::AuthKind;
 use super::error::AzureError;
+use super::managed_identity::ManagedIdentity;
 use azure_core::auth::{AccessToken, TokenCredential};
 use azure_core::error::ErrorKind;
 use azure_identity::{
     AzureCliCredential, DefaultAzureCredentialBuilder, EnvironmentCredential,
-    TokenCredentialOptions, VirtualMachineManagedIdentityCredential, WorkloadIdentityCredential,
+    TokenCredentialOptions, WorkloadIdentityCredential,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -50,7 +51,9 @@ pub fn credential(
         ),
         AuthKind::AzureCli => Arc::new(AzureCliCredential::create().map_err(fail)?),
         AuthKind::ManagedIdentity => {
-            Arc::new(VirtualMachineManagedIdentityCredential::new(options))
+            Arc::new(ManagedIdentity::from_env(options.http_client(), &|name| {
+                std::env::var(name).ok()
+            }))
         }
         AuthKind::WorkloadIdentity => {
             Arc::new(WorkloadIdentityCredential::create(options).map_err(fail)?)
@@ -180,8 +183,6 @@ fn aadsts_hint(description: &str) -> Option<&'static str> {
     })
 }
 
-const IMDS: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
-
 /// `error` from `kind`'s sign-in, told in words that say what to fix; an
 /// error none of the cases covers is returned as it is.
 fn explain(kind: AuthKind, error: azure_core::Error) -> azure_core::Error {
@@ -190,14 +191,6 @@ fn explain(kind: AuthKind, error: azure_core::Error) -> azure_core::Error {
         refusal
     } else if kind == AuthKind::AzureCli && text.contains("Azure CLI not installed") {
         "Azure CLI not installed: there is no `az` command on the PATH. Install the Azure CLI and run `az login`, or choose another --auth".to_string()
-    } else if kind == AuthKind::ManagedIdentity && !text.contains("has not been assigned") {
-        let got = match error.kind() {
-            ErrorKind::HttpResponse { status, .. } => format!("HTTP {}", u16::from(*status)),
-            _ => super::retry::deepest(&error),
-        };
-        format!(
-            "no managed identity endpoint answered (the instance metadata service at {IMDS} gave: {got}). Run on an Azure VM, scale set or container that has a managed identity, or choose another --auth"
-        )
     } else {
         return error;
     };

@@ -7,7 +7,7 @@
 
 use super::context::Caller;
 use super::error::ArmError;
-use super::state::State;
+use super::state::{Principal, State};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -160,24 +160,7 @@ impl TokenIssuer {
                 &format!("AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
             );
         };
-        let iat = now.timestamp();
-        let exp = iat + lifetime_secs as i64;
-        let claims = Claims {
-            aud: format!("{audience}/"),
-            iss: format!("https://sts.windows.net/{}/", state.tenant_id),
-            iat,
-            nbf: iat,
-            exp,
-            tid: state.tenant_id.clone(),
-            oid: principal.object_id.clone(),
-            appid: principal.client_id.clone(),
-            sub: principal.object_id.clone(),
-            ver: "1.0".into(),
-        };
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
-        let unsigned = format!("{header}.{payload}");
-        let token = format!("{unsigned}.{}", self.sign(&unsigned));
+        let token = self.issue(state, principal, audience, lifetime_secs, now);
         (
             StatusCode::OK,
             json!({
@@ -187,6 +170,50 @@ impl TokenIssuer {
                 "access_token": token,
             }),
         )
+    }
+
+    /// A signed management token for `principal` (its `appid` and `oid`),
+    /// for `audience` (without a trailing slash).
+    pub fn issue(
+        &self,
+        state: &State,
+        principal: &Principal,
+        audience: &str,
+        lifetime_secs: u64,
+        now: DateTime<Utc>,
+    ) -> String {
+        let iat = now.timestamp();
+        let claims = Claims {
+            aud: format!("{audience}/"),
+            iss: format!("https://sts.windows.net/{}/", state.tenant_id),
+            iat,
+            nbf: iat,
+            exp: iat + lifetime_secs as i64,
+            tid: state.tenant_id.clone(),
+            oid: principal.object_id.clone(),
+            appid: principal.client_id.clone(),
+            sub: principal.object_id.clone(),
+            ver: "1.0".into(),
+        };
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let unsigned = format!("{header}.{payload}");
+        format!("{unsigned}.{}", self.sign(&unsigned))
+    }
+
+    /// The `IDENTITY_HEADER` secret of the host `host`: derived from the
+    /// signing key, so only this emulator run knows it.
+    pub fn identity_header(&self, host: &str) -> String {
+        self.sign(&format!("identity-header:{}", host.to_ascii_lowercase()))
+    }
+
+    /// Whether `audience` (a resource or scope, without `/.default`) is one
+    /// management tokens are issued for.
+    pub fn is_management_audience(audience: &str) -> bool {
+        let audience = audience.trim_end_matches('/');
+        MANAGEMENT_AUDIENCES
+            .iter()
+            .any(|m| m.trim_end_matches('/') == audience)
     }
 
     /// Checks the `Authorization` header of an ARM call and names the caller.

@@ -14,6 +14,7 @@ pub mod connection;
 pub mod context;
 pub mod error;
 pub mod journal;
+pub mod managed_identity;
 pub mod pipeline;
 pub mod provider;
 pub mod providers;

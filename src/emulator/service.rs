@@ -6,6 +6,7 @@
 use super::admin;
 use super::auth::{self, TokenIssuer};
 use super::journal::{Journal, TrafficRecorder};
+use super::managed_identity;
 use super::pipeline::{self, request::RawRequest, response};
 use super::reply::Reply;
 use super::router::Route;
@@ -95,6 +96,7 @@ impl Emulator {
             (Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
                 Reply::ok(auth::openid_configuration(&self.endpoint, tenant))
             }
+            (Method::GET, ["msi", host, "token"]) => managed_identity::token(self, host, &incoming),
             (Method::GET, ["metadata", "endpoints"]) => {
                 Reply::ok(auth::metadata_endpoints(&self.endpoint))
             }

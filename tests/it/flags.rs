@@ -134,6 +134,8 @@ fn rows() -> Vec<Row> {
         row!("AZURE_AUTHORITY_HOST", ENV, env_authority_host),
         row!("AZURE_FEDERATED_TOKEN_FILE", ENV, env_federated_token_file),
         row!("AZURE_FEDERATED_TOKEN", ENV, env_federated_token),
+        row!("IDENTITY_ENDPOINT", ENV, env_identity_endpoint),
+        row!("IDENTITY_HEADER", ENV, env_identity_header),
         row!("NO_COLOR", ENV, env_no_color),
     ]
 }
@@ -172,13 +174,13 @@ fn clap_flags() -> BTreeSet<(String, String)> {
     flags
 }
 
-/// Every `ACTLOG_CMK_*`, `AZURE_*` and `NO_COLOR` the user docs name.
+/// Every `ACTLOG_CMK_*`, `AZURE_*`, `IDENTITY_*` and `NO_COLOR` the user docs name.
 fn documented_env_vars() -> BTreeSet<String> {
     let mut vars = BTreeSet::new();
     for doc in ["README.md", "docs/usage.md", "docs/configuration.md"] {
         let text = std::fs::read_to_string(format!("{}/{doc}", env!("CARGO_MANIFEST_DIR")))
             .unwrap_or_else(|e| panic!("{doc}: {e}"));
-        for prefix in ["ACTLOG_CMK_", "AZURE_", "NO_COLOR"] {
+        for prefix in ["ACTLOG_CMK_", "AZURE_", "IDENTITY_", "NO_COLOR"] {
             for (at, _) in text.match_indices(prefix) {
                 let before = text[..at].chars().next_back();
                 if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -2390,6 +2392,66 @@ async fn env_federated_token(s: Arc<Shared>) {
         )],
     )
     .await;
+}
+
+/// `--auth managed-identity` on an App Service-like host the emulator plays,
+/// whose system-assigned identity is the caller's principal; plain-HTTP
+/// requests (IMDS's) go to a closed loopback port, so nothing leaves.
+async fn on_host(c: &Caller<'_>, code: i32, vars: Vars<'_>) -> Run {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let mut all: Vec<(&str, Option<&str>)> = vec![
+        ("AZURE_CLIENT_ID", None),
+        ("AZURE_CLIENT_SECRET", None),
+        ("HTTP_PROXY", Some(&closed)),
+        ("http_proxy", Some(&closed)),
+        ("ALL_PROXY", None),
+        ("all_proxy", None),
+    ];
+    all.extend_from_slice(vars);
+    c.expect(code, &["audit", "--auth", "managed-identity"], &all)
+        .await
+}
+
+async fn env_identity_endpoint(s: Arc<Shared>) {
+    let c = s.caller().await;
+    let host = actlog_cmk::emulator::managed_identity::host(s.env.emu.emulator(), &c.client_id);
+    let both: Vars = &[
+        ("IDENTITY_ENDPOINT", Some(&host.endpoint)),
+        ("IDENTITY_HEADER", Some(&host.header)),
+    ];
+    on_host(&c, 2, both).await;
+    // The host's identity made the ARM calls.
+    assert!(!c.requests().await.is_empty());
+    // Without the endpoint the instance metadata service is asked instead.
+    let run = on_host(&c, 1, &[("IDENTITY_HEADER", Some(&host.header))]).await;
+    assert!(
+        run.stderr.contains("the instance metadata service"),
+        "{}",
+        run.stderr
+    );
+}
+
+async fn env_identity_header(s: Arc<Shared>) {
+    let c = s.caller().await;
+    let host = actlog_cmk::emulator::managed_identity::host(s.env.emu.emulator(), &c.client_id);
+    let run = on_host(
+        &c,
+        1,
+        &[
+            ("IDENTITY_ENDPOINT", Some(&host.endpoint)),
+            ("IDENTITY_HEADER", Some("not-the-hosts-secret")),
+        ],
+    )
+    .await;
+    assert!(
+        run.stderr.contains("IDENTITY_ENDPOINT") && run.stderr.contains("HTTP 401"),
+        "{}",
+        run.stderr
+    );
+    assert!(c.requests().await.is_empty());
 }
 
 /// Whether `text` holds a colour or style escape (SGR, `ESC [ ... m`);

@@ -33,6 +33,7 @@ mod failing_fast;
 mod field_followups;
 mod field_reads;
 mod flags;
+mod managed_identity;
 mod permissions;
 mod plan;
 mod plan_file_props;

@@ -60,6 +60,13 @@ impl Model {
             .collect()
     }
 
+    /// The identity with this client id (any casing), if any.
+    pub fn by_client_id(&self, client_id: &str) -> Option<&Identity> {
+        self.by_id
+            .values()
+            .find(|i| i.client_id.eq_ignore_ascii_case(client_id))
+    }
+
     /// The identity whose service principal has this object id, if any.
     pub fn by_principal(&self, principal_id: &str) -> Option<&Identity> {
         self.by_id
