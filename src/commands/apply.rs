@@ -65,7 +65,7 @@ pub async fn run(
         &settings,
         parallelism,
     )
-            .await?;
+    .await?;
     if let Some(failed) = plan
         .skipped
         .iter()
