@@ -239,6 +239,7 @@ impl Arm {
             patience: RETRY_WINDOW,
             credential: credential.clone(),
             scopes: scopes.clone(),
+            pacer: Default::default(),
         }));
         let retry = RetryOptions::custom(Arc::new(retry::Retries {
             max_retries,

@@ -19,6 +19,8 @@ pub mod keyvault;
 mod managed_identity;
 pub mod monitor;
 pub mod msi;
+mod pacer;
+mod pacing;
 pub mod request;
 pub mod resources;
 pub mod retry;

@@ -1,9 +1,12 @@
-//! The transport under every ARM request: it signs each attempt with a
-//! current token, signs in again once when ARM refuses the token, waits out
-//! throttling as Azure asks (visibly, `crate::logging::throttled`), and
-//! turns a failure no retry can fix into one the retry policy gives up on at
-//! once (`retry::fail_fast`).
+//! The transport under every ARM request: it paces each attempt to the
+//! rate ARM's buckets grant (`pacer.rs`, from the remaining counts ARM
+//! answers with), signs it with a current token, signs in again once when
+//! ARM refuses the token, waits out throttling as Azure asks (visibly,
+//! `crate::logging::throttled`), and turns a failure no retry can fix into
+//! one the retry policy gives up on at once (`retry::fail_fast`).
 
+use super::pacer::Pacer;
+use super::pacing::Answer;
 use super::retry;
 use azure_core::auth::TokenCredential;
 use azure_core::HttpClient;
@@ -34,12 +37,17 @@ use std::time::Duration;
 /// with 429 while Azure only asked for a second's wait, and the bucket stood
 /// idle while requests slept. Server errors and dropped connections still go
 /// to that policy and its `--max-retries`.
+///
+/// Pacing: before that, each attempt waits for its place in its bucket's
+/// lane (`pacer.rs`), so that the tool sends at the rate the bucket grants
+/// and 429s stay rare instead of being most of the answers.
 #[derive(Debug)]
 pub(super) struct WaitOutThrottling {
     pub(super) http: Arc<dyn HttpClient>,
     pub(super) patience: Duration,
     pub(super) credential: Arc<dyn TokenCredential>,
     pub(super) scopes: Vec<String>,
+    pub(super) pacer: Pacer,
 }
 
 /// ARM's codes for a bearer token it will not take, and a new one may fix.
@@ -90,6 +98,22 @@ impl WaitOutThrottling {
         Ok(())
     }
 
+    /// What an answer says about its bucket: throttled, or how much is left.
+    fn bucket_answer(response: &azure_core::Response, remaining_header: &str) -> Answer {
+        let headers = response.headers();
+        if response.status() == azure_core::StatusCode::TooManyRequests {
+            return Answer::Throttled(Self::retry_after(headers));
+        }
+        let name = azure_core::headers::HeaderName::from(remaining_header.to_string());
+        match headers
+            .get_optional_str(&name)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            Some(left) => Answer::Remaining(left),
+            None => Answer::Silent,
+        }
+    }
+
     async fn send(
         &self,
         request: &mut azure_core::Request,
@@ -99,13 +123,29 @@ impl WaitOutThrottling {
         let resendable = !matches!(request.body(), azure_core::Body::SeekableStream(_));
         let mut signed_again = false;
         let mut throttled = 0u32;
+        // Only ARM's requests (those carrying a token) count against its buckets.
+        let to_arm = request
+            .headers()
+            .get_optional_str(&azure_core::headers::AUTHORIZATION)
+            .is_some();
         loop {
+            let place = match to_arm {
+                true => {
+                    let method = request.method().to_string();
+                    Some(self.pacer.admit(&method, request.url().path()).await)
+                }
+                false => None,
+            };
             self.sign(request).await?;
             let response = self
                 .http
                 .execute_request(request)
                 .await
                 .map_err(|e| retry::fail_fast(e, request.url()))?;
+            if let Some(place) = place {
+                let answer = Self::bucket_answer(&response, place.remaining_header());
+                self.pacer.answered(place, answer);
+            }
             let status = response.status();
             if status == azure_core::StatusCode::Unauthorized && resendable && !signed_again {
                 let (status, headers, body) = response.deconstruct();
@@ -180,6 +220,7 @@ mod tests {
             patience: Duration::from_secs(5),
             credential: credential.clone(),
             scopes: vec!["https://management.azure.com/.default".into()],
+            pacer: Pacer::default(),
         };
         let mut request = azure_core::Request::new(
             Url::parse("https://127.0.0.1:1/subscriptions?api-version=2022-12-01").unwrap(),

@@ -34,6 +34,7 @@ mod field_followups;
 mod field_reads;
 mod flags;
 mod managed_identity;
+mod pacing;
 mod permissions;
 mod plan;
 mod plan_file_props;

@@ -2,7 +2,9 @@
 //! tenant-level calls), as `throttling.*` configures them. A call over the
 //! limit is 429 `SubscriptionRequestsThrottled` (or `TenantRequestsThrottled`)
 //! with `Retry-After`; an allowed one carries
-//! `x-ms-ratelimit-remaining-subscription-reads`/`-writes`.
+//! `x-ms-ratelimit-remaining-subscription-reads`/`-writes`, or for a
+//! tenant-level call `x-ms-ratelimit-remaining-tenant-reads`/`-writes`, the
+//! names Microsoft's request-limits page gives ("Remaining requests").
 
 use super::request::RawRequest;
 use crate::emulator::error::ArmError;
@@ -33,7 +35,10 @@ pub fn take(
         config,
         Instant::now(),
     ) {
-        Decision::Allowed { remaining } => Ok((remaining_header(kind), remaining.to_string())),
+        Decision::Allowed { remaining } => Ok((
+            remaining_header(kind, subscription.is_some()),
+            remaining.to_string(),
+        )),
         Decision::Throttled { retry_after_secs } => {
             let code = if subscription.is_some() {
                 "SubscriptionRequestsThrottled"
@@ -51,15 +56,17 @@ pub fn take(
                 ),
             )
             .with_header("retry-after", retry_after_secs.to_string())
-            .with_header(remaining_header(kind), "0"))
+            .with_header(remaining_header(kind, subscription.is_some()), "0"))
         }
     }
 }
 
-fn remaining_header(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Read => "x-ms-ratelimit-remaining-subscription-reads",
-        Kind::Write => "x-ms-ratelimit-remaining-subscription-writes",
+fn remaining_header(kind: Kind, in_subscription: bool) -> &'static str {
+    match (kind, in_subscription) {
+        (Kind::Read, true) => "x-ms-ratelimit-remaining-subscription-reads",
+        (Kind::Write, true) => "x-ms-ratelimit-remaining-subscription-writes",
+        (Kind::Read, false) => "x-ms-ratelimit-remaining-tenant-reads",
+        (Kind::Write, false) => "x-ms-ratelimit-remaining-tenant-writes",
     }
 }
 
