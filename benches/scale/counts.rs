@@ -28,6 +28,11 @@ pub(crate) fn is_read(r: &Value) -> bool {
             .is_some_and(|p| p.to_ascii_lowercase().ends_with("/checknameavailability"))
 }
 
+/// The share of a run's ARM answers that were 429s.
+pub(crate) fn throttled_share(c: &Counts) -> f64 {
+    c.throttled as f64 / c.total.max(1) as f64
+}
+
 pub(crate) fn in_subscription(r: &Value, sub: &str) -> bool {
     r["path"]
         .as_str()

@@ -173,9 +173,15 @@ impl Bench {
     /// Runs the binary to the end, through this harness started again as
     /// a launcher (see [`launch`]) so that the peak memory is the binary's own.
     pub(crate) async fn run(&self, args: &[String]) -> Run {
-        let out = self.dir.path().join("stdout");
-        let err = self.dir.path().join("stderr");
-        let measured = self.dir.path().join("measured");
+        self.run_as("", args).await
+    }
+
+    /// [`Bench::run`] with its own output files, so runs tagged apart can
+    /// run at the same time (the sharded audit's processes).
+    pub(crate) async fn run_as(&self, tag: &str, args: &[String]) -> Run {
+        let out = self.dir.path().join(format!("stdout{tag}"));
+        let err = self.dir.path().join(format!("stderr{tag}"));
+        let measured = self.dir.path().join(format!("measured{tag}"));
         let _ = std::fs::remove_file(&measured);
         let mut launcher_args = vec![
             LAUNCH.to_string(),

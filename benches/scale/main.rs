@@ -7,9 +7,12 @@
 //! `ACTLOG_CMK_BENCH=quick`) runs small estates on a shortened profile and
 //! fails on a broken request bound, a failed account or a 429 that reached the
 //! user, never on a timing. For exploring (no report written): `-- --only
-//! audit|apply|spread|one` measures a part, `--parallel-only` skips the
-//! `--parallelism 1` baselines, `--parallelism N` overrides the tool's
-//! default, and `ACTLOG_CMK_BENCH_TRACE=1` prints every ARM call.
+//! audit|apply|spread|one|shard` measures a part, `--audit-sizes 5000,10000`
+//! picks the audit's sizes, `--parallel-only` skips the `--parallelism 1`
+//! baselines, `--parallelism N` overrides the tool's default, and
+//! `ACTLOG_CMK_BENCH_TRACE=1` prints every ARM call. A partial full-mode run
+//! with `--write-report` rewrites docs/benchmarks.md with what it measured,
+//! keeping the rest of the page with the date it was measured (`partial`).
 //!
 //! Estates are loaded as emulator state (what `PUT /_emulator/state` takes),
 //! generated from entries the emulator made itself for a one-account estate
@@ -28,8 +31,10 @@ mod estate;
 mod floors;
 mod harness;
 mod machine;
+mod partial;
 mod profile;
 mod report;
+mod shard_cases;
 mod targets;
 
 use apply_cases::*;
@@ -40,8 +45,10 @@ use estate::*;
 use floors::*;
 use harness::*;
 use machine::*;
+use partial::*;
 use profile::*;
 use report::*;
+use shard_cases::*;
 use targets::*;
 
 use actlog_cmk::emulator::settings::{Bucket, Settings};
@@ -127,15 +134,24 @@ fn main() {
 async fn run(config: Config) -> bool {
     let start = Instant::now();
     let load_before = loadavg();
-    let (settings, audit_sizes, spread_sizes, one_subscription): (
+    // The sharded audit: (S, the values of N).
+    let (settings, audit_sizes, spread_sizes, one_subscription, (shard_s, shard_ns)): (
         Settings,
         &[usize],
         &[usize],
         usize,
+        (usize, &[usize]),
     ) = match config.mode {
-        Mode::Quick => (quick_profile(), &[10, 100], &[1, 10], 10),
-        Mode::Full => (full_profile(), &[10, 100, 1000, 5000], &[1, 10, 100], 100),
+        Mode::Quick => (quick_profile(), &[10, 100], &[1, 10], 10, (100, &[1, 2])),
+        Mode::Full => (
+            full_profile(),
+            &[10, 100, 1000, 5000, 10000],
+            &[1, 10, 100],
+            100,
+            (5000, &[1, 2, 4, 8]),
+        ),
     };
+    let audit_sizes = config.audit_sizes.as_deref().unwrap_or(audit_sizes);
     println!(
         "scale benchmark, {} mode: {BIN}",
         if config.mode == Mode::Quick {
@@ -194,16 +210,34 @@ async fn run(config: Config) -> bool {
         );
     }
 
+    let shards = if config.shard {
+        Some(measure_shards(&template, &settings, shard_s, shard_ns, &mut checks).await)
+    } else {
+        None
+    };
+
     let report = Report {
         settings: &settings,
         load_before,
         audits: &audits,
         applies: &applies,
+        shards: shards.as_ref(),
+        sequential: config.sequential,
         checks: &checks,
         total: start.elapsed(),
     };
     let text = report.write();
-    if config.report {
+    if config.write_partial {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/benchmarks.md");
+        let before = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, with_earlier_measurements(&text, &before))
+            .expect("writing docs/benchmarks.md");
+        println!(
+            "wrote {} (this run's parts; the rest as measured before)",
+            path.display()
+        );
+        println!("{text}");
+    } else if config.report {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/benchmarks.md");
         let kept = std::fs::read_to_string(&path)
             .map(|doc| hand_measured(&doc))

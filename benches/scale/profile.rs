@@ -16,12 +16,19 @@ pub(crate) struct Config {
     pub(crate) spread: bool,
     /// Apply to many accounts in one subscription.
     pub(crate) one: bool,
+    /// The sharded audit: N processes against one emulator.
+    pub(crate) shard: bool,
+    /// `--audit-sizes 5000,10000`: the audit's S values instead of the mode's.
+    pub(crate) audit_sizes: Option<Vec<usize>>,
     /// Run the `--parallelism 1` baselines.
     pub(crate) sequential: bool,
     /// `--parallelism` for the parallel runs; `None` is the tool's default.
     pub(crate) parallelism: Option<usize>,
     /// Write docs/benchmarks.md (full mode, everything measured, defaults).
     pub(crate) report: bool,
+    /// `--write-report` on a partial run: rewrite docs/benchmarks.md with what
+    /// this run measured, keeping (and dating) the rest from the page as it was.
+    pub(crate) write_partial: bool,
 }
 
 pub(crate) fn config() -> Config {
@@ -35,8 +42,8 @@ pub(crate) fn config() -> Config {
         .cloned();
     if let Some(only) = &only {
         assert!(
-            ["audit", "apply", "spread", "one"].contains(&only.as_str()),
-            "--only takes audit, apply, spread or one, not {only}"
+            ["audit", "apply", "spread", "one", "shard"].contains(&only.as_str()),
+            "--only takes audit, apply, spread, one or shard, not {only}"
         );
     }
     let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
@@ -48,15 +55,39 @@ pub(crate) fn config() -> Config {
         .position(|a| a == "--parallelism")
         .and_then(|i| args.get(i + 1))
         .map(|p| p.parse().expect("--parallelism takes a number"));
+    let audit_sizes = args
+        .iter()
+        .position(|a| a == "--audit-sizes")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| {
+            list.split(',')
+                .map(|n| {
+                    n.trim()
+                        .parse()
+                        .expect("--audit-sizes takes numbers: 5000,10000")
+                })
+                .collect()
+        });
     let mode = if quick { Mode::Quick } else { Mode::Full };
+    let report = mode == Mode::Full
+        && only.is_none()
+        && sequential
+        && parallelism.is_none()
+        && audit_sizes.is_none();
     Config {
         mode,
         audit: wants("audit"),
         spread: wants("apply") || wants("spread"),
         one: wants("apply") || wants("one"),
+        shard: wants("shard"),
+        audit_sizes,
         sequential,
         parallelism,
-        report: mode == Mode::Full && only.is_none() && sequential && parallelism.is_none(),
+        report,
+        write_partial: !report
+            && mode == Mode::Full
+            && parallelism.is_none()
+            && args.iter().any(|a| a == "--write-report"),
     }
 }
 

@@ -46,13 +46,37 @@ impl Report<'_> {
                 (!ok).then(|| format!("the floor at this parallelism is {}; the rest is the binary's start, sign-in and CPU", ms_secs(floor))),
             ));
         }
+        for (size, limit_mb) in [(5000, 100.0), (10000, 150.0)] {
+            if let Some(a) = self.audits.iter().find(|a| a.subscriptions == size) {
+                let peak = a.par.max_rss_kib.max(a.seq.max_rss_kib);
+                out.push((
+                    format!("audit: peak memory under {limit_mb:.0} MB at {size} subscriptions"),
+                    format!("{} ({:.1} MB)", mib(peak), peak as f64 * 1024.0 / 1e6),
+                    (peak as f64 * 1024.0) < limit_mb * 1e6,
+                    None,
+                ));
+            }
+        }
         if let Some(a) = self.audits.iter().find(|a| a.subscriptions == 5000) {
-            let peak = a.par.max_rss_kib.max(a.seq.max_rss_kib);
+            let floor = audit_floor_ms(s, 5000, a.accounts, audit_default_parallelism());
+            let wall = a.par.wall.as_secs_f64();
+            let within = wall <= 1.3 * floor as f64 / 1000.0;
+            let ok = within && a.par_counts.throttled == 0;
             out.push((
-                "audit: peak memory under 100 MB at 5,000 subscriptions".into(),
-                format!("{} ({:.1} MB)", mib(peak), peak as f64 * 1024.0 / 1e6),
-                (peak as f64 * 1024.0) < 100e6,
-                None,
+                "audit: 5,000 subscriptions with no 429, within 1.3x of its floor".into(),
+                format!(
+                    "{} vs floor {} ({:.2}x), {} 429s",
+                    secs(a.par.wall),
+                    ms_secs(floor),
+                    wall * 1000.0 / floor.max(1) as f64,
+                    a.par_counts.throttled
+                ),
+                ok,
+                (!within).then(|| {
+                    "the floor counts only ARM's 30 ms per call; the rest is the process's start, sign-in and the \
+                     CPU of 12,550 HTTPS calls, made by the tool and answered by the emulator on the same two cores"
+                        .to_string()
+                }),
             ));
         }
         let cp = critical_path_ms(s);
@@ -95,16 +119,23 @@ impl Report<'_> {
         if let Some(a) = self.applies.iter().find(|a| a.central.is_some()) {
             let c = a.central_counts.clone().unwrap_or_default();
             let (write_floor, read_floor) = self.floors(a, &c);
+            let floor = write_floor.max(read_floor);
             let wall = a.par.wall.as_secs_f64();
-            let ok = wall <= 1.2 * write_floor && failed_accounts(&a.par) == 0;
+            let share = throttled_share(&a.par_counts);
+            let ok = wall <= 1.1 * floor && share <= 0.05 && failed_accounts(&a.par) == 0;
             out.push((
                 format!(
-                    "apply: {} accounts in one subscription within 1.2x the write-throttling floor, no failed account",
+                    "apply: {} accounts in one subscription within 1.10x of the binding throttling floor, at most 5 % \
+                     of ARM answers 429, no failed account",
                     a.accounts
                 ),
                 format!(
-                    "{wall:.2} s vs write floor {write_floor:.1} s ({:.2}x), {} failed",
-                    wall / write_floor.max(1e-9),
+                    "{wall:.2} s vs floor {floor:.1} s ({}, {:.2}x); {} of {} answers 429 ({:.1} %); {} failed",
+                    if write_floor >= read_floor { "writes" } else { "reads" },
+                    wall / floor.max(1e-9),
+                    a.par_counts.throttled,
+                    a.par_counts.total,
+                    share * 100.0,
                     failed_accounts(&a.par)
                 ),
                 ok,
@@ -127,7 +158,7 @@ impl Report<'_> {
         let throttled: usize = self
             .applies
             .iter()
-            .map(|a| a.par_counts.throttled + a.seq_counts.throttled)
+            .map(|a| a.par_counts.throttled + usize::from(self.sequential) * a.seq_counts.throttled)
             .sum();
         let surfaced = self
             .applies
@@ -139,7 +170,9 @@ impl Report<'_> {
         let failed: usize = self
             .applies
             .iter()
-            .map(|a| failed_accounts(&a.par) + failed_accounts(&a.seq))
+            .map(|a| {
+                failed_accounts(&a.par) + usize::from(self.sequential) * failed_accounts(&a.seq)
+            })
             .sum();
         out.push((
             "no 429 reaches the user as a failure".into(),

@@ -36,6 +36,7 @@ mod flags;
 mod managed_identity;
 mod pacing;
 mod permissions;
+mod pipelines_doc;
 mod plan;
 mod plan_file_props;
 mod reliability;
