@@ -7,7 +7,7 @@
 //! `ACTLOG_CMK_BENCH=quick`) runs small estates on a shortened profile and
 //! fails on a broken request bound, a failed account or a 429 that reached the
 //! user, never on a timing. For exploring (no report written): `-- --only
-//! audit|apply|spread|one|shard` measures a part, `--audit-sizes 5000,10000`
+//! audit|apply|spread|one|shard` (or a list: `audit,shard`) measures parts, `--audit-sizes 5000,10000`
 //! picks the audit's sizes, `--parallel-only` skips the `--parallelism 1`
 //! baselines, `--parallelism N` overrides the tool's default, and
 //! `ACTLOG_CMK_BENCH_TRACE=1` prints every ARM call. A partial full-mode run
@@ -130,18 +130,21 @@ fn main() {
     }
 }
 
+/// A mode's profile and estates: audit sizes S, spread sizes N, accounts in
+/// one subscription, and the sharded audit's S with its values of N.
+type Sizes = (
+    Settings,
+    &'static [usize],
+    &'static [usize],
+    usize,
+    (usize, &'static [usize]),
+);
+
 /// Returns true when a check failed.
 async fn run(config: Config) -> bool {
     let start = Instant::now();
     let load_before = loadavg();
-    // The sharded audit: (S, the values of N).
-    let (settings, audit_sizes, spread_sizes, one_subscription, (shard_s, shard_ns)): (
-        Settings,
-        &[usize],
-        &[usize],
-        usize,
-        (usize, &[usize]),
-    ) = match config.mode {
+    let (settings, audit_sizes, spread_sizes, one_subscription, shards): Sizes = match config.mode {
         Mode::Quick => (quick_profile(), &[10, 100], &[1, 10], 10, (100, &[1, 2])),
         Mode::Full => (
             full_profile(),
@@ -151,6 +154,7 @@ async fn run(config: Config) -> bool {
             (5000, &[1, 2, 4, 8]),
         ),
     };
+    let (shard_s, shard_ns) = shards;
     let audit_sizes = config.audit_sizes.as_deref().unwrap_or(audit_sizes);
     println!(
         "scale benchmark, {} mode: {BIN}",

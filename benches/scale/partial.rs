@@ -8,8 +8,6 @@
 //! every table row says when it was measured; a section this run did not
 //! produce is kept whole under a note with its date.
 
-use super::*;
-
 /// Sections whose table rows are merged with the earlier page's, by their first cell.
 const MERGED: &[&str] = &["Audit", "Apply", "Targets"];
 

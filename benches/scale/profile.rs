@@ -40,13 +40,17 @@ pub(crate) fn config() -> Config {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    if let Some(only) = &only {
+    // A comma-separated list: `--only audit,one,shard`.
+    let parts: Option<Vec<String>> = only
+        .as_ref()
+        .map(|o| o.split(',').map(|p| p.trim().to_string()).collect());
+    for part in parts.iter().flatten() {
         assert!(
-            ["audit", "apply", "spread", "one", "shard"].contains(&only.as_str()),
-            "--only takes audit, apply, spread, one or shard, not {only}"
+            ["audit", "apply", "spread", "one", "shard"].contains(&part.as_str()),
+            "--only takes audit, apply, spread, one or shard (or a list of them), not {part}"
         );
     }
-    let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let wants = |part: &str| parts.as_ref().is_none_or(|ps| ps.iter().any(|p| p == part));
     // For exploring: `--parallel-only` skips the baselines, `--parallelism N`
     // overrides the tool's default; neither writes the report.
     let sequential = !args.iter().any(|a| a == "--parallel-only");

@@ -47,6 +47,7 @@ pub(crate) async fn measure_shards(
             .map(|k| bench.dir.path().join(format!("audit-{n}-{k}.json")))
             .collect();
         let started = Instant::now();
+        let bench = &bench;
         let processes = files.iter().enumerate().map(|(i, file)| {
             let mut args: Vec<String> = ["audit", "-o", "json", "--output-file"]
                 .iter()
