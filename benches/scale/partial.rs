@@ -57,6 +57,13 @@ fn row_groups(rows: &[&str]) -> Vec<Vec<String>> {
 
 const WHEN: &str = " measured on |";
 
+/// Whether two rows measure the same thing: the same key, or a target
+/// restated with another bound ("... within 1.2x ..." and "... within 1.10x ...").
+fn same_measure(a: &str, b: &str) -> bool {
+    let subject = |k: &str| k.split(" within ").next().unwrap_or(k).to_string();
+    a == b || subject(a) == subject(b)
+}
+
 /// `new`'s section with the tables' rows of `old` that this run did not
 /// measure, each row dated, and `old`'s bold paragraphs it did not rewrite.
 fn merged_section(new: &str, old: &str, today: &str, before: &str) -> String {
@@ -80,12 +87,14 @@ fn merged_section(new: &str, old: &str, today: &str, before: &str) -> String {
         out.push(format!("{header}{WHEN}"));
         out.push(format!("{}---|", new_lines[i + 1]));
         let measured: Vec<String> = rows.iter().map(|r| key(r)).collect();
-        for row in rows {
-            out.push(format!(
-                "{row} {} |",
-                if key(row).is_empty() { "" } else { today }
-            ));
-        }
+        let mut groups: Vec<Vec<String>> = row_groups(rows)
+            .into_iter()
+            .map(|g| {
+                g.into_iter()
+                    .map(|row| format!("{row} {} |", if key(&row).is_empty() { "" } else { today }))
+                    .collect()
+            })
+            .collect();
         // The same table on the earlier page (with or without its dates).
         let earlier = old_lines
             .iter()
@@ -96,18 +105,27 @@ fn merged_section(new: &str, old: &str, today: &str, before: &str) -> String {
                 .find(|&j| !old_lines[j].starts_with('|'))
                 .unwrap_or(old_lines.len());
             for group in row_groups(&old_lines[at + 2..old_end]) {
-                if measured.contains(&key(&group[0])) {
+                if measured.iter().any(|m| same_measure(m, &key(&group[0]))) {
                     continue;
                 }
-                for (n, row) in group.iter().enumerate() {
-                    if dated {
-                        out.push(row.clone());
-                    } else {
-                        out.push(format!("{row} {} |", if n == 0 { before } else { "" }));
-                    }
-                }
+                groups.push(
+                    group
+                        .iter()
+                        .enumerate()
+                        .map(|(n, row)| match (dated, n) {
+                            (true, _) => row.clone(),
+                            (false, 0) => format!("{row} {before} |"),
+                            (false, _) => format!("{row}  |"),
+                        })
+                        .collect(),
+                );
             }
         }
+        // Sizes in order (S, N), whichever run measured them.
+        if groups.iter().all(|g| key(&g[0]).parse::<u64>().is_ok()) {
+            groups.sort_by_key(|g| key(&g[0]).parse::<u64>().unwrap_or_default());
+        }
+        out.extend(groups.into_iter().flatten());
         i = end;
     }
     let mut text = out.join("\n");

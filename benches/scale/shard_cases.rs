@@ -161,6 +161,39 @@ impl ShardResult {
                 mib(r.peak_kib),
             );
         }
+        if let (Some(one), Some(most)) = (self.runs.first(), self.runs.last()) {
+            let floor = audit_floor_ms(
+                s,
+                self.subscriptions,
+                self.accounts,
+                audit_default_parallelism(),
+            );
+            let _ = writeln!(
+                md,
+                "\nOne process took {} against its latency floor of {}: what N processes can split is the rest, \
+                 the CPU of the HTTPS calls, and here the processes and the emulator share two cores, so the \
+                 speed-up stays near 1x and falls as N grows. ARM requests grow with N: every process lists all \
+                 {} subscription pages, and a destination fed from subscriptions in two shards is read by both. \
+                 At N = {} the {} tenant reads exceed the tenant bucket's burst (floor {:.2} s){}. On machines of \
+                 their own (a pipeline's jobs), shards divide the per-subscription work until that tenant floor \
+                 binds.\n",
+                secs(one.wall),
+                ms_secs(floor),
+                one.tenant_reads,
+                most.n,
+                most.tenant_reads,
+                bucket_floor(most.tenant_reads, s.throttling.reads),
+                if most.counts.throttled > 0 {
+                    format!(
+                        "; each process paces itself by the remaining counts it sees, but not by the others' \
+                         requests still in flight, so {} of its {} answers were 429s, waited out",
+                        most.counts.throttled, most.counts.total
+                    )
+                } else {
+                    String::new()
+                },
+            );
+        }
         md
     }
 }
