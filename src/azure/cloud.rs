@@ -10,6 +10,8 @@
 //! a table of the clouds whose ARM host is known. The request carries no
 //! token and goes only to the ARM endpoint the user named.
 
+use super::connection::AuthKind;
+use super::error::AzureError;
 use serde_json::Value;
 use std::time::Duration;
 use url::Url;
@@ -176,6 +178,43 @@ pub async fn from_endpoint(http: &reqwest::Client, endpoint: &Url) -> Result<Clo
     Cloud::from_metadata(endpoint, &body).map_err(|why| format!("GET {url}: {why}"))
 }
 
+/// The variable that names the sign-in host, which wins over the cloud's.
+pub const AUTHORITY_VARIABLE: &str = "AZURE_AUTHORITY_HOST";
+
+/// The cloud of `endpoint`: its metadata, else the table of known clouds.
+/// With neither, an explicit sign-in host (`authority`) or a credential that
+/// signs in without one (Azure CLI, managed identity) keeps today's public
+/// audience and vault suffix; anything else cannot know where to sign in,
+/// and says which endpoint and variable to look at.
+pub async fn resolve(
+    http: &reqwest::Client,
+    endpoint: &Url,
+    authority: Option<&str>,
+    auth: AuthKind,
+) -> Result<Cloud, AzureError> {
+    let why = match from_endpoint(http, endpoint).await {
+        Ok(cloud) => {
+            tracing::debug!(cloud = %cloud.name, "cloud from the endpoint's metadata");
+            return Ok(cloud);
+        }
+        Err(why) => why,
+    };
+    if let Some(cloud) = Cloud::known(endpoint) {
+        tracing::debug!(cloud = %cloud.name, reason = %why, "cloud from the built-in table");
+        return Ok(cloud);
+    }
+    let signs_in_elsewhere = matches!(auth, AuthKind::AzureCli | AuthKind::ManagedIdentity);
+    if authority.is_some() || signs_in_elsewhere {
+        tracing::debug!(reason = %why, "unknown cloud: the public cloud's audience and vault suffix");
+        return Ok(Cloud::public());
+    }
+    Err(AzureError::Config(format!(
+        "cannot tell which Azure cloud the ARM endpoint {endpoint} belongs to, so not where to sign in: {why}. \
+         Set {AUTHORITY_VARIABLE} to the cloud's sign-in host (e.g. https://login.microsoftonline.us), \
+         and --token-scope if its management audience is not the public cloud's"
+    )))
+}
+
 /// An error with its causes, so a refused certificate says so.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -293,5 +332,41 @@ mod tests {
         assert!(Cloud::from_metadata(&endpoint, &bad)
             .unwrap_err()
             .contains("not a URL"));
+    }
+
+    /// An endpoint nothing listens on: its metadata never answers.
+    fn silent(host: &str) -> Url {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Url::parse(&format!("https://{host}:{port}")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn without_metadata_an_unknown_endpoint_needs_the_sign_in_host_named() {
+        let http = reqwest::Client::new();
+        let endpoint = silent("127.0.0.1");
+        let refused = resolve(&http, &endpoint, None, AuthKind::Environment)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains(endpoint.as_str())
+                && refused.contains("AZURE_AUTHORITY_HOST")
+                && refused.contains("/metadata/endpoints"),
+            "{refused}"
+        );
+        // A sign-in host named, or a credential that needs none: as before,
+        // the public cloud's audience and vault suffix.
+        for (authority, auth) in [
+            (Some("https://127.0.0.1:1"), AuthKind::Environment),
+            (None, AuthKind::ManagedIdentity),
+            (None, AuthKind::AzureCli),
+        ] {
+            let cloud = resolve(&http, &endpoint, authority, auth).await.unwrap();
+            assert_eq!(cloud, Cloud::public(), "{auth:?}");
+        }
     }
 }

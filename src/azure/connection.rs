@@ -5,7 +5,7 @@
 //! credential and transport. The credential is `sign_in.rs`'s, the transport
 //! `transport.rs`'s, the retry policy `retry.rs`'s.
 
-use super::cloud::Cloud;
+use super::cloud::{self, Cloud};
 use super::error::AzureError;
 use super::transport::WaitOutThrottling;
 use super::{retry, sign_in};
@@ -154,43 +154,6 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Azu
     Ok(certificates)
 }
 
-/// The variable that names the sign-in host, which wins over the cloud's.
-const AUTHORITY_VARIABLE: &str = "AZURE_AUTHORITY_HOST";
-
-/// The cloud of `endpoint`: its metadata, else the table of known clouds.
-/// With neither, an explicit sign-in host (`authority`) or a credential that
-/// signs in without one (Azure CLI, managed identity) keeps today's public
-/// audience and vault suffix; anything else cannot know where to sign in,
-/// and says which endpoint and variable to look at.
-async fn cloud_of(
-    http: &reqwest::Client,
-    endpoint: &Url,
-    authority: Option<&str>,
-    auth: AuthKind,
-) -> Result<Cloud, AzureError> {
-    let why = match super::cloud::from_endpoint(http, endpoint).await {
-        Ok(cloud) => {
-            tracing::debug!(cloud = %cloud.name, "cloud from the endpoint's metadata");
-            return Ok(cloud);
-        }
-        Err(why) => why,
-    };
-    if let Some(cloud) = Cloud::known(endpoint) {
-        tracing::debug!(cloud = %cloud.name, reason = %why, "cloud from the built-in table");
-        return Ok(cloud);
-    }
-    let signs_in_elsewhere = matches!(auth, AuthKind::AzureCli | AuthKind::ManagedIdentity);
-    if authority.is_some() || signs_in_elsewhere {
-        tracing::debug!(reason = %why, "unknown cloud: the public cloud's audience and vault suffix");
-        return Ok(Cloud::public());
-    }
-    Err(AzureError::Config(format!(
-        "cannot tell which Azure cloud the ARM endpoint {endpoint} belongs to, so not where to sign in: {why}. \
-         Set {AUTHORITY_VARIABLE} to the cloud's sign-in host (e.g. https://login.microsoftonline.us), \
-         and --token-scope if its management audience is not the public cloud's"
-    )))
-}
-
 impl Arm {
     pub async fn connect(options: &ConnectionOptions) -> Result<Self, AzureError> {
         let endpoint = parse_url(options.arm_endpoint.trim_end_matches('/'), "ARM endpoint")?;
@@ -198,7 +161,7 @@ impl Arm {
         let explicit = options
             .authority_host
             .clone()
-            .or_else(|| std::env::var(AUTHORITY_VARIABLE).ok())
+            .or_else(|| std::env::var(cloud::AUTHORITY_VARIABLE).ok())
             .filter(|host| !host.trim().is_empty());
         if let Some(host) = &explicit {
             let url = parse_url(host, "authority host")?;
@@ -223,7 +186,7 @@ impl Arm {
             .build()
             .map_err(|e| AzureError::Config(format!("cannot set up the HTTPS client: {e}")))?;
 
-        let cloud = cloud_of(&http, &endpoint, explicit.as_deref(), options.auth).await?;
+        let cloud = cloud::resolve(&http, &endpoint, explicit.as_deref(), options.auth).await?;
         let authority = match explicit {
             Some(host) => host,
             None => {
@@ -512,41 +475,5 @@ mod tests {
         assert!(!ok("http://management.azure.com"));
         assert!(!ok("http://10.0.0.5:8080"));
         assert!(!ok("ftp://127.0.0.1"));
-    }
-
-    /// An endpoint nothing listens on: its metadata never answers.
-    fn silent(host: &str) -> Url {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Url::parse(&format!("https://{host}:{port}")).unwrap()
-    }
-
-    #[tokio::test]
-    async fn without_metadata_an_unknown_endpoint_needs_the_sign_in_host_named() {
-        let http = reqwest::Client::new();
-        let endpoint = silent("127.0.0.1");
-        let refused = cloud_of(&http, &endpoint, None, AuthKind::Environment)
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(
-            refused.contains(endpoint.as_str())
-                && refused.contains("AZURE_AUTHORITY_HOST")
-                && refused.contains("/metadata/endpoints"),
-            "{refused}"
-        );
-        // A sign-in host named, or a credential that needs none: as before,
-        // the public cloud's audience and vault suffix.
-        for (authority, auth) in [
-            (Some("https://127.0.0.1:1"), AuthKind::Environment),
-            (None, AuthKind::ManagedIdentity),
-            (None, AuthKind::AzureCli),
-        ] {
-            let cloud = cloud_of(&http, &endpoint, authority, auth).await.unwrap();
-            assert_eq!(cloud, Cloud::public(), "{auth:?}");
-        }
     }
 }
