@@ -50,6 +50,11 @@ pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> (Statu
     )
 }
 
+/// Entra's words for a tenant it does not hold (a wrong id, or another cloud's).
+pub fn tenant_not_found(tenant: &str) -> String {
+    format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+}
+
 impl TokenIssuer {
     pub fn new(key: [u8; 32]) -> Self {
         Self { key }
@@ -75,7 +80,7 @@ impl TokenIssuer {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                &format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+                &tenant_not_found(tenant),
             );
         }
         let fields: Vec<(String, String)> = match serde_urlencoded::from_str(form) {

@@ -132,6 +132,17 @@ impl Emulator {
             "" => segments,
             host => match segments {
                 [first, rest @ ..] if first.eq_ignore_ascii_case(host) => rest,
+                // The root stands for another cloud's Entra, which does not
+                // know this cloud's tenants (as login.microsoftonline.com
+                // answers a US Government tenant).
+                [tenant, "oauth2", "v2.0", "token"] if incoming.method == Method::POST => {
+                    let (status, body) = auth::oauth_error(
+                        hyper::StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        &auth::tenant_not_found(tenant),
+                    );
+                    return Some(Reply::json(status, body));
+                }
                 _ => return None,
             },
         };
