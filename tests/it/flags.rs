@@ -2333,6 +2333,10 @@ async fn env_authority_host(s: Arc<Shared>) {
     );
     // The emulator as authority: signed in.
     c.expect(2, &["audit"], &[]).await;
+    // Unset: the sign-in host comes from the endpoint's /metadata/endpoints
+    // (the emulator's own), and the tool still signs in.
+    c.expect(2, &["audit"], &[("AZURE_AUTHORITY_HOST", None)])
+        .await;
 }
 
 /// Workload identity sends the federated token to the authority (the
