@@ -75,6 +75,10 @@ pub struct DemoArgs {
     /// keeps the estate as found and `plan`/`apply` can be tried by hand.
     #[arg(long, requires = "keep_running")]
     pub before_apply: bool,
+    /// The Azure cloud the built-in emulator presents itself as (its sign-in
+    /// host, token audience and vault DNS suffix; docs/emulator.md#clouds).
+    #[arg(long, value_enum, default_value_t = crate::emulator::cloud::EmulatedCloud::Public)]
+    pub cloud: crate::emulator::cloud::EmulatedCloud,
 }
 
 #[derive(Debug, Args)]

@@ -191,6 +191,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningEmulator> {
         endpoint: endpoint.clone(),
         authority_host: options.cloud.authority_host(&endpoint),
         token_scope: options.cloud.scope(),
+        cloud: options.cloud,
         ca_file: if options.insecure_http {
             None
         } else {
