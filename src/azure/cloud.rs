@@ -192,15 +192,34 @@ pub async fn resolve(
     authority: Option<&str>,
     auth: AuthKind,
 ) -> Result<Cloud, AzureError> {
-    let why = match from_endpoint(http, endpoint).await {
-        Ok(cloud) => {
-            tracing::debug!(cloud = %cloud.name, "cloud from the endpoint's metadata");
-            return Ok(cloud);
-        }
+    let cloud = decide(
+        from_endpoint(http, endpoint).await,
+        endpoint,
+        authority,
+        auth,
+    )?;
+    tracing::debug!(
+        cloud = %cloud.name,
+        sign_in = %authority.unwrap_or(&cloud.login_endpoint),
+        audience = %cloud.audience,
+        "the ARM endpoint's cloud"
+    );
+    Ok(cloud)
+}
+
+/// [`resolve`]'s decision, given what the metadata request gave.
+fn decide(
+    metadata: Result<Cloud, String>,
+    endpoint: &Url,
+    authority: Option<&str>,
+    auth: AuthKind,
+) -> Result<Cloud, AzureError> {
+    let why = match metadata {
+        Ok(cloud) => return Ok(cloud),
         Err(why) => why,
     };
     if let Some(cloud) = Cloud::known(endpoint) {
-        tracing::debug!(cloud = %cloud.name, reason = %why, "cloud from the built-in table");
+        tracing::debug!(reason = %why, "no metadata: the cloud from the built-in table");
         return Ok(cloud);
     }
     let signs_in_elsewhere = matches!(auth, AuthKind::AzureCli | AuthKind::ManagedIdentity);
@@ -342,6 +361,21 @@ mod tests {
             .unwrap()
             .port();
         Url::parse(&format!("https://{host}:{port}")).unwrap()
+    }
+
+    #[test]
+    fn a_known_cloud_without_metadata_comes_from_the_table_and_metadata_wins_over_it() {
+        let gov = url("https://management.usgovcloudapi.net");
+        let no_answer = || Err("GET … failed: connection refused".to_string());
+        let cloud = decide(no_answer(), &gov, None, AuthKind::Environment).unwrap();
+        assert_eq!(cloud.login_endpoint, "https://login.microsoftonline.us");
+        assert_eq!(cloud.key_vault_dns, "vault.usgovcloudapi.net");
+        let answered = Cloud::from_metadata(
+            &gov,
+            &usgov_metadata("https://management.usgovcloudapi.net/"),
+        );
+        let cloud = decide(answered, &gov, None, AuthKind::Environment).unwrap();
+        assert_eq!(cloud.audience, "https://management.core.usgovcloudapi.net");
     }
 
     #[tokio::test]

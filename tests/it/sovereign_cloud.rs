@@ -204,7 +204,11 @@ async fn an_explicit_authority_host_wins_over_the_metadata() {
     )
     .await;
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("AADSTS90002"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AADSTS90002") && run.stderr.contains("--arm-endpoint"),
+        "{}",
+        run.stderr
+    );
     assert!(
         env.requests().await.is_empty(),
         "ARM was called without a token"
