@@ -20,9 +20,10 @@ use url::Url;
 /// (earlier versions answered a list of every cloud; both are read).
 pub const METADATA_API: &str = "2022-09-01";
 
-/// How long the metadata request may take: it runs before anything else, so
-/// an endpoint that never answers must not hold the command for the request
-/// timeout's full minute before the table or the error takes over.
+/// How long the metadata request may take at most (a shorter `--timeout`
+/// shortens it): it runs before anything else, so an endpoint that never
+/// answers must not hold the command for the request timeout's full minute
+/// before the table or the error takes over.
 const METADATA_PATIENCE: Duration = Duration::from_secs(10);
 
 /// One cloud's sign-in host, token audience and key vault DNS suffix.
@@ -157,13 +158,17 @@ fn same_host(value: Option<&Value>, endpoint: &Url) -> bool {
 
 /// `GET {endpoint}/metadata/endpoints`, read into a [`Cloud`]; the error says
 /// why the endpoint gave none (no answer, a status, a body without the fields).
-pub async fn from_endpoint(http: &reqwest::Client, endpoint: &Url) -> Result<Cloud, String> {
+pub async fn from_endpoint(
+    http: &reqwest::Client,
+    endpoint: &Url,
+    timeout: Duration,
+) -> Result<Cloud, String> {
     let mut url = endpoint.clone();
     url.set_path("/metadata/endpoints");
     url.set_query(Some(&format!("api-version={METADATA_API}")));
     let answer = http
         .get(url.clone())
-        .timeout(METADATA_PATIENCE)
+        .timeout(timeout.min(METADATA_PATIENCE))
         .send()
         .await
         .map_err(|e| format!("GET {url} failed: {}", error_chain(&e)))?;
@@ -189,15 +194,12 @@ pub const AUTHORITY_VARIABLE: &str = "AZURE_AUTHORITY_HOST";
 pub async fn resolve(
     http: &reqwest::Client,
     endpoint: &Url,
+    timeout: Duration,
     authority: Option<&str>,
     auth: AuthKind,
 ) -> Result<Cloud, AzureError> {
-    let cloud = decide(
-        from_endpoint(http, endpoint).await,
-        endpoint,
-        authority,
-        auth,
-    )?;
+    let metadata = from_endpoint(http, endpoint, timeout).await;
+    let cloud = decide(metadata, endpoint, authority, auth)?;
     tracing::debug!(
         cloud = %cloud.name,
         sign_in = %authority.unwrap_or(&cloud.login_endpoint),
@@ -353,6 +355,8 @@ mod tests {
             .contains("not a URL"));
     }
 
+    const PATIENCE: Duration = Duration::from_secs(5);
+
     /// An endpoint nothing listens on: its metadata never answers.
     fn silent(host: &str) -> Url {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -382,7 +386,7 @@ mod tests {
     async fn without_metadata_an_unknown_endpoint_needs_the_sign_in_host_named() {
         let http = reqwest::Client::new();
         let endpoint = silent("127.0.0.1");
-        let refused = resolve(&http, &endpoint, None, AuthKind::Environment)
+        let refused = resolve(&http, &endpoint, PATIENCE, None, AuthKind::Environment)
             .await
             .unwrap_err()
             .to_string();
@@ -399,7 +403,9 @@ mod tests {
             (None, AuthKind::ManagedIdentity),
             (None, AuthKind::AzureCli),
         ] {
-            let cloud = resolve(&http, &endpoint, authority, auth).await.unwrap();
+            let cloud = resolve(&http, &endpoint, PATIENCE, authority, auth)
+                .await
+                .unwrap();
             assert_eq!(cloud, Cloud::public(), "{auth:?}");
         }
     }

@@ -186,7 +186,14 @@ impl Arm {
             .build()
             .map_err(|e| AzureError::Config(format!("cannot set up the HTTPS client: {e}")))?;
 
-        let cloud = cloud::resolve(&http, &endpoint, explicit.as_deref(), options.auth).await?;
+        let cloud = cloud::resolve(
+            &http,
+            &endpoint,
+            options.timeout,
+            explicit.as_deref(),
+            options.auth,
+        )
+        .await?;
         let authority = match explicit {
             Some(host) => host,
             None => {
