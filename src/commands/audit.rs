@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
     let subscriptions = super::scope::parse(&args.subscriptions)?;
-    let arm = super::azure_args::connect(&args.azure)?;
+    let arm = super::azure_args::connect(&args.azure).await?;
     let mut report = audit::run_shard(
         &arm,
         &Snapshot::new(),
