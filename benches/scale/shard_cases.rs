@@ -171,14 +171,18 @@ impl ShardResult {
             let _ = writeln!(
                 md,
                 "\nOne process took {} against its latency floor of {}: what N processes can split is the rest, \
-                 the CPU of the HTTPS calls, and here the processes and the emulator share two cores, so the \
-                 speed-up stays near 1x and falls as N grows. ARM requests grow with N: every process lists all \
+                 the CPU of the HTTPS calls, and here the processes and the emulator share two cores: the best \
+                 speed-up was {:.1}x. ARM requests grow with N: every process lists all \
                  {} subscription pages, and a destination fed from subscriptions in two shards is read by both. \
                  At N = {} the {} tenant reads exceed the tenant bucket's burst (floor {:.2} s){}. On machines of \
                  their own (a pipeline's jobs), shards divide the per-subscription work until that tenant floor \
                  binds.\n",
                 secs(one.wall),
                 ms_secs(floor),
+                self.runs
+                    .iter()
+                    .map(|r| one.wall.as_secs_f64() / r.wall.as_secs_f64().max(1e-9))
+                    .fold(0.0, f64::max),
                 one.tenant_reads,
                 most.n,
                 most.tenant_reads,
@@ -186,7 +190,7 @@ impl ShardResult {
                 if most.counts.throttled > 0 {
                     format!(
                         "; each process paces itself by the remaining counts it sees, but not by the others' \
-                         requests still in flight, so {} of its {} answers were 429s, waited out",
+                         requests still in flight, so {} of their {} answers were 429s, waited out",
                         most.counts.throttled, most.counts.total
                     )
                 } else {

@@ -1,11 +1,13 @@
 //! The pacing of `pacing.rs` applied to real requests: one lane per ARM
 //! bucket (a subscription's or the tenant's reads, writes or deletes), its
 //! requests admitted one after another as the bucket's model allows, on the
-//! real clock. `transport.rs` asks for a place before each attempt and
+//! real clock, updates after the creations waiting with them
+//! (`pacing::goes_first`). `transport.rs` asks for a place before each attempt and
 //! reports the answer; the decisions themselves are `pacing.rs`'s.
 
-use super::pacing::{Admission, Answer, Bucket, Kind, Scope, Ticket};
+use super::pacing::{goes_first, Admission, Answer, Bucket, Kind, Scope, Ticket};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,21 @@ struct Lane {
     head: tokio::sync::Mutex<()>,
     /// An answer that lifted the model, or a place given back: the head looks again.
     wake: tokio::sync::Notify,
+    /// Requests that go first (`goes_first`) waiting for their place; updates
+    /// join the queue only when there are none.
+    first_waiting: AtomicUsize,
+    /// One of those got its place (or gave up waiting).
+    first_done: tokio::sync::Notify,
+}
+
+/// Counts a request that goes first among the lane's waiting ones, until dropped.
+struct GoingFirst<'l>(&'l Lane);
+
+impl Drop for GoingFirst<'_> {
+    fn drop(&mut self) {
+        self.0.first_waiting.fetch_sub(1, Ordering::SeqCst);
+        self.0.first_done.notify_waiters();
+    }
 }
 
 /// A poisoned lock only means another request panicked; the model is still usable.
@@ -68,6 +85,8 @@ impl Drop for Place {
 /// Waits of at least this long are shown as waits (`logging::Wait`); shorter
 /// ones are the ordinary spacing of requests.
 const VISIBLE_WAIT: Duration = Duration::from_secs(1);
+/// How often an update waiting behind creations looks at their count again.
+const PROBE_AGAIN: Duration = Duration::from_millis(50);
 
 impl Pacer {
     fn now(&self) -> Duration {
@@ -86,6 +105,22 @@ impl Pacer {
     pub(super) async fn admit(&self, method: &str, path: &str) -> Place {
         let (scope, kind) = (Scope::of(path), Kind::of(method, path));
         let lane = self.lane(&scope, kind);
+        let _first = if goes_first(method) {
+            lane.first_waiting.fetch_add(1, Ordering::SeqCst);
+            Some(GoingFirst(&lane))
+        } else {
+            while lane.first_waiting.load(Ordering::SeqCst) > 0 {
+                let done = lane.first_done.notified();
+                tokio::pin!(done);
+                done.as_mut().enable();
+                if lane.first_waiting.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                // Bounded: a count that changed between the load and `enable` is seen again.
+                let _ = tokio::time::timeout(PROBE_AGAIN, done).await;
+            }
+            None
+        };
         let _head = lane.head.lock().await;
         loop {
             let wake = lane.wake.notified();
@@ -153,6 +188,36 @@ mod tests {
         // Another bucket is not held up by this one.
         let other = tokio::time::timeout(Duration::from_secs(5), pacer.admit("PUT", path));
         assert!(other.await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_update_waits_for_the_creations_queued_with_it() {
+        let pacer = std::sync::Arc::new(Pacer::default());
+        let path =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a";
+        // Two probes out: the lane is full until an answer comes.
+        let probe = pacer.admit("PUT", path).await;
+        let _other = pacer.admit("PUT", path).await;
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let waiter = |method: &'static str| {
+            let (pacer, order) = (pacer.clone(), order.clone());
+            tokio::spawn(async move {
+                let place = pacer.admit(method, path).await;
+                lock(&order).push(method);
+                pacer.answered(place, Answer::Remaining(100));
+            })
+        };
+        // A creation at the head of the lane, then an update, then another creation.
+        let mut tasks = Vec::new();
+        for method in ["PUT", "PATCH", "PUT"] {
+            tasks.push(waiter(method));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        pacer.answered(probe, Answer::Remaining(100));
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(*lock(&order), ["PUT", "PUT", "PATCH"]);
     }
 
     #[tokio::test]
