@@ -1,7 +1,9 @@
 //! The reads behind a CMK health check: the vault named by `keyvaulturi`
 //! (found by name, since the URI carries no resource id), the key, the
-//! encryption identity and, on RBAC vaults, the identity's role assignments.
-//! Each vault is found and read once, however many accounts use it.
+//! encryption identity and, on RBAC vaults, the identity's role assignments
+//! and the definitions of their roles (each definition read once per run,
+//! through the snapshot). Each vault is found and read once, however many
+//! accounts use it.
 //!
 //! Vaults are found through ARM's index (`Resources_List`), which lags a
 //! create by seconds to minutes while a GET by id finds the vault at once.
@@ -14,7 +16,10 @@
 //! answers it from the same lagging cache. A vault someone else created a
 //! moment ago in another group can still be missed until the index catches up.
 
-use super::classify::{encryption_principal, CmkObservation, Lookup};
+use super::classify::{
+    applies_to_key, encryption_principal, AssignedRole, CmkObservation, Lookup,
+    ROLE_DEFINITIONS_READ,
+};
 use super::sources::explain;
 use crate::azure::connection::KEYVAULT_API;
 use crate::azure::id::{ResourceId, StorageAccountId};
@@ -318,9 +323,13 @@ pub async fn observe(
     };
     let (key, identity) = tokio::join!(key, identity);
 
-    let role_assignments = match (vault.found(), encryption_principal(account, &identity)) {
-        (Some(v), Ok(principal)) if v.rbac_authorization => lookup(
-            snapshot.assignments(arm, v.id.as_str(), &principal).await,
+    let role_assignments = match (
+        vault.found(),
+        encryption_principal(account, &identity),
+        &account.key_name,
+    ) {
+        (Some(v), Ok(principal), Some(key_name)) if v.rbac_authorization => lookup(
+            assigned_roles(arm, snapshot, v, key_name, &principal).await,
             &format!(
                 "the role assignments of principal {principal} at key vault {}",
                 v.id
@@ -335,5 +344,81 @@ pub async fn observe(
         key,
         identity,
         role_assignments,
+    }
+}
+
+/// The scope a role definition is read at: its id without
+/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (`/` for the tenant form).
+fn definition_scope(id: &str) -> String {
+    let lower = id.to_ascii_lowercase();
+    match lower.find("/providers/microsoft.authorization/roledefinitions/") {
+        Some(0) | None => "/".to_string(),
+        Some(at) => id[..at].to_string(),
+    }
+}
+
+/// The role assignments of `principal` at the vault, each with the
+/// definition of its role when the assignment applies to the key (the
+/// others are not read). Definitions come through the snapshot, so a role
+/// many accounts share is read once per run. Fails only when the list
+/// itself cannot be read; a definition that cannot be read is kept as such.
+pub async fn assigned_roles(
+    arm: &Arm,
+    snapshot: &Snapshot,
+    vault: &KeyVault,
+    key_name: &str,
+    principal: &str,
+) -> Result<Vec<AssignedRole>, AzureError> {
+    let assignments = snapshot
+        .assignments(arm, vault.id.as_str(), principal)
+        .await?;
+    let roles = assignments.into_iter().map(|assignment| async move {
+        if !applies_to_key(vault, key_name, principal, &assignment) {
+            return AssignedRole {
+                assignment,
+                definition: Lookup::NotChecked,
+            };
+        }
+        let id = &assignment.role_definition_id;
+        let definition = lookup_optional(
+            snapshot.role_definition(arm, id).await,
+            &format!(
+                "role definition {id} (of role assignment {})",
+                assignment.id
+            ),
+            ROLE_DEFINITIONS_READ,
+            &definition_scope(id),
+        );
+        AssignedRole {
+            assignment,
+            definition,
+        }
+    });
+    Ok(futures::future::join_all(roles).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::definition_scope;
+
+    #[test]
+    fn a_definition_is_read_at_the_scope_its_id_names() {
+        let guid = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+        assert_eq!(
+            definition_scope(&format!(
+                "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+            )),
+            "/subscriptions/s1"
+        );
+        assert_eq!(
+            definition_scope(&format!(
+                "/providers/microsoft.authorization/roledefinitions/{guid}"
+            )),
+            "/"
+        );
+        assert_eq!(
+            definition_scope(&format!("/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/roleDefinitions/{guid}")),
+            "/providers/Microsoft.Management/managementGroups/mg"
+        );
     }
 }
