@@ -347,14 +347,36 @@ pub async fn observe(
     }
 }
 
-/// The scope a role definition is read at: its id without
-/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (`/` for the tenant form).
-fn definition_scope(id: &str) -> String {
-    let lower = id.to_ascii_lowercase();
-    match lower.find("/providers/microsoft.authorization/roledefinitions/") {
-        Some(0) | None => "/".to_string(),
-        Some(at) => id[..at].to_string(),
-    }
+/// Where a role's definition is read: at the vault's subscription, whatever
+/// form the assignment's `roleDefinitionId` takes (the tenant root, a
+/// management group, another subscription). ARM answers a definition at any
+/// scope where it can be assigned, and the vault's subscription is where the
+/// audit's Reader role holds; the GUID names the role tenant-wide.
+fn definition_path(vault: &KeyVault, role_definition_id: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.Authorization/roleDefinitions/{}",
+        subscription_scope(vault),
+        role_guid(role_definition_id)
+    )
+}
+
+/// `/subscriptions/{id}` of a vault (ids are parsed: the first two segments).
+fn subscription_scope(vault: &KeyVault) -> String {
+    vault
+        .id
+        .as_str()
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn role_guid(role_definition_id: &str) -> &str {
+    role_definition_id
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
 }
 
 /// The role assignments of `principal` at the vault, each with the
@@ -379,15 +401,15 @@ pub async fn assigned_roles(
                 definition: Lookup::NotChecked,
             };
         }
-        let id = &assignment.role_definition_id;
+        let id = definition_path(vault, &assignment.role_definition_id);
         let definition = lookup_optional(
-            snapshot.role_definition(arm, id).await,
+            snapshot.role_definition(arm, &id).await,
             &format!(
                 "role definition {id} (of role assignment {})",
                 assignment.id
             ),
             ROLE_DEFINITIONS_READ,
-            &definition_scope(id),
+            &subscription_scope(vault),
         );
         AssignedRole {
             assignment,
@@ -399,26 +421,32 @@ pub async fn assigned_roles(
 
 #[cfg(test)]
 mod tests {
-    use super::definition_scope;
+    use super::*;
+    use crate::azure::id::ResourceId;
 
     #[test]
-    fn a_definition_is_read_at_the_scope_its_id_names() {
-        let guid = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
-        assert_eq!(
-            definition_scope(&format!(
-                "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-            )),
-            "/subscriptions/s1"
-        );
-        assert_eq!(
-            definition_scope(&format!(
-                "/providers/microsoft.authorization/roledefinitions/{guid}"
-            )),
-            "/"
-        );
-        assert_eq!(
-            definition_scope(&format!("/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/roleDefinitions/{guid}")),
-            "/providers/Microsoft.Management/managementGroups/mg"
-        );
+    fn a_definition_is_read_at_the_vault_subscription_whatever_form_its_id_takes() {
+        let vault = KeyVault {
+            id: ResourceId::parse("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv").unwrap(),
+            tenant_id: "t".into(),
+            vault_uri: None,
+            soft_delete: true,
+            purge_protection: true,
+            rbac_authorization: true,
+            network_restricted: false,
+            bypass_azure_services: true,
+            access_policies: Vec::new(),
+            provisioned: true,
+            location: "westeurope".into(),
+            tags: Default::default(),
+        };
+        let want = "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/g1";
+        for id in [
+            "/providers/Microsoft.Authorization/roleDefinitions/g1",
+            "/subscriptions/s2/providers/Microsoft.Authorization/roleDefinitions/g1",
+            "/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/roleDefinitions/g1/",
+        ] {
+            assert_eq!(definition_path(&vault, id), want);
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! description and permissions `RoleDefinitions_Get`/`_List` answer), and
 //! which of them grant the key data actions a customer-managed key needs.
 
+use crate::azure::role_actions::Permission;
+
 /// A built-in role: its well-known GUID, name, and whether it includes the
 /// `Microsoft.KeyVault/vaults/keys/read`, `wrap/action` and `unwrap/action`
 /// data actions (get / wrapKey / unwrapKey in access-policy terms).
@@ -167,27 +169,60 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     },
 ];
 
-/// The built-in role a role definition id names. Accepted forms, as ARM takes them:
-/// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` and
-/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (literals in any case).
-pub fn built_in_role(role_definition_id: &str) -> Option<&'static BuiltInRole> {
+/// The GUID a role definition id names. Accepted forms, as ARM takes them:
+/// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}`,
+/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` and
+/// `/providers/Microsoft.Management/managementGroups/{g}/providers/...` (literals in any case).
+pub fn definition_guid(role_definition_id: &str) -> Option<&str> {
     let segments: Vec<&str> = role_definition_id.split('/').collect();
+    let is = |segment: &str, literal: &str| segment.eq_ignore_ascii_case(literal);
     let tail = match segments.as_slice() {
-        ["", subs, _sub, rest @ ..] if subs.eq_ignore_ascii_case("subscriptions") => rest,
+        ["", subs, _sub, rest @ ..] if is(subs, "subscriptions") => rest,
+        ["", providers, management, groups, _group, rest @ ..]
+            if is(providers, "providers")
+                && is(management, "Microsoft.Management")
+                && is(groups, "managementGroups") =>
+        {
+            rest
+        }
         ["", rest @ ..] => rest,
         _ => return None,
     };
     match tail {
         [providers, namespace, kind, guid]
-            if providers.eq_ignore_ascii_case("providers")
-                && namespace.eq_ignore_ascii_case("Microsoft.Authorization")
-                && kind.eq_ignore_ascii_case("roleDefinitions") =>
+            if is(providers, "providers")
+                && is(namespace, "Microsoft.Authorization")
+                && is(kind, "roleDefinitions") =>
         {
-            BUILT_IN_ROLES
-                .iter()
-                .find(|role| role.id.eq_ignore_ascii_case(guid))
+            Some(guid)
         }
         _ => None,
+    }
+}
+
+/// The built-in role a role definition id names (forms as [`definition_guid`]).
+pub fn built_in_role(role_definition_id: &str) -> Option<&'static BuiltInRole> {
+    let guid = definition_guid(role_definition_id)?;
+    built_in_by_guid(guid)
+}
+
+/// The built-in role with this GUID (any casing).
+pub fn built_in_by_guid(guid: &str) -> Option<&'static BuiltInRole> {
+    BUILT_IN_ROLES
+        .iter()
+        .find(|role| role.id.eq_ignore_ascii_case(guid))
+}
+
+impl BuiltInRole {
+    /// The role's one permission, as role definitions answer and RBAC evaluates it.
+    pub fn permission(&self) -> Permission {
+        let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        Permission {
+            actions: owned(self.actions),
+            not_actions: owned(self.not_actions),
+            data_actions: owned(self.data_actions),
+            not_data_actions: Vec::new(),
+        }
     }
 }
 
@@ -217,38 +252,18 @@ mod tests {
         assert!(built_in_role("e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
         assert!(built_in_role("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
         assert!(built_in_role("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
-    }
-
-    /// Does an action pattern of a role (`*` matching any run) cover `action`?
-    fn covers(pattern: &str, action: &str) -> bool {
-        let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
-        let parts: Vec<&str> = p.split('*').collect();
-        let mut rest = a.as_str();
-        for (i, part) in parts.iter().enumerate() {
-            match rest.find(part) {
-                Some(0) => rest = &rest[part.len()..],
-                Some(at) if i > 0 => rest = &rest[at + part.len()..],
-                _ => return false,
-            }
-        }
-        parts.last().is_some_and(|last| last.is_empty()) || rest.is_empty()
+        let mg = "/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/roleDefinitions/ACDD72A7-3385-48EF-BD42-F606FBA81AE7";
+        assert_eq!(built_in_role(mg).unwrap().name, "Reader");
     }
 
     /// `key_wrap_unwrap`, which the CMK rule reads, says what the definitions' data actions say.
     #[test]
     fn key_wrap_follows_the_data_actions() {
+        use crate::azure::role_actions::{key_actions_granted, KEY_DATA_ACTIONS};
         for role in BUILT_IN_ROLES {
-            let grants = |action| role.data_actions.iter().any(|p| covers(p, action));
-            let wraps = grants("Microsoft.KeyVault/vaults/keys/read")
-                && grants("Microsoft.KeyVault/vaults/keys/wrap/action")
-                && grants("Microsoft.KeyVault/vaults/keys/unwrap/action");
+            let wraps = key_actions_granted(&[role.permission()]) == KEY_DATA_ACTIONS;
             assert_eq!(wraps, role.key_wrap_unwrap, "{}", role.name);
         }
-        assert!(covers("*/read", "Microsoft.Storage/storageAccounts/read"));
-        assert!(!covers(
-            "Microsoft.KeyVault/vaults/keys/*",
-            "Microsoft.KeyVault/vaults/secrets/read"
-        ));
     }
 
     #[test]
