@@ -40,14 +40,13 @@ impl CustomRole {
     /// The 2022-04-01 shape, with the id of the scope it is read at
     /// (`/subscriptions/{s}/providers/...`, or `/providers/...` at the tenant root).
     pub(super) fn to_json(&self, subscription_prefix: &str) -> Value {
-        json!({
+        let mut answer = json!({
             "id": format!("{subscription_prefix}/providers/{TYPE}/{}", self.name),
             "name": self.name,
             "type": TYPE,
             "properties": {
                 "roleName": self.role_name,
                 "type": "CustomRole",
-                "description": self.description,
                 "assignableScopes": self.assignable_scopes,
                 "permissions": self.permissions,
                 "createdOn": format_timestamp(self.created_on),
@@ -55,7 +54,12 @@ impl CustomRole {
                 "createdBy": self.created_by,
                 "updatedBy": self.updated_by,
             },
-        })
+        });
+        // Left out rather than null when none was given: the spec's `description` is a string.
+        if let Some(description) = &self.description {
+            answer["properties"]["description"] = json!(description);
+        }
+        answer
     }
 
     /// Visible at `scope` when one of its assignable scopes is at or above it.
