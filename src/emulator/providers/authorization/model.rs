@@ -214,4 +214,51 @@ mod tests {
             now
         ));
     }
+
+    fn custom(state: &mut State, guid: &str, data: &[&str], not_data: &[&str]) -> String {
+        let now = Utc::now();
+        state.authorization.insert_custom_role(CustomRole {
+            name: guid.into(),
+            role_name: guid.into(),
+            description: None,
+            permissions: vec![Permission {
+                data_actions: data.iter().map(|s| s.to_string()).collect(),
+                not_data_actions: not_data.iter().map(|s| s.to_string()).collect(),
+                ..Permission::default()
+            }],
+            assignable_scopes: vec!["/subscriptions/11111111-1111-1111-1111-111111111111".into()],
+            created_on: now,
+            updated_on: now,
+            created_by: "c".into(),
+            updated_by: "c".into(),
+        });
+        format!("/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+    }
+
+    #[test]
+    fn custom_roles_grant_by_their_data_actions_and_grants_add_up() {
+        let now = Utc::now();
+        let mut state = State::default();
+        let no_unwrap = custom(
+            &mut state,
+            "00000000-0000-4000-8000-000000000001",
+            &["Microsoft.KeyVault/vaults/keys/*"],
+            &["Microsoft.KeyVault/vaults/keys/unwrap/action"],
+        );
+        assign(&mut state, VAULT, &no_unwrap, now);
+        assert!(!grants_key_access(&state, PRINCIPAL, VAULT, now));
+        let unwrap = custom(
+            &mut state,
+            "00000000-0000-4000-8000-000000000002",
+            &["microsoft.keyvault/vaults/keys/UNWRAP/action"],
+            &[],
+        );
+        assign(&mut state, VAULT, &unwrap, now);
+        assert!(grants_key_access(&state, PRINCIPAL, VAULT, now));
+        // A role deleted under its assignment grants nothing.
+        state
+            .authorization
+            .remove_custom_role("00000000-0000-4000-8000-000000000002");
+        assert!(!grants_key_access(&state, PRINCIPAL, VAULT, now));
+    }
 }

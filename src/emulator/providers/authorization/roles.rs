@@ -4,14 +4,13 @@
 
 use crate::azure::role_actions::Permission;
 
-/// A built-in role: its well-known GUID, name, and whether it includes the
-/// `Microsoft.KeyVault/vaults/keys/read`, `wrap/action` and `unwrap/action`
-/// data actions (get / wrapKey / unwrapKey in access-policy terms).
+/// A built-in role: its well-known GUID, name and permissions. Whether it
+/// gives key access is read from its data actions (`azure::role_actions`),
+/// as for any custom role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BuiltInRole {
     pub id: &'static str,
     pub name: &'static str,
-    pub key_wrap_unwrap: bool,
     /// Azure's description of the role, as `az role definition list` shows it.
     pub description: &'static str,
     pub actions: &'static [&'static str],
@@ -39,7 +38,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
         name: "Owner",
-        key_wrap_unwrap: false,
         description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
         actions: &["*"],
         not_actions: &[],
@@ -48,7 +46,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "b24988ac-6180-42a0-ab88-20f7382dd24c",
         name: "Contributor",
-        key_wrap_unwrap: false,
         description: "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
         actions: &["*"],
         not_actions: &[
@@ -64,7 +61,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
         name: "Reader",
-        key_wrap_unwrap: false,
         description: "View all resources, but does not allow you to make any changes.",
         actions: &["*/read"],
         not_actions: &[],
@@ -73,7 +69,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
         name: "User Access Administrator",
-        key_wrap_unwrap: false,
         description: "Lets you manage user access to Azure resources.",
         actions: &["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
         not_actions: &[],
@@ -82,7 +77,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "17d1049b-9a84-46fb-8f53-869881c3d3ab",
         name: "Storage Account Contributor",
-        key_wrap_unwrap: false,
         description: "Lets you manage storage accounts, including accessing storage account keys which provide full access to storage account data.",
         actions: &[
             "Microsoft.Authorization/*/read",
@@ -101,7 +95,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "21090545-7ca7-4776-b22c-e363652d74d2",
         name: "Key Vault Reader",
-        key_wrap_unwrap: false,
         description: "Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -113,7 +106,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "00482a5a-887f-4fb3-b363-3b7fe8e74483",
         name: "Key Vault Administrator",
-        key_wrap_unwrap: true,
         description: "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -122,7 +114,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
         name: "Key Vault Crypto Officer",
-        key_wrap_unwrap: true,
         description: "Perform any action on the keys of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -134,7 +125,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "12338af0-0e69-4776-bea7-57ae8d297424",
         name: "Key Vault Crypto User",
-        key_wrap_unwrap: true,
         description: "Perform cryptographic operations using keys. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -153,7 +143,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "e147488a-f6f5-4113-8e2d-b22465e65bf6",
         name: "Key Vault Crypto Service Encryption User",
-        key_wrap_unwrap: true,
         description: "Read metadata of keys and perform wrap/unwrap operations. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: &[
             "Microsoft.EventGrid/eventSubscriptions/write",
@@ -241,7 +230,10 @@ mod tests {
     #[test]
     fn both_id_forms_name_a_built_in_role() {
         let sub = "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6";
-        assert!(built_in_role(sub).unwrap().key_wrap_unwrap);
+        assert_eq!(
+            built_in_role(sub).unwrap().name,
+            "Key Vault Crypto Service Encryption User"
+        );
         let tenant = "/providers/microsoft.authorization/roledefinitions/ACDD72A7-3385-48EF-BD42-F606FBA81AE7";
         assert_eq!(built_in_role(tenant).unwrap().name, "Reader");
     }
@@ -256,25 +248,24 @@ mod tests {
         assert_eq!(built_in_role(mg).unwrap().name, "Reader");
     }
 
-    /// `key_wrap_unwrap`, which the CMK rule reads, says what the definitions' data actions say.
-    #[test]
-    fn key_wrap_follows_the_data_actions() {
-        use crate::azure::role_actions::{key_actions_granted, KEY_DATA_ACTIONS};
-        for role in BUILT_IN_ROLES {
-            let wraps = key_actions_granted(&[role.permission()]) == KEY_DATA_ACTIONS;
-            assert_eq!(wraps, role.key_wrap_unwrap, "{}", role.name);
-        }
-    }
-
+    /// The four Key Vault data roles give keys read, wrap and unwrap by their
+    /// data actions; Owner, Contributor and the other control-plane roles none.
     #[test]
     fn only_key_vault_data_roles_wrap_keys() {
+        use crate::azure::role_actions::{key_actions_granted, KEY_DATA_ACTIONS};
         let wrapping: Vec<&str> = BUILT_IN_ROLES
             .iter()
-            .filter(|r| r.key_wrap_unwrap)
+            .filter(|r| key_actions_granted(&[r.permission()]) == KEY_DATA_ACTIONS)
             .map(|r| r.name)
             .collect();
-        assert_eq!(wrapping.len(), 4);
-        assert!(!wrapping.contains(&"Owner"));
-        assert!(!wrapping.contains(&"Contributor"));
+        assert_eq!(
+            wrapping,
+            [
+                "Key Vault Administrator",
+                "Key Vault Crypto Officer",
+                "Key Vault Crypto User",
+                "Key Vault Crypto Service Encryption User"
+            ]
+        );
     }
 }
