@@ -215,6 +215,15 @@ async fn custom_roles_count_by_their_data_actions_and_built_in_roles_still_work(
         .map(|c| c["address"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["role_assignment"], "{repaired:#}");
+
+    // apply adds that grant; its verification and a new audit judge the
+    // account by both roles, the custom one left as it is.
+    let applied = env.tool().run(&["apply", "--yes"]).await;
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let report = env.tool().run(&["audit", "-o", "json"]).await;
+    assert_eq!(report.code, 0, "{}", report.stdout);
+    let d = destination(&report.json(), &lacking.account_id).clone();
+    assert_eq!(d["status"], "compliant", "{d:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
