@@ -25,6 +25,7 @@ mod pacing;
 pub mod request;
 pub mod resources;
 pub mod retry;
+pub mod role_actions;
 mod sign_in;
 mod snapshot;
 pub mod storage;
