@@ -88,7 +88,7 @@ pub(crate) async fn audit_run(
             "{label}: {} ARM requests, more than 2S + A + pages{} = {bound}",
             c.total,
             if cmk > 0 {
-                " + 5 per CMK destination"
+                " + 6 per CMK destination"
             } else {
                 ""
             }

@@ -77,8 +77,10 @@ pub(crate) fn critical_path_ms(s: &Settings) -> u64 {
 /// The writes one account needs: identity, vault, key, role assignment, account.
 pub(crate) const WRITES_PER_ACCOUNT: usize = 5;
 /// Reads the audit makes per CMK destination to check its health: the vault
-/// found by name, the vault, the key, the identity, its role assignments.
-pub(crate) const HEALTH_READS_PER_CMK_ACCOUNT: usize = 5;
+/// found by name, the vault, the key, the identity, its role assignments,
+/// and the definition of the role they grant (read once per run at each
+/// vault's subscription, so at most once per account: issue 17's custom roles).
+pub(crate) const HEALTH_READS_PER_CMK_ACCOUNT: usize = 6;
 
 /// Seconds until `requests` calls fit through a bucket: the burst is free,
 /// the rest arrives at the refill rate.

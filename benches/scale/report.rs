@@ -348,8 +348,8 @@ impl Report<'_> {
             let _ = writeln!(
                 md,
                 "**Audit of the remediated estate** (S = {}, all {} destinations on a customer-managed key, so the \
-                 audit also checks vault, key, identity and role assignments: {HEALTH_READS_PER_CMK_ACCOUNT} reads \
-                 each): {} ARM requests (bound 2S + A + pages + {HEALTH_READS_PER_CMK_ACCOUNT}A = {}), {} with \
+                 audit also checks vault, key, identity, role assignments and the role's definition, read once per \
+                 vault subscription: at most {HEALTH_READS_PER_CMK_ACCOUNT} reads each): {} ARM requests (bound 2S + A + pages + {HEALTH_READS_PER_CMK_ACCOUNT}A = {}), {} with \
                  parallelism {audit_p}, {} with parallelism 1 ({}).\n",
                 after.subscriptions,
                 after.accounts,
