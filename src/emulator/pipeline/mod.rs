@@ -101,6 +101,7 @@ fn checks_and_handler(
     let subscription = scope::subscription_of_call(&params);
     if let Some(sub) = &subscription {
         scope::check_subscription(&state, sub, route.access)?;
+        crate::emulator::tenants::check_token_tenant(&state, &caller, sub)?;
     }
     let principal = authorization::principal_of(&state, &caller);
     authorization::check_denied_scopes(&principal, &caller, incoming, &params)?;
