@@ -86,7 +86,8 @@ pub fn merge(reports: Vec<(String, AuditReport)>) -> anyhow::Result<AuditReport>
     ))
 }
 
-fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
+/// One report of `reports` (at least one), as one run over all of them would write it.
+pub fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
     let first = reports[0].clone();
     let mut subscriptions = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();

@@ -16,6 +16,7 @@ pub mod report;
 mod review;
 pub mod rollback;
 mod scope;
+mod tenants;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::exit_status::ExitStatus;
