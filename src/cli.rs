@@ -294,6 +294,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
+    pub tenants: TenantArgs,
+    #[command(flatten)]
     pub remediation: RemediationArgs,
     /// Cover only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).
     #[arg(long, value_name = "K/N")]
@@ -330,6 +332,8 @@ pub struct ApplyArgs {
     pub azure: AzureArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub tenants: TenantArgs,
     #[command(flatten)]
     pub remediation: RemediationArgs,
     /// Cover only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).

@@ -16,6 +16,7 @@ pub mod report;
 mod review;
 pub mod rollback;
 mod scope;
+mod tenant_plans;
 mod tenants;
 
 use crate::cli::{Cli, Command, GlobalArgs};

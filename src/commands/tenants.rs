@@ -124,7 +124,7 @@ pub async fn connect(
 
 /// The ids of `refs` that `tenant` holds (its subscription list), and which
 /// refs it matched; all of its subscriptions when `refs` is empty.
-async fn pick(
+pub async fn pick(
     arm: &Arm,
     refs: &[SubscriptionRef],
 ) -> anyhow::Result<(Vec<String>, Vec<SubscriptionRef>)> {
@@ -149,6 +149,23 @@ async fn pick(
         }
     }
     Ok((ids, matched))
+}
+
+/// Every `-s` value must name a subscription of a tenant covered.
+pub fn check_found(
+    refs: &[SubscriptionRef],
+    found: &[SubscriptionRef],
+    tenants: usize,
+) -> anyhow::Result<()> {
+    if let Some(missing) = refs.iter().find(|r| !found.contains(r)) {
+        let named = match missing {
+            SubscriptionRef::Id(id) | SubscriptionRef::Name(id) => id,
+        };
+        bail!(
+            "no subscription '{named}' in the {tenants} tenant(s) covered: check -s and --tenant"
+        );
+    }
+    Ok(())
 }
 
 /// The audit of every connected tenant (of `refs` only, when given: each
@@ -185,15 +202,7 @@ pub async fn audit(
         }
         reports.push(report);
     }
-    if let Some(missing) = refs.iter().find(|r| !found.contains(r)) {
-        let named = match missing {
-            SubscriptionRef::Id(id) | SubscriptionRef::Name(id) => id,
-        };
-        bail!(
-            "no subscription '{named}' in the tenants covered ({}): check -s and --tenant",
-            connected.len()
-        );
-    }
+    check_found(refs, &found, connected.len())?;
     let tenant_id = match connected {
         [one] => Some(one.tenant_id.clone()),
         _ => None,

@@ -60,6 +60,17 @@ impl State {
             .map_or(self.tenant_id.as_str(), |t| t.tenant_id.as_str())
     }
 
+    /// The tenant of the subscription a resource id (`/subscriptions/{id}/...`) is in.
+    pub fn tenant_of_resource(&self, resource_id: &str) -> &str {
+        let mut segments = resource_id.split('/').filter(|s| !s.is_empty());
+        match (segments.next(), segments.next()) {
+            (Some(first), Some(sub)) if first.eq_ignore_ascii_case("subscriptions") => {
+                self.tenant_of_subscription(sub)
+            }
+            _ => &self.tenant_id,
+        }
+    }
+
     /// Adds or replaces an extra tenant (admin API); a subscription moves to
     /// it from any other extra tenant, as a transfer does.
     pub fn upsert_tenant(&mut self, tenant: Tenant) -> Result<(), ArmError> {
@@ -149,6 +160,14 @@ mod tests {
         let state = state();
         assert_eq!(state.tenant_of_subscription("S2"), "other");
         assert_eq!(state.tenant_of_subscription("s1"), "home");
+        assert_eq!(
+            state.tenant_of_resource("/subscriptions/S2/resourceGroups/rg"),
+            "other"
+        );
+        assert_eq!(
+            state.tenant_of_resource("/providers/Microsoft.Management/x"),
+            "home"
+        );
         assert!(check_token_tenant(&state, &caller("c1", "OTHER"), "s2").is_ok());
         let refused = check_token_tenant(&state, &caller("c1", "home"), "s2").unwrap_err();
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED);

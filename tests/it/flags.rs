@@ -80,8 +80,8 @@ fn rows() -> Vec<Row> {
         row!("--subscription", ALL, subscription),
         row!("--parallelism", ALL, parallelism),
         row!("--shard", &["audit", "plan", "apply"], shard),
-        row!("--tenant", &["audit"], tenant),
-        row!("--all-tenants", &["audit"], all_tenants),
+        row!("--tenant", &["audit", "plan", "apply"], tenant),
+        row!("--all-tenants", &["audit", "plan", "apply"], all_tenants),
         row!("--output", ALL, output),
         // audit
         row!("--output-file", &["audit"], output_file),
@@ -1216,7 +1216,7 @@ async fn tenant(s: Arc<Shared>) {
         .json();
     assert_eq!(
         subscription_tenants(&both),
-        [(SUB1.to_string(), home.clone()), (SUB2.to_string(), home)]
+        [(SUB1.to_string(), home.clone()), (SUB2.to_string(), home.clone())]
     );
     destination(&both, &s.plain);
     // Each tenant signed in to with its own token: a sign-in per tenant.
@@ -1229,14 +1229,42 @@ async fn tenant(s: Arc<Shared>) {
         .filter(|r| r.contains(&other))
         .collect();
     assert!(!token_paths.is_empty(), "{sign_ins}");
-    let bad = c
-        .expect(1, &["audit", "--tenant", "contoso.example"], &[])
-        .await;
-    assert!(
-        bad.stderr.contains("--tenant 'contoso.example'"),
-        "{}",
-        bad.stderr
+    for command in ["audit", "plan", "apply"] {
+        let bad = c
+            .expect(
+                1,
+                &args(&read_only(command), &["--tenant", "contoso.example"]),
+                &[],
+            )
+            .await;
+        assert!(
+            bad.stderr.contains("--tenant 'contoso.example'"),
+            "{}",
+            bad.stderr
+        );
+    }
+    // plan and apply read the tenants named: the other tenant's plan is empty.
+    for command in ["plan", "apply"] {
+        c.expect(0, &args(&read_only(command), &["--tenant", &other]), &[])
+            .await;
+    }
+    let plan = c
+        .expect(
+            0,
+            &["plan", "-o", "json", "--tenant", &other, "--tenant", &home],
+            &[],
+        )
+        .await
+        .json();
+    let account = s.plain.to_ascii_lowercase();
+    assert_eq!(
+        plan["accounts"][0]["storage_account_id"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(account),
+        "{plan:#}"
     );
+    assert_eq!(plan["tenants"][SUB1], home.as_str(), "{plan:#}");
     // A tenant the principal is not in: reported, incomplete.
     let foreign = uuid::Uuid::new_v4().to_string();
     let refused = c
@@ -1270,10 +1298,29 @@ async fn all_tenants(s: Arc<Shared>) {
             .any(|r| r["path"].as_str().unwrap().starts_with("/tenants")),
         "{requests:?}"
     );
-    let conflict = c
-        .expect(1, &["audit", "--all-tenants", "--tenant", SUB1], &[])
-        .await;
-    assert!(conflict.stderr.contains("--tenant"), "{}", conflict.stderr);
+    for command in ["audit", "plan", "apply"] {
+        let conflict = c
+            .expect(
+                1,
+                &args(&read_only(command), &["--all-tenants", "--tenant", SUB1]),
+                &[],
+            )
+            .await;
+        assert!(conflict.stderr.contains("--tenant"), "{}", conflict.stderr);
+    }
+    for command in ["plan", "apply"] {
+        let c = s.caller().await;
+        tenant_with(&c).await;
+        c.expect(0, &args(&read_only(command), &["--all-tenants"]), &[])
+            .await;
+        let requests = c.requests().await;
+        assert!(
+            requests
+                .iter()
+                .any(|r| r["path"].as_str().unwrap().starts_with("/tenants")),
+            "{command}: {requests:?}"
+        );
+    }
 }
 
 async fn shard(s: Arc<Shared>) {

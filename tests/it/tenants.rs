@@ -273,3 +273,131 @@ async fn a_tenant_that_refuses_the_sign_in_is_reported_and_the_others_audited() 
         run.stdout
     );
 }
+
+/// The encryption key source of an account, read with `token`.
+async fn key_source(env: &Env, token: &str, account_id: &str) -> String {
+    let a = env
+        .arm_as(
+            token,
+            Method::GET,
+            &format!("{account_id}?api-version=2023-05-01"),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    a.body["properties"]["encryption"]["keySource"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_saved_plan_across_two_tenants_is_applied_in_each() {
+    let env = Env::start().await;
+    let (home_account, b_account) = two_tenants(&env).await;
+    let tool = env.tool();
+    let home = home_tenant(&env);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file = file.to_str().unwrap();
+
+    let run = tool
+        .run(&[
+            "plan",
+            "--all-tenants",
+            "--out",
+            file,
+            "--detailed-exitcode",
+        ])
+        .await;
+    assert_eq!(run.code, 2, "changes: {}", run.stderr);
+    let file_json: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let saved = &file_json["plan"];
+    support::schemas::assert_matches_project_schema(
+        "plan.schema.json",
+        saved,
+        "plan --all-tenants",
+    );
+    assert_eq!(
+        saved["tenants"],
+        json!({ SUB1: home, SUB2: TENANT_B }),
+        "{saved:#}"
+    );
+    assert_eq!(saved["tenant_id"], "", "two tenants: no single one");
+    assert_eq!(saved["accounts"].as_array().unwrap().len(), 2);
+
+    // A saved plan is applied as saved: tenant flags are refused with it.
+    let refused = tool
+        .run(&["apply", file, "--yes", "--tenant", TENANT_B])
+        .await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--tenant"), "{}", refused.stderr);
+
+    let run = tool.run(&["apply", file, "--yes", "-o", "json"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["done"], 2, "{report:#}");
+
+    let c = &env.emu.connection;
+    let b_token = env.token_in(TENANT_B, &c.client_id, &c.client_secret).await;
+    assert_eq!(
+        key_source(&env, &env.token, &home_account).await,
+        "Microsoft.Keyvault"
+    );
+    assert_eq!(
+        key_source(&env, &b_token, &b_account).await,
+        "Microsoft.Keyvault"
+    );
+    // Each tenant's resources were written with that tenant's token: the
+    // home token cannot even read tenant B's account.
+    let a = env
+        .arm(
+            Method::GET,
+            &format!("{b_account}?api-version=2023-05-01"),
+            None,
+        )
+        .await;
+    assert_eq!(a.code(), "InvalidAuthenticationTokenTenant");
+
+    let run = tool.run(&["audit", "--all-tenants", "-o", "json"]).await;
+    assert_eq!(run.code, 0, "all compliant: {}", run.stdout);
+}
+
+#[tokio::test]
+async fn apply_with_tenant_fixes_only_that_tenant() {
+    let env = Env::start().await;
+    let (home_account, b_account) = two_tenants(&env).await;
+    let tool = env.tool();
+    let run = tool.run(&["apply", "--tenant", TENANT_B, "--yes"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let c = &env.emu.connection;
+    let b_token = env.token_in(TENANT_B, &c.client_id, &c.client_secret).await;
+    assert_eq!(
+        key_source(&env, &b_token, &b_account).await,
+        "Microsoft.Keyvault"
+    );
+    assert_eq!(
+        key_source(&env, &env.token, &home_account).await,
+        "Microsoft.Storage"
+    );
+    // The home tenant still has its finding; tenant B has none.
+    assert_eq!(tool.run(&["audit"]).await.code, 2);
+    assert_eq!(tool.run(&["audit", "--tenant", TENANT_B]).await.code, 0);
+
+    // A tenant that refuses the sign-in leaves the plan incomplete.
+    let run = tool
+        .run(&[
+            "plan", "--tenant", TENANT_B, "--tenant", TENANT_C, "-o", "json",
+        ])
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let plan = run.json();
+    assert_eq!(plan["unread"][0]["id"], format!("/tenants/{TENANT_C}"));
+    assert!(
+        plan["unread"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("AADSTS700016"),
+        "{plan:#}"
+    );
+}
