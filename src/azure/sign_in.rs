@@ -301,6 +301,19 @@ mod tests {
     }
 
     #[test]
+    fn only_credentials_that_can_choose_a_tenant_sign_in_to_another() {
+        for kind in [AuthKind::AzureCli, AuthKind::ManagedIdentity] {
+            let refused =
+                credential_in("t", kind, TokenCredentialOptions::default(), false).unwrap_err();
+            let text = refused.to_string();
+            assert!(
+                text.contains("--tenant") && text.contains("cannot choose the tenant"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn aadsts_codes_point_at_the_variable() {
         let hint = |d: &str| aadsts_hint(d).unwrap_or_default();
         assert!(

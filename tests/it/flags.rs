@@ -1216,7 +1216,10 @@ async fn tenant(s: Arc<Shared>) {
         .json();
     assert_eq!(
         subscription_tenants(&both),
-        [(SUB1.to_string(), home.clone()), (SUB2.to_string(), home.clone())]
+        [
+            (SUB1.to_string(), home.clone()),
+            (SUB2.to_string(), home.clone())
+        ]
     );
     destination(&both, &s.plain);
     // Each tenant signed in to with its own token: a sign-in per tenant.

@@ -401,3 +401,46 @@ async fn apply_with_tenant_fixes_only_that_tenant() {
         "{plan:#}"
     );
 }
+
+#[tokio::test]
+async fn a_saved_plan_whose_subscription_moved_tenant_is_refused_before_any_change() {
+    let env = Env::start().await;
+    let (_, b_account) = two_tenants(&env).await;
+    let tool = env.tool();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let run = tool
+        .run(&["plan", "--tenant", TENANT_B, "--out", file])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // SUB2 moves to tenant D (the principal is there too) after the plan.
+    const TENANT_D: &str = "d0000000-0000-4000-8000-00000000000d";
+    let client_id = env.emu.connection.client_id.clone();
+    let a = env
+        .admin(
+            Method::PUT,
+            &format!("/tenants/{TENANT_D}"),
+            Some(json!({"principals": [client_id], "subscriptions": [SUB2]})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    env.clear_requests().await;
+    let run = tool.run(&["apply", file, "--yes"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("InvalidAuthenticationTokenTenant"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        support::request_log::writes(&env.arm_requests().await).is_empty(),
+        "nothing may be written"
+    );
+    let c = &env.emu.connection;
+    let d_token = env.token_in(TENANT_D, &c.client_id, &c.client_secret).await;
+    assert_eq!(
+        key_source(&env, &d_token, &b_account).await,
+        "Microsoft.Storage"
+    );
+}
