@@ -442,6 +442,17 @@ pub struct StorageSwitch {
 }
 
 impl Plan {
+    /// The tenants the plan is for, as the views name them: its tenant, or,
+    /// for a plan across several (`tenants`), each of them, sorted.
+    pub fn tenant_ids(&self) -> Vec<&str> {
+        if !self.tenant_id.is_empty() || self.tenants.is_empty() {
+            return vec![self.tenant_id.as_str()];
+        }
+        let ids: std::collections::BTreeSet<&str> =
+            self.tenants.values().map(String::as_str).collect();
+        ids.into_iter().collect()
+    }
+
     pub fn has_changes(&self) -> bool {
         self.accounts.iter().any(|a| !a.changes.is_empty())
     }

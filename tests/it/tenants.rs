@@ -311,6 +311,25 @@ async fn a_saved_plan_across_two_tenants_is_applied_in_each() {
         ])
         .await;
     assert_eq!(run.code, 2, "changes: {}", run.stderr);
+    let mut both = [home.clone(), TENANT_B.to_string()];
+    both.sort();
+    assert!(
+        run.stdout.starts_with(&format!(
+            "Plan for tenants {}, {} through",
+            both[0], both[1]
+        )),
+        "{}",
+        run.stdout
+    );
+    let markdown = tool.run(&["plan", "--all-tenants", "-o", "markdown"]).await;
+    assert!(
+        markdown.stdout.contains(&format!(
+            "Planned in tenants `{}`, `{}` through",
+            both[0], both[1]
+        )),
+        "{}",
+        markdown.stdout
+    );
     let file_json: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     let saved = &file_json["plan"];
     support::schemas::assert_matches_project_schema(
