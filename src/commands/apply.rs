@@ -56,6 +56,7 @@ pub async fn run(
         let (connected, refused) =
             super::tenants::connect(&args.azure, &tenant_ids, args.tenants.all_tenants).await?;
         let (plan, parts) = super::tenant_plans::plan(
+            &args.azure,
             connected,
             &refused,
             &subscriptions,

@@ -17,7 +17,7 @@ pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitSta
         let (connected, refused) =
             super::tenants::connect(&args.azure, &tenant_ids, args.tenants.all_tenants).await?;
         super::tenants::audit(
-            &args.azure.arm_endpoint,
+            &super::tenants::endpoint(&args.azure),
             &connected,
             &refused,
             &subscriptions,

@@ -43,6 +43,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
         let (connected, refused) =
             super::tenants::connect(&args.azure, &tenant_ids, args.tenants.all_tenants).await?;
         super::tenant_plans::plan(
+            &args.azure,
             connected,
             &refused,
             &subscriptions,

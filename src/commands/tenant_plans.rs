@@ -43,6 +43,7 @@ fn unread(refused: &Refused) -> Unread {
 /// Plans each connected tenant (of `refs` only, when given), returning the
 /// parts and their combination.
 pub async fn plan(
+    azure: &AzureArgs,
     connected: Vec<TenantArm>,
     refused: &[Refused],
     refs: &[SubscriptionRef],
@@ -85,9 +86,8 @@ pub async fn plan(
     combined.unread.extend(refused.iter().map(unread));
     combined.summary.unread = combined.unread.len();
     if combined.arm_endpoint.is_empty() {
-        if let Some(first) = parts.first() {
-            combined.arm_endpoint = first.tenant.arm.endpoint().to_string();
-        }
+        // No tenant planned (each refused the sign-in): the endpoint asked for.
+        combined.arm_endpoint = tenants::endpoint(azure);
     }
     Ok((combined, parts))
 }

@@ -49,6 +49,13 @@ impl Refused {
     }
 }
 
+/// The ARM endpoint as a connection names it (`Arm::endpoint`), for a
+/// report or plan with no tenant connected to name it.
+pub fn endpoint(azure: &AzureArgs) -> String {
+    let text = azure.arm_endpoint.trim_end_matches('/');
+    azure_core::Url::parse(text).map_or_else(|_| text.to_string(), |url| url.to_string())
+}
+
 /// Whether the flags ask for tenants other than the sign-in one.
 pub fn requested(args: &TenantArgs) -> bool {
     args.all_tenants || !args.tenants.is_empty()

@@ -264,6 +264,19 @@ async fn a_tenant_that_refuses_the_sign_in_is_reported_and_the_others_audited() 
         "{warnings:?}"
     );
 
+    // Every tenant refused: still a report of this endpoint, incomplete.
+    let home_only = tool.run(&["audit", "-o", "json"]).await.json();
+    let run = tool
+        .run(&["audit", "--tenant", TENANT_C, "-o", "json"])
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.json()["arm_endpoint"], home_only["arm_endpoint"]);
+    let run = tool
+        .run(&["plan", "--tenant", TENANT_C, "-o", "json"])
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.json()["arm_endpoint"], home_only["arm_endpoint"]);
+
     // The text report says it too.
     let run = tool.run(&["audit", "--tenant", TENANT_C]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
