@@ -5,7 +5,8 @@
 //! 1. [`faults`]: injected latency, dropped connection, transient 500/503;
 //! 2. [`authentication`]: the bearer token (401);
 //! 3. [`routing`]: route and api-version;
-//! 4. [`scope`]: the subscription exists and, for writes, is enabled;
+//! 4. [`scope`]: the subscription exists and, for writes, is enabled; the
+//!    token is of its tenant (`emulator::tenants`, 401);
 //! 5. [`authorization`]: the principal's denied scopes (403);
 //! 6. [`throttling`]: token buckets (429);
 //! 7. [`authorization`]: read-only principals on writes (403);
