@@ -277,6 +277,30 @@ async fn a_tenant_that_refuses_the_sign_in_is_reported_and_the_others_audited() 
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(run.json()["arm_endpoint"], home_only["arm_endpoint"]);
 
+    // A shard report that is incomplete for a refused tenant stays so merged.
+    let dir = tempfile::tempdir().unwrap();
+    let shard = dir.path().join("shard.json");
+    let shard = shard.to_str().unwrap();
+    let run = tool
+        .run(&[
+            "audit",
+            "--tenant",
+            TENANT_B,
+            "--tenant",
+            TENANT_C,
+            "--shard",
+            "1/1",
+            "-o",
+            "json",
+            "--output-file",
+            shard,
+        ])
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let merged = tool.run(&["report", "merge", shard, "-o", "json"]).await;
+    assert_eq!(merged.code, 3, "{}\n{}", merged.stdout, merged.stderr);
+    assert_eq!(merged.json()["summary"]["incomplete"], true);
+
     // The text report says it too.
     let run = tool.run(&["audit", "--tenant", TENANT_C]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
