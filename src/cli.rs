@@ -189,6 +189,8 @@ pub struct AuditArgs {
     /// Subscription to audit, by id or display name (repeatable) [default: every subscription the credential can see].
     #[arg(long = "subscription", short = 's', value_name = "ID|NAME")]
     pub subscriptions: Vec<String>,
+    #[command(flatten)]
+    pub tenants: TenantArgs,
     /// Audit only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::shard::Shard>,
@@ -207,6 +209,22 @@ pub struct AuditArgs {
     /// still exit 1 and an incomplete audit 3.
     #[arg(long)]
     pub soft_fail: bool,
+}
+
+/// Which tenants: the sign-in tenant (`AZURE_TENANT_ID`) by default; each
+/// other one is signed in to with its own token (docs/usage.md#tenants).
+#[derive(Debug, Args)]
+pub struct TenantArgs {
+    /// Cover this tenant's subscriptions, signed in to it (repeatable) [default: the sign-in tenant].
+    #[arg(
+        long = "tenant",
+        value_name = "TENANT_ID",
+        conflicts_with = "all_tenants"
+    )]
+    pub tenants: Vec<String>,
+    /// Cover every tenant the credential is in (`GET /tenants`), each signed in to.
+    #[arg(long)]
+    pub all_tenants: bool,
 }
 
 /// Which subscriptions, and how many reads at once.
@@ -276,6 +294,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
+    pub tenants: TenantArgs,
+    #[command(flatten)]
     pub remediation: RemediationArgs,
     /// Cover only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).
     #[arg(long, value_name = "K/N")]
@@ -312,6 +332,8 @@ pub struct ApplyArgs {
     pub azure: AzureArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub tenants: TenantArgs,
     #[command(flatten)]
     pub remediation: RemediationArgs,
     /// Cover only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).

@@ -86,8 +86,12 @@ pub fn merge(reports: Vec<(String, AuditReport)>) -> anyhow::Result<AuditReport>
     ))
 }
 
-fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
+/// One report of `reports` (at least one), as one run over all of them would write it.
+pub fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
     let first = reports[0].clone();
+    // What a report was incomplete for beyond its subscriptions and
+    // destinations (a tenant that refused the sign-in) stays so merged.
+    let incomplete = reports.iter().any(|r| r.summary.incomplete);
     let mut subscriptions = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
     let mut destinations: BTreeMap<String, Destination> = BTreeMap::new();
@@ -130,7 +134,7 @@ fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
         )
     });
     let mut summary = Summary::of(&subscriptions, &destinations);
-    summary.incomplete |= !coverage.missing_shards.is_empty();
+    summary.incomplete |= incomplete || !coverage.missing_shards.is_empty();
     AuditReport {
         generated_at: chrono::Utc::now(),
         coverage,

@@ -64,6 +64,10 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubscriptionAudit {
     pub subscription_id: String,
+    /// The subscription's tenant, in a report across tenants (`--tenant`,
+    /// `--all-tenants`); absent from the JSON otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
     /// The subscription could be read completely (diagnostic settings listed).
     pub complete: bool,
     /// Why not, naming the permission or the next step.
@@ -286,6 +290,7 @@ mod tests {
     fn report(statuses: &[Status], complete: bool) -> AuditReport {
         let subscriptions = vec![SubscriptionAudit {
             subscription_id: "s".into(),
+            tenant_id: None,
             complete,
             errors: vec![],
         }];

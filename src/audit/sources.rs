@@ -38,6 +38,7 @@ pub async fn read(arm: &Arm, subscription_id: &str) -> SubscriptionSources {
     let mut out = SubscriptionSources {
         audit: SubscriptionAudit {
             subscription_id: subscription_id.to_string(),
+            tenant_id: None,
             complete: true,
             errors: Vec::new(),
         },

@@ -48,6 +48,9 @@ pub struct ConnectionOptions {
     /// An extra root certificate (PEM) to trust, e.g. the emulator's or a proxy's.
     pub ca_file: Option<PathBuf>,
     pub auth: AuthKind,
+    /// Sign in to this tenant instead of the credential's own
+    /// (`AZURE_TENANT_ID`): `--tenant`, `--all-tenants`.
+    pub tenant_id: Option<String>,
     /// Token scopes; `None` is the cloud's management audience.
     pub scopes: Option<Vec<String>>,
     pub timeout: Duration,
@@ -61,6 +64,7 @@ impl Default for ConnectionOptions {
             authority_host: None,
             ca_file: None,
             auth: AuthKind::Default,
+            tenant_id: None,
             scopes: None,
             timeout: Duration::from_secs(60),
             max_retries: 8,
@@ -207,7 +211,12 @@ impl Arm {
         // Always set: azure_identity would otherwise fall back to the public
         // cloud's host, a wrong (and, in tests, non-loopback) place to sign in.
         token_options.set_authority_host(authority);
-        let credential = sign_in::credential(options.auth, token_options, is_loopback(&endpoint))?;
+        let credential = match &options.tenant_id {
+            None => sign_in::credential(options.auth, token_options, is_loopback(&endpoint))?,
+            Some(tenant) => {
+                sign_in::credential_in(tenant, options.auth, token_options, is_loopback(&endpoint))?
+            }
+        };
         let scopes = options
             .scopes
             .clone()

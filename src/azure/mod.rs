@@ -30,6 +30,7 @@ mod sign_in;
 mod snapshot;
 pub mod storage;
 pub mod subscriptions;
+pub mod tenants;
 mod transport;
 
 pub use connection::{Arm, AuthKind, ConnectionOptions};

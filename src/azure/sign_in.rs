@@ -14,8 +14,8 @@ use super::managed_identity::ManagedIdentity;
 use azure_core::auth::{AccessToken, TokenCredential};
 use azure_core::error::ErrorKind;
 use azure_identity::{
-    AzureCliCredential, DefaultAzureCredentialBuilder, EnvironmentCredential,
-    TokenCredentialOptions, WorkloadIdentityCredential,
+    AzureCliCredential, ClientSecretCredential, DefaultAzureCredentialBuilder,
+    EnvironmentCredential, TokenCredentialOptions, WorkloadIdentityCredential,
 };
 use std::sync::Arc;
 
@@ -58,6 +58,81 @@ pub fn credential(
         }
     };
     Ok(Arc::new(Explained { inner, kind }))
+}
+
+/// The credential of `kind`, signing in to `tenant` rather than
+/// `AZURE_TENANT_ID` (`--tenant`, `--all-tenants`): the same client id and
+/// secret (or federated token) with the tenant in the token request's path,
+/// as a multi-tenant app or a guest principal signs in to each tenant. Only
+/// these credentials can choose the tenant: the Azure CLI's and managed
+/// identity's are refused, naming the kinds that can.
+pub fn credential_in(
+    tenant: &str,
+    kind: AuthKind,
+    options: TokenCredentialOptions,
+    loopback: bool,
+) -> Result<Arc<dyn TokenCredential>, AzureError> {
+    let kind = match kind {
+        AuthKind::Default if loopback => AuthKind::Environment,
+        other => other,
+    };
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let checked = match kind {
+        AuthKind::Default => AuthKind::Environment,
+        AuthKind::Environment | AuthKind::WorkloadIdentity => kind,
+        other => {
+            return Err(AzureError::Config(format!(
+                "--tenant and --all-tenants sign in to each tenant with --auth environment or workload-identity (or default with their variables); --auth {} cannot choose the tenant",
+                clap::ValueEnum::to_possible_value(&other)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            )))
+        }
+    };
+    if let Some(missing) = missing_variables(checked, &|name| var(name)) {
+        return Err(AzureError::Credential(format!(
+            "{missing}; {FIX_VARIABLES}"
+        )));
+    }
+    let authority = options
+        .authority_host()
+        .map_err(|e| AzureError::Credential(format!("{e}: {FIX_VARIABLES}")))?;
+    let http = options.http_client();
+    let client_id = var("AZURE_CLIENT_ID").unwrap_or_default();
+    let secret = var("AZURE_CLIENT_SECRET").filter(|_| checked == AuthKind::Environment);
+    let inner: Arc<dyn TokenCredential> = match secret {
+        Some(secret) => Arc::new(ClientSecretCredential::new(
+            http,
+            authority,
+            tenant.to_string(),
+            client_id,
+            secret,
+        )),
+        None => {
+            let token = match var("AZURE_FEDERATED_TOKEN") {
+                Some(token) => token,
+                None => {
+                    let file = var("AZURE_FEDERATED_TOKEN_FILE").unwrap_or_default();
+                    std::fs::read_to_string(&file).map_err(|e| {
+                        AzureError::Credential(format!(
+                            "cannot read the federated token file {file}: {e}"
+                        ))
+                    })?
+                }
+            };
+            Arc::new(WorkloadIdentityCredential::new(
+                http,
+                authority,
+                tenant.to_string(),
+                client_id,
+                token,
+            ))
+        }
+    };
+    Ok(Arc::new(Explained {
+        inner,
+        kind: checked,
+    }))
 }
 
 /// The variables `kind` needs that `var` does not have (unset or empty), as
@@ -223,6 +298,19 @@ mod tests {
             "{workload}"
         );
         assert_eq!(missing(AuthKind::AzureCli, &[]), None);
+    }
+
+    #[test]
+    fn only_credentials_that_can_choose_a_tenant_sign_in_to_another() {
+        for kind in [AuthKind::AzureCli, AuthKind::ManagedIdentity] {
+            let refused =
+                credential_in("t", kind, TokenCredentialOptions::default(), false).unwrap_err();
+            let text = refused.to_string();
+            assert!(
+                text.contains("--tenant") && text.contains("cannot choose the tenant"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -34,38 +34,53 @@ pub async fn run(
         if let Err(why) = plan::attributes::check_plan(&plan) {
             anyhow::bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());
         }
-        let arm = super::azure_args::connect(&args.azure).await?;
-        plan::file::origin::check(&arm, &plan, path).await?;
         let parallelism = usize::from(
             args.scope
                 .parallelism
                 .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
         );
-        return execute(
-            &args,
-            global,
-            &arm,
-            &Snapshot::new(),
-            plan,
-            true,
-            parallelism,
-        )
-        .await;
+        let target = if plan.tenants.is_empty() {
+            let arm = super::azure_args::connect(&args.azure).await?;
+            plan::file::origin::check(&arm, &plan, path).await?;
+            Target::One(Box::new((arm, Snapshot::new())))
+        } else {
+            // Made across tenants: each tenant's accounts on its own connection.
+            Target::Tenants(super::tenant_plans::open_saved(&args.azure, &plan, path).await?)
+        };
+        return execute(&args, global, &target, plan, true, parallelism).await;
     }
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
+    let tenant_ids = super::tenants::parse(&args.tenants)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
-    let arm = super::azure_args::connect(&args.azure).await?;
-    // The command's reads, shared by the audit, the plan and apply.
-    let snapshot = Snapshot::new();
-    let plan = super::remediation::plan_now(
-        &arm,
-        &snapshot,
-        &subscriptions,
-        args.shard,
-        &settings,
-        parallelism,
-    )
-    .await?;
+    let (plan, target) = if super::tenants::requested(&args.tenants) {
+        let (connected, refused) =
+            super::tenants::connect(&args.azure, &tenant_ids, args.tenants.all_tenants).await?;
+        let (plan, parts) = super::tenant_plans::plan(
+            &args.azure,
+            connected,
+            &refused,
+            &subscriptions,
+            args.shard,
+            &settings,
+            parallelism,
+        )
+        .await?;
+        (plan, Target::Tenants(parts))
+    } else {
+        let arm = super::azure_args::connect(&args.azure).await?;
+        // The command's reads, shared by the audit, the plan and apply.
+        let snapshot = Snapshot::new();
+        let plan = super::remediation::plan_now(
+            &arm,
+            &snapshot,
+            &subscriptions,
+            args.shard,
+            &settings,
+            parallelism,
+        )
+        .await?;
+        (plan, Target::One(Box::new((arm, snapshot))))
+    };
     if let Some(failed) = plan
         .skipped
         .iter()
@@ -77,7 +92,14 @@ pub async fn run(
             failed.reason
         );
     }
-    execute(&args, global, &arm, &snapshot, plan, false, parallelism).await
+    execute(&args, global, &target, plan, false, parallelism).await
+}
+
+/// Where apply runs: one connection (the sign-in tenant), or one per
+/// tenant (`--tenant`, `--all-tenants`, a plan made across tenants).
+enum Target {
+    One(Box<(crate::azure::Arm, Snapshot)>),
+    Tenants(Vec<super::tenant_plans::Part>),
 }
 
 /// A saved plan is applied as it was saved, as Terraform refuses variables
@@ -103,7 +125,8 @@ fn refuse_plan_flags(given: &BTreeSet<String>, path: &std::path::Path) -> anyhow
     )
 }
 
-/// `--subscription` and every flag of `RemediationArgs`, as the user writes them.
+/// `--subscription`, `--shard`, `--tenant`, `--all-tenants` and every flag
+/// of `RemediationArgs`, as the user writes them.
 fn plan_shaping_flags() -> BTreeSet<String> {
     let root = Cli::command();
     let Some(apply) = root.find_subcommand("apply") else {
@@ -118,7 +141,8 @@ fn plan_shaping_flags() -> BTreeSet<String> {
         .get_arguments()
         .filter(|a| {
             remediation.contains(a.get_id().as_str())
-                || ["subscriptions", "shard"].contains(&a.get_id().as_str())
+                || ["subscriptions", "shard", "tenants", "all_tenants"]
+                    .contains(&a.get_id().as_str())
         })
         .map(super::flag_name)
         .collect()
@@ -127,8 +151,7 @@ fn plan_shaping_flags() -> BTreeSet<String> {
 async fn execute(
     args: &ApplyArgs,
     global: &GlobalArgs,
-    arm: &crate::azure::Arm,
-    snapshot: &Snapshot,
+    target: &Target,
     plan: Plan,
     from_file: bool,
     parallelism: usize,
@@ -157,7 +180,21 @@ async fn execute(
     };
     let report = review
         .run(&proposal, |progress| async move {
-            apply::apply(arm, snapshot, &plan, &options, progress.as_ref()).await
+            match target {
+                Target::One(one) => {
+                    let (arm, snapshot) = &**one;
+                    apply::apply(arm, snapshot, &plan, &options, progress.as_ref()).await
+                }
+                Target::Tenants(parts) => {
+                    super::tenant_plans::apply_each(
+                        parts,
+                        &plan.unread,
+                        &options,
+                        progress.as_ref(),
+                    )
+                    .await
+                }
+            }
         })
         .await?;
     finish(args, &report)?;
@@ -194,6 +231,8 @@ mod tests {
             "--identity-name",
             "--vault-name",
             "--tag",
+            "--tenant",
+            "--all-tenants",
         ] {
             assert!(flags.contains(flag), "{flag} in {flags:?}");
         }
@@ -207,6 +246,6 @@ mod tests {
         ] {
             assert!(!flags.contains(flag), "{flag} in {flags:?}");
         }
-        assert_eq!(flags.len(), 13, "{flags:?}");
+        assert_eq!(flags.len(), 15, "{flags:?}");
     }
 }

@@ -12,27 +12,22 @@ use std::io::IsTerminal;
 pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
     let subscriptions = super::scope::parse(&args.subscriptions)?;
-    let arm = super::azure_args::connect(&args.azure).await?;
-    let mut report = audit::run_shard(
-        &arm,
-        &Snapshot::new(),
-        &AuditOptions {
-            subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
-            parallelism: usize::from(args.parallelism),
-        },
-        args.shard,
-    )
-    .await?;
-    if args.shard.is_some() && report.coverage.tenant_id.is_none() {
-        // `report merge` refuses shards of different tenants: a shard of an
-        // explicit -s list asks its first subscription which tenant it is.
-        if let Some(first) = report.subscriptions.first() {
-            let tenant = subscriptions::get(&arm, &first.subscription_id)
-                .await?
-                .tenant_id;
-            report.coverage.tenant_id = (!tenant.is_empty()).then(|| tenant.to_ascii_lowercase());
-        }
-    }
+    let tenant_ids = super::tenants::parse(&args.tenants)?;
+    let report = if super::tenants::requested(&args.tenants) {
+        let (connected, refused) =
+            super::tenants::connect(&args.azure, &tenant_ids, args.tenants.all_tenants).await?;
+        super::tenants::audit(
+            &super::tenants::endpoint(&args.azure),
+            &connected,
+            &refused,
+            &subscriptions,
+            args.shard,
+            usize::from(args.parallelism),
+        )
+        .await?
+    } else {
+        home_tenant(&args, &subscriptions).await?
+    };
     let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
     // Full ids at -v; names by default, so that the text fits a terminal.
     let ids = if global.verbose > 0 {
@@ -55,4 +50,33 @@ pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitSta
         ExitStatus::Findings if args.soft_fail => ExitStatus::Success,
         status => status,
     })
+}
+
+/// The audit of the sign-in tenant's subscriptions (no `--tenant`), as before there was a choice.
+async fn home_tenant(
+    args: &AuditArgs,
+    subscriptions: &[crate::azure::subscriptions::SubscriptionRef],
+) -> anyhow::Result<audit::AuditReport> {
+    let arm = super::azure_args::connect(&args.azure).await?;
+    let mut report = audit::run_shard(
+        &arm,
+        &Snapshot::new(),
+        &AuditOptions {
+            subscriptions: super::scope::resolve(&arm, subscriptions).await?,
+            parallelism: usize::from(args.parallelism),
+        },
+        args.shard,
+    )
+    .await?;
+    if args.shard.is_some() && report.coverage.tenant_id.is_none() {
+        // `report merge` refuses shards of different tenants: a shard of an
+        // explicit -s list asks its first subscription which tenant it is.
+        if let Some(first) = report.subscriptions.first() {
+            let tenant = subscriptions::get(&arm, &first.subscription_id)
+                .await?
+                .tenant_id;
+            report.coverage.tenant_id = (!tenant.is_empty()).then(|| tenant.to_ascii_lowercase());
+        }
+    }
+    Ok(report)
 }

@@ -16,6 +16,8 @@ pub mod report;
 mod review;
 pub mod rollback;
 mod scope;
+mod tenant_plans;
+mod tenants;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::exit_status::ExitStatus;

@@ -37,17 +37,34 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
         None => None,
     };
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
+    let tenant_ids = super::tenants::parse(&args.tenants)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
-    let arm = super::azure_args::connect(&args.azure).await?;
-    let plan = super::remediation::plan_now(
-        &arm,
-        &Snapshot::new(),
-        &subscriptions,
-        args.shard,
-        &settings,
-        parallelism,
-    )
-    .await?;
+    let plan = if super::tenants::requested(&args.tenants) {
+        let (connected, refused) =
+            super::tenants::connect(&args.azure, &tenant_ids, args.tenants.all_tenants).await?;
+        super::tenant_plans::plan(
+            &args.azure,
+            connected,
+            &refused,
+            &subscriptions,
+            args.shard,
+            &settings,
+            parallelism,
+        )
+        .await?
+        .0
+    } else {
+        let arm = super::azure_args::connect(&args.azure).await?;
+        super::remediation::plan_now(
+            &arm,
+            &Snapshot::new(),
+            &subscriptions,
+            args.shard,
+            &settings,
+            parallelism,
+        )
+        .await?
+    };
     let color = std::io::stdout().is_terminal() && super::color_allowed();
     let text = match args.output {
         PlanFormat::Text => render::plan_text(&plan, color),

@@ -1,5 +1,5 @@
 //! The emulator's own API under `/_emulator/`, for tests and rehearsals:
-//! subscriptions and principals (which ARM cannot create), settings and
+//! subscriptions, extra tenants and principals (which ARM cannot create), settings and
 //! faults, locks, the request log, and saving or loading the whole state.
 //! Everything else is built with ordinary ARM calls.
 //!
@@ -13,6 +13,7 @@ use super::router;
 use super::service::{lock, Emulator};
 use super::settings::Settings;
 use super::state::{Lock, LockLevel, Principal, State};
+use super::tenants::Tenant;
 use chrono::Utc;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
@@ -62,6 +63,19 @@ struct PrincipalBody {
     denied_scopes: Vec<String>,
 }
 
+/// An extra tenant: the principals (client ids) present in it and the
+/// subscriptions that belong to it (moved there from any other tenant).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TenantBody {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    principals: Vec<String>,
+    #[serde(default)]
+    subscriptions: Vec<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LockBody {
@@ -84,6 +98,21 @@ fn route(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
                 .subscriptions
                 .upsert(id, &body.display_name, &body.state)?;
             Ok(Reply::ok(serde_json::to_value(sub).unwrap_or_default()))
+        }
+        (&Method::PUT, ["tenants", tenant_id]) => {
+            let body: TenantBody = parse(req)?;
+            let tenant = Tenant {
+                tenant_id: tenant_id.to_ascii_lowercase(),
+                display_name: body.display_name,
+                principals: body.principals,
+                subscriptions: body
+                    .subscriptions
+                    .iter()
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect(),
+            };
+            lock(&emu.state).upsert_tenant(tenant.clone())?;
+            Ok(Reply::ok(serde_json::to_value(tenant).unwrap_or_default()))
         }
         (&Method::PUT, ["principals", client_id]) => {
             let body: PrincipalBody = parse(req)?;

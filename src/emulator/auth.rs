@@ -76,13 +76,15 @@ impl TokenIssuer {
         lifetime_secs: u64,
         now: DateTime<Utc>,
     ) -> (StatusCode, Value) {
-        if !tenant.eq_ignore_ascii_case(&state.tenant_id) {
+        if !state.knows_tenant(tenant) {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 &tenant_not_found(tenant),
             );
         }
+        // An extra tenant is signed in to with the canonical spelling of its id.
+        let extra = state.extra_tenant(tenant);
         let fields: Vec<(String, String)> = match serde_urlencoded::from_str(form) {
             Ok(fields) => fields,
             Err(_) => {
@@ -127,6 +129,7 @@ impl TokenIssuer {
             .principals
             .values()
             .find(|p| p.client_id.eq_ignore_ascii_case(client_id))
+            .filter(|p| extra.is_none_or(|t| t.has_principal(&p.client_id)))
         else {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -154,7 +157,8 @@ impl TokenIssuer {
                 &format!("AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
             );
         };
-        let token = self.issue(state, principal, audience, lifetime_secs, now);
+        let tenant = extra.map_or(state.tenant_id.as_str(), |t| t.tenant_id.as_str());
+        let token = self.issue_in(tenant, principal, audience, lifetime_secs, now);
         (
             StatusCode::OK,
             json!({
@@ -176,14 +180,27 @@ impl TokenIssuer {
         lifetime_secs: u64,
         now: DateTime<Utc>,
     ) -> String {
+        self.issue_in(&state.tenant_id, principal, audience, lifetime_secs, now)
+    }
+
+    /// [`Self::issue`] in `tenant` (its `tid` and issuer): a principal
+    /// present in several tenants gets each one's tokens.
+    pub fn issue_in(
+        &self,
+        tenant: &str,
+        principal: &Principal,
+        audience: &str,
+        lifetime_secs: u64,
+        now: DateTime<Utc>,
+    ) -> String {
         let iat = now.timestamp();
         let claims = Claims {
             aud: format!("{audience}/"),
-            iss: format!("https://sts.windows.net/{}/", state.tenant_id),
+            iss: format!("https://sts.windows.net/{tenant}/"),
             iat,
             nbf: iat,
             exp: iat + lifetime_secs as i64,
-            tid: state.tenant_id.clone(),
+            tid: tenant.to_string(),
             oid: principal.object_id.clone(),
             appid: principal.client_id.clone(),
             sub: principal.object_id.clone(),
@@ -280,7 +297,9 @@ impl TokenIssuer {
             )
             .with_header("www-authenticate", challenge(&why)));
         }
-        if !claims.tid.eq_ignore_ascii_case(&state.tenant_id) {
+        // A token of any tenant the emulator holds is valid; whether it fits
+        // the subscription called is the scope stage's check (`tenants.rs`).
+        if !state.knows_tenant(&claims.tid) {
             return Err(invalid("The access token is from the wrong issuer. It must match the tenant associated with this subscription."));
         }
         Ok(Caller {
@@ -450,5 +469,38 @@ mod tests {
         assert_eq!(body["error"], "invalid_scope");
         let (_, body) = issuer.token_endpoint(&state, "other", FORM, 60, now);
         assert_eq!(body["error"], "invalid_request");
+    }
+
+    #[test]
+    fn a_principal_present_in_an_extra_tenant_gets_that_tenants_tokens() {
+        use crate::emulator::tenants::Tenant;
+        let issuer = TokenIssuer::new([7; 32]);
+        let mut state = state();
+        state
+            .upsert_tenant(Tenant {
+                tenant_id: "t2".into(),
+                principals: vec!["c1".into()],
+                ..Tenant::default()
+            })
+            .unwrap();
+        state
+            .upsert_tenant(Tenant {
+                tenant_id: "t3".into(),
+                ..Tenant::default()
+            })
+            .unwrap();
+        let now = Utc::now();
+        let (status, body) = issuer.token_endpoint(&state, "T2", FORM, 60, now);
+        assert_eq!(status, StatusCode::OK);
+        let header = format!("Bearer {}", body["access_token"].as_str().unwrap());
+        let caller = issuer.validate(&state, Some(&header), now, "x").unwrap();
+        assert_eq!(caller.tenant_id, "t2");
+        assert_eq!(caller.client_id, "c1");
+        // A tenant the principal is not in refuses it, as Entra does.
+        let (status, body) = issuer.token_endpoint(&state, "t3", FORM, 60, now);
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body["error_description"].as_str().unwrap().starts_with(
+            "AADSTS700016: Application with identifier 'c1' was not found in the directory 't3'"
+        ));
     }
 }

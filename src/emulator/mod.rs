@@ -26,6 +26,7 @@ pub mod service;
 pub mod settings;
 pub mod sign_ins;
 pub mod state;
+pub mod tenants;
 pub mod throttle;
 pub mod tls;
 

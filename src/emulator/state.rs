@@ -1,5 +1,5 @@
-//! Everything the emulator knows, as one serialisable value: the tenant, its
-//! principals and directory, every resource, and configured locks. It is what
+//! Everything the emulator knows, as one serialisable value: the tenant (and
+//! any extra tenants), its principals and directory, every resource, and configured locks. It is what
 //! `GET/PUT /_emulator/state` saves and loads.
 
 use super::providers::{
@@ -13,6 +13,10 @@ use std::collections::BTreeMap;
 #[serde(default, rename_all = "camelCase")]
 pub struct State {
     pub tenant_id: String,
+    /// Tenants beside the home one, each with its subscriptions and the
+    /// principals present in it (`tenants.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<super::tenants::Tenant>,
     /// The cloud the emulator presents itself as (`--cloud`; left out of a
     /// saved public-cloud state, as before there was a choice).
     #[serde(skip_serializing_if = "super::cloud::EmulatedCloud::is_public")]

@@ -89,6 +89,7 @@ pub async fn build(
         tenant_id,
         arm_endpoint: arm.endpoint().to_string(),
         shard: None,
+        tenants: Default::default(),
         settings: settings.clone(),
         summary,
         accounts,

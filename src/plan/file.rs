@@ -619,6 +619,7 @@ mod tests {
             tenant_id: "22222222-2222-2222-2222-222222222222".into(),
             arm_endpoint: "https://management.azure.com".into(),
             shard: None,
+            tenants: Default::default(),
             settings: PlanSettings {
                 key_name: "activity-log-cmk".into(),
                 key_size: 3072,

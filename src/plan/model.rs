@@ -18,7 +18,8 @@ pub struct Plan {
     pub schema_version: u32,
     pub tool_version: String,
     pub created_at: DateTime<Utc>,
-    /// The tenant the plan was made in; apply refuses another.
+    /// The tenant the plan was made in; apply refuses another. Empty in a
+    /// plan across several tenants, whose `tenants` names each one.
     pub tenant_id: String,
     /// The ARM endpoint the plan was made against; apply refuses another.
     pub arm_endpoint: String,
@@ -26,6 +27,11 @@ pub struct Plan {
     /// Absent (and so in older plan files) when it covers them all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shard::Shard>,
+    /// A plan across tenants (`--tenant`, `--all-tenants`): the tenant of
+    /// each subscription holding an account it names, by lower-case
+    /// subscription id; apply signs in to each. Absent otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tenants: BTreeMap<String, String>,
     pub settings: PlanSettings,
     /// Accounts with changes, sorted by id.
     pub accounts: Vec<AccountPlan>,
@@ -436,6 +442,17 @@ pub struct StorageSwitch {
 }
 
 impl Plan {
+    /// The tenants the plan is for, as the views name them: its tenant, or,
+    /// for a plan across several (`tenants`), each of them, sorted.
+    pub fn tenant_ids(&self) -> Vec<&str> {
+        if !self.tenant_id.is_empty() || self.tenants.is_empty() {
+            return vec![self.tenant_id.as_str()];
+        }
+        let ids: std::collections::BTreeSet<&str> =
+            self.tenants.values().map(String::as_str).collect();
+        ids.into_iter().collect()
+    }
+
     pub fn has_changes(&self) -> bool {
         self.accounts.iter().any(|a| !a.changes.is_empty())
     }

@@ -41,8 +41,16 @@ pub fn plan_markdown(plan: &Plan) -> String {
     let _ = writeln!(out, "## {icon} actlog-cmk plan: {verdict}\n");
     let _ = writeln!(
         out,
-        "Planned in tenant {} through {} at {} with actlog-cmk {}.\n",
-        code(&plan.tenant_id, false),
+        "Planned in {} through {} at {} with actlog-cmk {}.\n",
+        {
+            let ids: Vec<String> = plan
+                .tenant_ids()
+                .into_iter()
+                .map(|t| code(t, false))
+                .collect();
+            let noun = if ids.len() == 1 { "tenant" } else { "tenants" };
+            format!("{noun} {}", ids.join(", "))
+        },
         code(&plan.arm_endpoint, false),
         plan.created_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

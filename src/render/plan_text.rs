@@ -18,14 +18,21 @@ use crate::plan::{
 use serde_json::Value;
 use std::fmt::Write as _;
 
+/// `tenant ID`, or `tenants A, B` for a plan across tenants.
+fn tenants(plan: &Plan) -> String {
+    let ids: Vec<String> = plan.tenant_ids().into_iter().map(clean).collect();
+    let noun = if ids.len() == 1 { "tenant" } else { "tenants" };
+    format!("{noun} {}", ids.join(", "))
+}
+
 /// Renders the plan for a terminal; `color` adds ANSI colours: green `+`,
 /// yellow `~`, bold headers and summary, bold yellow irreversible marks.
 pub fn plan_text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Plan for tenant {} through {}\n",
-        clean(&plan.tenant_id),
+        "Plan for {} through {}\n",
+        tenants(plan),
         clean(&plan.arm_endpoint)
     );
 

@@ -80,6 +80,8 @@ fn rows() -> Vec<Row> {
         row!("--subscription", ALL, subscription),
         row!("--parallelism", ALL, parallelism),
         row!("--shard", &["audit", "plan", "apply"], shard),
+        row!("--tenant", &["audit", "plan", "apply"], tenant),
+        row!("--all-tenants", &["audit", "plan", "apply"], all_tenants),
         row!("--output", ALL, output),
         // audit
         row!("--output-file", &["audit"], output_file),
@@ -1160,6 +1162,168 @@ async fn soft_fail(s: Arc<Shared>) {
         &[],
     )
     .await;
+}
+
+/// A tenant of its own (no subscriptions) with the caller's principal in
+/// it, so that rows running at once do not see each other's tenants.
+async fn tenant_with(c: &Caller<'_>) -> String {
+    let tenant = uuid::Uuid::new_v4().to_string();
+    let a = c
+        .env
+        .admin(
+            Method::PUT,
+            &format!("/tenants/{tenant}"),
+            Some(json!({"principals": [c.client_id]})),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+    tenant
+}
+
+/// The tenant each subscription of a JSON audit names ("" when none).
+fn subscription_tenants(audit: &Value) -> Vec<(String, String)> {
+    audit["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["subscription_id"].as_str().unwrap().to_string(),
+                s["tenant_id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn tenant(s: Arc<Shared>) {
+    let c = s.caller().await;
+    let home = s.env.emu.connection.tenant_id.to_ascii_lowercase();
+    let other = tenant_with(&c).await;
+    // The other tenant has no subscriptions: nothing to audit there.
+    let there = c
+        .expect(0, &["audit", "-o", "json", "--tenant", &other], &[])
+        .await
+        .json();
+    assert_eq!(subscription_tenants(&there), []);
+    assert_eq!(there["tenant_id"], other.as_str());
+    let both = c
+        .expect(
+            2,
+            &["audit", "-o", "json", "--tenant", &other, "--tenant", &home],
+            &[],
+        )
+        .await
+        .json();
+    assert_eq!(
+        subscription_tenants(&both),
+        [
+            (SUB1.to_string(), home.clone()),
+            (SUB2.to_string(), home.clone())
+        ]
+    );
+    destination(&both, &s.plain);
+    // Each tenant signed in to with its own token: a sign-in per tenant.
+    let sign_ins = s.env.admin(Method::GET, "/sign-ins", None).await.body;
+    let token_paths: Vec<String> = sign_ins["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.to_string())
+        .filter(|r| r.contains(&other))
+        .collect();
+    assert!(!token_paths.is_empty(), "{sign_ins}");
+    for command in ["audit", "plan", "apply"] {
+        let bad = c
+            .expect(
+                1,
+                &args(&read_only(command), &["--tenant", "contoso.example"]),
+                &[],
+            )
+            .await;
+        assert!(
+            bad.stderr.contains("--tenant 'contoso.example'"),
+            "{}",
+            bad.stderr
+        );
+    }
+    // plan and apply read the tenants named: the other tenant's plan is empty.
+    for command in ["plan", "apply"] {
+        c.expect(0, &args(&read_only(command), &["--tenant", &other]), &[])
+            .await;
+    }
+    let plan = c
+        .expect(
+            0,
+            &["plan", "-o", "json", "--tenant", &other, "--tenant", &home],
+            &[],
+        )
+        .await
+        .json();
+    let account = s.plain.to_ascii_lowercase();
+    assert_eq!(
+        plan["accounts"][0]["storage_account_id"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(account),
+        "{plan:#}"
+    );
+    assert_eq!(plan["tenants"][SUB1], home.as_str(), "{plan:#}");
+    // A tenant the principal is not in: reported, incomplete.
+    let foreign = uuid::Uuid::new_v4().to_string();
+    let refused = c
+        .expect(3, &["audit", "-o", "json", "--tenant", &foreign], &[])
+        .await
+        .json();
+    assert!(
+        refused["warnings"].to_string().contains(&foreign),
+        "{refused}"
+    );
+}
+
+async fn all_tenants(s: Arc<Shared>) {
+    let c = s.caller().await;
+    let home = s.env.emu.connection.tenant_id.to_ascii_lowercase();
+    tenant_with(&c).await;
+    let all = c
+        .expect(2, &["audit", "-o", "json", "--all-tenants"], &[])
+        .await
+        .json();
+    assert_eq!(
+        subscription_tenants(&all),
+        [(SUB1.to_string(), home.clone()), (SUB2.to_string(), home)]
+    );
+    // Across tenants the report names no single tenant.
+    assert!(all.get("tenant_id").is_none(), "{all}");
+    let requests = c.requests().await;
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["path"].as_str().unwrap().starts_with("/tenants")),
+        "{requests:?}"
+    );
+    for command in ["audit", "plan", "apply"] {
+        let conflict = c
+            .expect(
+                1,
+                &args(&read_only(command), &["--all-tenants", "--tenant", SUB1]),
+                &[],
+            )
+            .await;
+        assert!(conflict.stderr.contains("--tenant"), "{}", conflict.stderr);
+    }
+    for command in ["plan", "apply"] {
+        let c = s.caller().await;
+        tenant_with(&c).await;
+        c.expect(0, &args(&read_only(command), &["--all-tenants"]), &[])
+            .await;
+        let requests = c.requests().await;
+        assert!(
+            requests
+                .iter()
+                .any(|r| r["path"].as_str().unwrap().starts_with("/tenants")),
+            "{command}: {requests:?}"
+        );
+    }
 }
 
 async fn shard(s: Arc<Shared>) {

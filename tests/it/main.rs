@@ -51,5 +51,6 @@ mod secrets;
 mod shards;
 mod sign_in_errors;
 mod sovereign_cloud;
+mod tenants;
 mod tls;
 mod visible_waits;

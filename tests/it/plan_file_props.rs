@@ -230,6 +230,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                 tenant_id: SUB.into(),
                 arm_endpoint: "https://management.azure.com".into(),
                 shard: None,
+                tenants: Default::default(),
                 settings: PlanSettings {
                     key_name: "activity-log-cmk".into(),
                     key_size: 3072,

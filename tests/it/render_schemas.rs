@@ -200,16 +200,19 @@ fn full_report() -> AuditReport {
     let subscriptions = vec![
         SubscriptionAudit {
             subscription_id: SUB1.to_string(),
+            tenant_id: None,
             complete: true,
             errors: vec![],
         },
         SubscriptionAudit {
             subscription_id: SUB2.to_string(),
+            tenant_id: None,
             complete: false,
             errors: vec!["listing diagnostic settings was denied (403): grant Microsoft.Insights/DiagnosticSettings/Read".to_string()],
         },
         SubscriptionAudit {
             subscription_id: SUB3.to_string(),
+            tenant_id: None,
             complete: false,
             errors: vec![],
         },
@@ -240,6 +243,7 @@ fn full_report() -> AuditReport {
 fn empty_report() -> AuditReport {
     let subscriptions = vec![SubscriptionAudit {
         subscription_id: SUB1.to_string(),
+        tenant_id: None,
         complete: true,
         errors: vec![],
     }];

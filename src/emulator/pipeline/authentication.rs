@@ -1,5 +1,5 @@
 //! Stage 2, the bearer token: every ARM call needs a valid, unexpired token
-//! of the emulator's tenant, or it is 401 (`AuthenticationFailed`,
+//! of one of the emulator's tenants, or it is 401 (`AuthenticationFailed`,
 //! `InvalidAuthenticationToken`, `ExpiredAuthenticationToken`; see `auth`).
 
 use super::request::RawRequest;

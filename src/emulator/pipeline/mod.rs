@@ -5,7 +5,8 @@
 //! 1. [`faults`]: injected latency, dropped connection, transient 500/503;
 //! 2. [`authentication`]: the bearer token (401);
 //! 3. [`routing`]: route and api-version;
-//! 4. [`scope`]: the subscription exists and, for writes, is enabled;
+//! 4. [`scope`]: the subscription exists and, for writes, is enabled; the
+//!    token is of its tenant (`emulator::tenants`, 401);
 //! 5. [`authorization`]: the principal's denied scopes (403);
 //! 6. [`throttling`]: token buckets (429);
 //! 7. [`authorization`]: read-only principals on writes (403);
@@ -101,6 +102,7 @@ fn checks_and_handler(
     let subscription = scope::subscription_of_call(&params);
     if let Some(sub) = &subscription {
         scope::check_subscription(&state, sub, route.access)?;
+        crate::emulator::tenants::check_token_tenant(&state, &caller, sub)?;
     }
     let principal = authorization::principal_of(&state, &caller);
     authorization::check_denied_scopes(&principal, &caller, incoming, &params)?;

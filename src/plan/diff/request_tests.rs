@@ -59,6 +59,7 @@ fn a_request_edited_after_planning_changes_the_diff_and_is_caught() {
         tenant_id: "t".into(),
         arm_endpoint: "https://127.0.0.1/".into(),
         shard: None,
+        tenants: Default::default(),
         settings: settings(PermissionModel::Rbac),
         accounts: vec![plan.clone()],
         skipped: vec![],

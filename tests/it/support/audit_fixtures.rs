@@ -145,6 +145,7 @@ pub fn report(
 pub fn subscription(id: &str, errors: &[&str]) -> SubscriptionAudit {
     SubscriptionAudit {
         subscription_id: id.to_string(),
+        tenant_id: None,
         complete: errors.is_empty(),
         errors: errors.iter().map(|e| e.to_string()).collect(),
     }

@@ -368,6 +368,7 @@ pub fn plan(accounts: Vec<AccountPlan>, skipped: Vec<Skipped>) -> Plan {
         tenant_id: TENANT.to_string(),
         arm_endpoint: "https://management.azure.com".to_string(),
         shard: None,
+        tenants: Default::default(),
         settings: PlanSettings {
             key_name: "cmk-actlog".to_string(),
             key_size: 3072,

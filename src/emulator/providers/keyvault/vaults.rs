@@ -183,7 +183,10 @@ pub fn create_or_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         Some(v) => (v, Mode::Replace),
         None => (new_vault(ctx, location), Mode::Create),
     };
-    let tenant = ctx.state.tenant_id.clone();
+    let tenant = ctx
+        .state
+        .tenant_of_subscription(ctx.param("subscriptionId"))
+        .to_string();
     apply(&mut vault, &props, mode, &tenant, clock(ctx))?;
     if let Some(t) = new_tags {
         vault.tags = t;
@@ -252,7 +255,10 @@ pub fn update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             ))
         }
     };
-    let tenant = ctx.state.tenant_id.clone();
+    let tenant = ctx
+        .state
+        .tenant_of_subscription(ctx.param("subscriptionId"))
+        .to_string();
     apply(&mut vault, &props, Mode::Patch, &tenant, clock(ctx))?;
     if let Some(t) = new_tags {
         vault.tags = t;

@@ -64,7 +64,10 @@ pub(super) fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         tags,
         principal_id: ctx.new_guid(),
         client_id: ctx.new_guid(),
-        tenant_id: ctx.state.tenant_id.clone(),
+        tenant_id: ctx
+            .state
+            .tenant_of_subscription(ctx.param("subscriptionId"))
+            .to_string(),
         indexed_at: Some(ctx.settings.indexed_at(ctx.now)),
     };
     let now = ctx.now;

@@ -312,7 +312,7 @@ pub fn apply_identity(
             system_is_new = true;
             next.system = Some(SystemIdentity {
                 principal_id: new_guid(),
-                tenant_id: state.tenant_id.clone(),
+                tenant_id: state.tenant_of_resource(account_id).to_string(),
             });
         }
     }

@@ -1,5 +1,7 @@
 //! `Subscriptions_List` (paged by `nextLink` and `$skiptoken`, with `count`)
-//! and `Subscriptions_Get`, as ARM answers them.
+//! and `Subscriptions_Get`, as ARM answers them. The list holds the token
+//! tenant's subscriptions only, as ARM's does; each answer names its own
+//! tenant (`emulator/tenants.rs`).
 
 use super::model::Subscription;
 use crate::emulator::context::Ctx;
@@ -38,6 +40,11 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .subscriptions
         .all()
         .filter(|s| {
+            ctx.state
+                .tenant_of_subscription(&s.subscription_id)
+                .eq_ignore_ascii_case(&ctx.caller.tenant_id)
+        })
+        .filter(|s| {
             let id = format!("/subscriptions/{}", s.subscription_id);
             !principal.is_some_and(|p| p.denied_scopes.iter().any(|scope| is_within(&id, scope)))
         })
@@ -56,7 +63,7 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .iter()
         .skip(offset)
         .take(size)
-        .map(|s| to_json(s, &ctx.state.tenant_id))
+        .map(|s| to_json(s, ctx.state.tenant_of_subscription(&s.subscription_id)))
         .collect();
     let mut body = json!({
         "value": page,
@@ -79,5 +86,8 @@ pub(super) fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .subscriptions
         .get(&id)
         .ok_or_else(|| ArmError::subscription_not_found(&id))?;
-    Ok(Reply::ok(to_json(sub, &ctx.state.tenant_id)))
+    Ok(Reply::ok(to_json(
+        sub,
+        ctx.state.tenant_of_subscription(&sub.subscription_id),
+    )))
 }

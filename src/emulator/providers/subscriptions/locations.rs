@@ -76,21 +76,34 @@ pub(super) fn list_locations(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     Ok(Reply::ok(json!({ "value": value })))
 }
 
-/// The caller's tenant: the emulator has one, the caller's home tenant. Its
-/// domain is under `.invalid` (RFC 2606), so nothing can mistake it for a
-/// real directory. One page: no `nextLink`, as ARM omits it on the last page.
+/// The tenants the caller's principal is in, as ARM lists them whichever
+/// tenant the token is of: the emulator's home tenant, then each extra tenant
+/// that has the principal (`emulator/tenants.rs`). Domains are under
+/// `.invalid` (RFC 2606), so nothing can mistake them for a real directory.
+/// One page: no `nextLink`, as ARM omits it on the last page.
 pub(super) fn list_tenants(ctx: &mut Ctx) -> Result<Reply, ArmError> {
-    let tenant = &ctx.state.tenant_id;
-    let domain = "actlog-cmk-emulator.invalid";
-    Ok(Reply::ok(json!({"value": [{
-        "id": format!("/tenants/{tenant}"),
-        "tenantId": tenant,
-        "tenantCategory": "Home",
-        "displayName": "actlog-cmk emulator",
-        "domains": [domain],
-        "defaultDomain": domain,
-        "tenantType": "AAD",
-    }]})))
+    let value: Vec<Value> = ctx
+        .state
+        .tenants_of(&ctx.caller)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (tenant, name))| {
+            let domain = match i {
+                0 => "actlog-cmk-emulator.invalid".to_string(),
+                _ => format!("{tenant}.actlog-cmk-emulator.invalid"),
+            };
+            json!({
+                "id": format!("/tenants/{tenant}"),
+                "tenantId": tenant,
+                "tenantCategory": "Home",
+                "displayName": name,
+                "domains": [domain],
+                "defaultDomain": domain,
+                "tenantType": "AAD",
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({ "value": value })))
 }
 
 #[cfg(test)]
