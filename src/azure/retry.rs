@@ -10,8 +10,6 @@
 
 use azure_core::error::ErrorKind;
 use azure_core::Url;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 /// A failure no retry can fix, told in the operator's terms.
@@ -177,6 +175,7 @@ fn reason(error: &azure_core::Error) -> String {
     }
 }
 
+#[async_trait::async_trait]
 impl azure_core::RetryPolicy for Retries {
     fn is_expired(&self, since_start: Duration, retry_count: u32) -> bool {
         retry_count >= self.max_retries || since_start >= self.window
@@ -191,18 +190,12 @@ impl azure_core::RetryPolicy for Retries {
             .min(MAX_DELAY)
     }
 
-    // What `#[async_trait]` expands the trait's method to.
-    fn wait<'s, 'e, 'f>(
-        &'s self,
-        error: &'e azure_core::Error,
+    async fn wait(
+        &self,
+        error: &azure_core::Error,
         retry_count: u32,
         retry_after: Option<Duration>,
-    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'f>>
-    where
-        's: 'f,
-        'e: 'f,
-        Self: 'f,
-    {
+    ) {
         let wait = retry_after
             .unwrap_or_default()
             .max(self.sleep_duration(retry_count));
@@ -215,7 +208,7 @@ impl azure_core::RetryPolicy for Retries {
             self.max_retries.saturating_add(1),
             wait.as_secs_f64()
         );
-        Box::pin(tokio::time::sleep(wait))
+        tokio::time::sleep(wait).await
     }
 }
 

@@ -186,22 +186,15 @@ impl WaitOutThrottling {
     }
 }
 
+#[async_trait::async_trait]
 impl azure_core::Policy for WaitOutThrottling {
-    // What `#[async_trait]` expands the trait's method to.
-    fn send<'s, 'c, 'r, 'n, 'f>(
-        &'s self,
-        _ctx: &'c azure_core::Context,
-        request: &'r mut azure_core::Request,
-        _next: &'n [Arc<dyn azure_core::Policy>],
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = azure_core::PolicyResult> + Send + 'f>>
-    where
-        's: 'f,
-        'c: 'f,
-        'r: 'f,
-        'n: 'f,
-        Self: 'f,
-    {
-        Box::pin(WaitOutThrottling::send(self, request))
+    async fn send(
+        &self,
+        _ctx: &azure_core::Context,
+        request: &mut azure_core::Request,
+        _next: &[Arc<dyn azure_core::Policy>],
+    ) -> azure_core::PolicyResult {
+        WaitOutThrottling::send(self, request).await
     }
 }
 
