@@ -3,7 +3,9 @@
 //! tenants, tool or schema versions, or overlapping shards are refused; a
 //! merge that lacks shards is marked partial (`missing_shards`) and incomplete.
 
-use crate::audit::report::{AuditReport, Coverage, Destination, Summary, Warning, SCHEMA_VERSION};
+use crate::audit::report::{
+    AuditReport, Coverage, Destination, ManagementGroupAudit, Summary, Warning, SCHEMA_VERSION,
+};
 use crate::audit::Status;
 use crate::shard::Shard;
 use anyhow::{bail, Context};
@@ -89,10 +91,17 @@ pub fn merge(reports: Vec<(String, AuditReport)>) -> anyhow::Result<AuditReport>
 fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
     let first = reports[0].clone();
     let mut subscriptions = Vec::new();
+    let mut management_groups: Vec<ManagementGroupAudit> = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
     let mut destinations: BTreeMap<String, Destination> = BTreeMap::new();
     for report in reports {
         subscriptions.extend(report.subscriptions);
+        // Each group is read by one shard; the same group twice is kept once.
+        for group in report.management_groups {
+            if !management_groups.contains(&group) {
+                management_groups.push(group);
+            }
+        }
         for warning in report.warnings {
             // Account-level warnings (no subscription) repeat in every shard
             // that sends to the account.
@@ -129,13 +138,15 @@ fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
                 .then(|| w.message.to_ascii_lowercase()),
         )
     });
-    let mut summary = Summary::of(&subscriptions, &destinations);
+    management_groups.sort_by(|a, b| a.management_group_id.cmp(&b.management_group_id));
+    let mut summary = Summary::with_groups(&subscriptions, &management_groups, &destinations);
     summary.incomplete |= !coverage.missing_shards.is_empty();
     AuditReport {
         generated_at: chrono::Utc::now(),
         coverage,
         summary,
         subscriptions,
+        management_groups,
         destinations,
         warnings,
         ..first

@@ -23,6 +23,9 @@ pub struct AuditReport {
     pub summary: Summary,
     /// One entry per subscription in scope, in the order they were given or listed.
     pub subscriptions: Vec<SubscriptionAudit>,
+    /// One entry per management group read (left out when none was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub management_groups: Vec<ManagementGroupAudit>,
     /// One entry per unique destination account, sorted by id.
     pub destinations: Vec<Destination>,
     /// Things worth knowing that are not findings (retired log profiles,
@@ -65,6 +68,17 @@ pub struct Summary {
 pub struct SubscriptionAudit {
     pub subscription_id: String,
     /// The subscription could be read completely (diagnostic settings listed).
+    pub complete: bool,
+    /// Why not, naming the permission or the next step.
+    pub errors: Vec<String>,
+}
+
+/// A management group whose diagnostic settings were read, as
+/// [`SubscriptionAudit`] is for a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagementGroupAudit {
+    pub management_group_id: String,
+    /// Its diagnostic settings could be listed.
     pub complete: bool,
     /// Why not, naming the permission or the next step.
     pub errors: Vec<String>,
@@ -180,7 +194,14 @@ impl ReasonCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
+    /// The subscription whose setting or profile this is; empty (and left
+    /// out of the JSON) for a management group's setting.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subscription_id: String,
+    /// The management group whose setting this is (kind
+    /// `management_group_diagnostic_setting` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_group_id: Option<String>,
     pub kind: SourceKind,
     /// The diagnostic setting's or log profile's name.
     pub name: String,
@@ -193,6 +214,7 @@ pub struct Source {
 pub enum SourceKind {
     DiagnosticSetting,
     LogProfile,
+    ManagementGroupDiagnosticSetting,
 }
 
 impl SourceKind {
@@ -200,6 +222,18 @@ impl SourceKind {
         match self {
             SourceKind::DiagnosticSetting => "diagnostic_setting",
             SourceKind::LogProfile => "log_profile",
+            SourceKind::ManagementGroupDiagnosticSetting => "management_group_diagnostic_setting",
+        }
+    }
+}
+
+impl Source {
+    /// Where the source lives, for the views: `("subscription", id)` or
+    /// `("management group", id)`.
+    pub fn origin(&self) -> (&'static str, &str) {
+        match &self.management_group_id {
+            Some(group) => ("management group", group.as_str()),
+            None => ("subscription", self.subscription_id.as_str()),
         }
     }
 }
@@ -263,6 +297,18 @@ impl AuditReport {
 }
 
 impl Summary {
+    /// [`Summary::of`], incomplete also when a management group's settings
+    /// could not be read.
+    pub fn with_groups(
+        subscriptions: &[SubscriptionAudit],
+        groups: &[ManagementGroupAudit],
+        destinations: &[Destination],
+    ) -> Self {
+        let mut summary = Summary::of(subscriptions, destinations);
+        summary.incomplete |= groups.iter().any(|g| !g.complete);
+        summary
+    }
+
     pub fn of(subscriptions: &[SubscriptionAudit], destinations: &[Destination]) -> Self {
         let count = |s: Status| destinations.iter().filter(|d| d.status == s).count();
         Summary {
@@ -307,6 +353,7 @@ mod tests {
             coverage: Coverage::default(),
             summary: Summary::of(&subscriptions, &destinations),
             subscriptions,
+            management_groups: vec![],
             destinations,
             warnings: vec![],
         }

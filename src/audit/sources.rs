@@ -70,6 +70,7 @@ pub async fn read(arm: &Arm, subscription_id: &str) -> SubscriptionSources {
                     id,
                     Source {
                         subscription_id: subscription_id.to_string(),
+                        management_group_id: None,
                         kind: SourceKind::DiagnosticSetting,
                         name: setting.name,
                         enabled_categories: setting.enabled_categories,
@@ -107,6 +108,7 @@ pub async fn read(arm: &Arm, subscription_id: &str) -> SubscriptionSources {
                     id,
                     Source {
                         subscription_id: subscription_id.to_string(),
+                        management_group_id: None,
                         kind: SourceKind::LogProfile,
                         name: profile.name,
                         enabled_categories: Vec::new(),
@@ -127,7 +129,7 @@ pub async fn read(arm: &Arm, subscription_id: &str) -> SubscriptionSources {
     out
 }
 
-fn parse_destination(
+pub(super) fn parse_destination(
     target: &str,
     source_name: &str,
     warnings: &mut Vec<Warning>,

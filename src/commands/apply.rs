@@ -53,6 +53,7 @@ pub async fn run(
         .await;
     }
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
+    let management_groups = super::scope::groups(&args.scope.management_groups, &subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let arm = super::azure_args::connect(&args.azure)?;
     // The command's reads, shared by the audit, the plan and apply.
@@ -61,6 +62,7 @@ pub async fn run(
         &arm,
         &snapshot,
         &subscriptions,
+        &management_groups,
         args.shard,
         &settings,
         parallelism,
@@ -118,7 +120,7 @@ fn plan_shaping_flags() -> BTreeSet<String> {
         .get_arguments()
         .filter(|a| {
             remediation.contains(a.get_id().as_str())
-                || ["subscriptions", "shard"].contains(&a.get_id().as_str())
+                || ["subscriptions", "management_groups", "shard"].contains(&a.get_id().as_str())
         })
         .map(super::flag_name)
         .collect()
@@ -182,6 +184,7 @@ mod tests {
         let flags = plan_shaping_flags();
         for flag in [
             "--subscription",
+            "--management-group",
             "--shard",
             "--config",
             "--key-name",
@@ -207,6 +210,6 @@ mod tests {
         ] {
             assert!(!flags.contains(flag), "{flag} in {flags:?}");
         }
-        assert_eq!(flags.len(), 13, "{flags:?}");
+        assert_eq!(flags.len(), 14, "{flags:?}");
     }
 }

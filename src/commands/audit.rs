@@ -12,12 +12,14 @@ use std::io::IsTerminal;
 pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
     let subscriptions = super::scope::parse(&args.subscriptions)?;
+    let management_groups = super::scope::groups(&args.management_groups, &subscriptions)?;
     let arm = super::azure_args::connect(&args.azure)?;
     let mut report = audit::run_shard(
         &arm,
         &Snapshot::new(),
         &AuditOptions {
             subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
+            management_groups,
             parallelism: usize::from(args.parallelism),
         },
         args.shard,

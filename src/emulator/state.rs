@@ -3,7 +3,8 @@
 //! `GET/PUT /_emulator/state` saves and loads.
 
 use super::providers::{
-    authorization, insights, keyvault, msi, resource_groups, storage, subscriptions,
+    authorization, insights, keyvault, management_groups, msi, resource_groups, storage,
+    subscriptions,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,7 @@ pub struct State {
     pub msi: msi::Model,
     pub keyvault: keyvault::Model,
     pub authorization: authorization::Model,
+    pub management_groups: management_groups::Model,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

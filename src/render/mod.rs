@@ -72,10 +72,14 @@ fn plural(n: usize, noun: &str) -> String {
 fn categories_phrase(source: &Source) -> String {
     match source.kind {
         SourceKind::LogProfile => "n/a (log profile)".to_string(),
-        SourceKind::DiagnosticSetting if source.enabled_categories.is_empty() => {
+        SourceKind::DiagnosticSetting | SourceKind::ManagementGroupDiagnosticSetting
+            if source.enabled_categories.is_empty() =>
+        {
             "(none enabled)".to_string()
         }
-        SourceKind::DiagnosticSetting => source.enabled_categories.join(", "),
+        SourceKind::DiagnosticSetting | SourceKind::ManagementGroupDiagnosticSetting => {
+            source.enabled_categories.join(", ")
+        }
     }
 }
 

@@ -9,4 +9,7 @@ pub mod scope;
 
 pub use cmk_key::{authentication_failure, check_cmk_key, ResolvedKey};
 pub use identity::{check_attached_identity, user_assigned_principal, IdentityPrincipal};
-pub use scope::resource_group_exists;
+pub use scope::{
+    check_management_group_access, management_group_exists, management_group_not_found,
+    resource_group_exists,
+};
