@@ -34,6 +34,7 @@ mod field_followups;
 mod field_reads;
 mod flags;
 mod managed_identity;
+mod management_groups;
 mod permissions;
 mod plan;
 mod plan_file_props;
