@@ -228,15 +228,16 @@ pub fn management_group(group: &str, display_name: &str, parent: Option<&str>) -
     )
 }
 
-/// Moves `subscription` under `group`.
+/// Moves `subscription` under `group` (a PUT without a body, as the spec has it).
 pub fn management_group_subscription(group: &str, subscription: &str) -> Request {
-    put(
-        format!(
+    Request {
+        method: Method::PUT,
+        path: format!(
             "{}/subscriptions/{subscription}?{MANAGEMENT_GROUP_API}",
             management_group_id(group)
         ),
-        json!({}),
-    )
+        body: None,
+    }
 }
 
 /// A management group's diagnostic setting sending these activity-log
