@@ -4,7 +4,8 @@
 //! merge that lacks shards is marked partial (`missing_shards`) and incomplete.
 
 use crate::audit::report::{
-    AuditReport, Coverage, Destination, ManagementGroupAudit, Summary, Warning, SCHEMA_VERSION,
+    AuditReport, Coverage, Destination, ManagementGroupAudit, Source, Summary, Warning,
+    SCHEMA_VERSION,
 };
 use crate::audit::Status;
 use crate::shard::Shard;
@@ -123,8 +124,17 @@ fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
     subscriptions.sort_by(|a, b| a.subscription_id.cmp(&b.subscription_id));
     let mut destinations: Vec<Destination> = destinations.into_values().collect();
     for d in &mut destinations {
+        // Subscriptions' sources first, then management groups', as one run lists them.
         d.sources.sort_by(|a, b| {
-            (&a.subscription_id, a.kind, &a.name).cmp(&(&b.subscription_id, b.kind, &b.name))
+            let key = |s: &'_ Source| {
+                (
+                    s.management_group_id.clone(),
+                    s.subscription_id.clone(),
+                    s.kind,
+                    s.name.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
         });
     }
     // As one run: subscriptions' warnings by subscription (stable: each

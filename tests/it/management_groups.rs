@@ -423,3 +423,79 @@ async fn a_group_whose_settings_are_refused_makes_the_audit_incomplete() {
         plan.stderr
     );
 }
+
+/// Shards split the groups as they split subscriptions: each group is read
+/// by exactly one shard, and `report merge` gives one run's groups back.
+#[tokio::test]
+async fn each_group_is_read_by_one_shard_and_merged_back() {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let logs = env.storage_account(SUB1, "rg-logs", "stmgshards").await;
+    for group in ["mg-a", "mg-b", "mg-c", "mg-d", "mg-e"] {
+        env.management_group(group, None).await;
+        env.management_group_setting(group, "to-logs", &logs).await;
+    }
+    env.diagnostic_setting(SUB1, "sub-to-logs", &logs, true)
+        .await;
+    let tool = env.tool();
+    let groups = |report: &Value| -> Vec<String> {
+        report["management_groups"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|g| g["management_group_id"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let whole = tool.run(&["audit", "-o", "json"]).await.json();
+    let mut all = groups(&whole);
+    all.sort();
+    assert_eq!(all.len(), 6, "five groups and the root: {whole:#}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen: Vec<String> = Vec::new();
+    let mut files = Vec::new();
+    for k in 1..=3 {
+        let file = dir.path().join(format!("audit-{k}.json"));
+        let file = file.to_str().unwrap().to_string();
+        let shard = format!("{k}/3");
+        let run = tool
+            .run(&[
+                "audit",
+                "-o",
+                "json",
+                "--shard",
+                &shard,
+                "--output-file",
+                &file,
+            ])
+            .await;
+        assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for group in groups(&report) {
+            assert!(!seen.contains(&group), "{group} read by two shards");
+            seen.push(group);
+        }
+        files.push(file);
+    }
+    seen.sort();
+    assert_eq!(seen, all);
+    let mut args = vec!["report", "merge"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["-o", "json"]);
+    let merged = tool.run(&args).await;
+    let merged = merged.json();
+    assert_eq!(groups(&merged), all, "merged groups in id order");
+    // The subscription's setting first, then the groups', as one run lists them.
+    assert_eq!(
+        destination(&merged, &logs)["sources"],
+        destination(&whole, &logs)["sources"]
+    );
+    assert_eq!(
+        destination(&merged, &logs)["sources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+}
