@@ -40,7 +40,8 @@ pub struct Principal {
     pub read_only: bool,
     /// Any call at or below one of these scopes (a subscription, resource
     /// group or resource id) answers 403 `AuthorizationFailed`; denied
-    /// subscriptions are also left out of `GET /subscriptions`.
+    /// subscriptions are also left out of `GET /subscriptions`. A management
+    /// group's scope covers the groups below it too (`rules::scope`).
     pub denied_scopes: Vec<String>,
 }
 

@@ -1082,6 +1082,15 @@ async fn management_group(_: Arc<Shared>) {
         .expect(1, &["audit", "--management-group", "a/b"], &[])
         .await;
     assert!(bad.stderr.contains("--management-group"), "{}", bad.stderr);
+    // A group that does not exist cannot be read: the audit is incomplete.
+    let unknown = c
+        .expect(3, &["audit", "--management-group", "nope"], &[])
+        .await;
+    assert!(
+        unknown.stdout.contains("management group nope"),
+        "{}",
+        unknown.stdout
+    );
     // A saved plan is applied as saved: the flag is refused with it.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.json");
