@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod emulator;
+pub mod execute;
 pub mod exit_status;
 pub mod logging;
 pub mod permissions;

@@ -1,5 +1,6 @@
 //! Carrying out a plan: per account, identity and vault at once, then key,
-//! grant, storage update and verification; accounts in parallel. Every step
+//! grant, storage update and verification; accounts in parallel (the walk,
+//! shared with rollback plans, is `crate::execute`). Every step
 //! reads first and writes only what is missing, so a rerun after a crash
 //! finishes the work without creating anything twice (`steps.rs`). Waiting
 //! for Azure (vault DNS, grant propagation) is in `wait.rs`, telling a grant
@@ -19,9 +20,9 @@ pub use report::{AccountResult, ApplyReport, ApplySummary, Outcome, StepResult, 
 
 use crate::azure::id::StorageAccountId;
 use crate::azure::{Arm, Snapshot};
+use crate::execute::{self, Mode, Refusal, Walk};
 use crate::plan::observe::{observe, unchanged_since, what_changed};
 use crate::plan::{AccountPlan, Plan};
-use futures::stream::{self, StreamExt};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -46,17 +47,18 @@ pub async fn apply(
     options: &ApplyOptions,
     progress: &dyn Progress,
 ) -> ApplyReport {
-    let propagation = wait::Propagation::default();
-    let accounts: Vec<AccountResult> = stream::iter(&plan.accounts)
-        .map(|account| {
-            let seen = snapshot.since(snapshot.mark());
-            apply_account(arm, seen, account, options, progress, &propagation)
-        })
-        .buffer_unordered(options.parallelism.max(1))
-        .collect()
-        .await;
-    let mut accounts = accounts;
-    accounts.sort_by(|a, b| a.storage_account_id.cmp(&b.storage_account_id));
+    let mode = Remediation {
+        arm,
+        snapshot,
+        options,
+        propagation: wait::Propagation::default(),
+    };
+    let walk = Walk {
+        parallelism: options.parallelism,
+        dry_run: options.dry_run,
+        check_fingerprints: options.check_fingerprints,
+    };
+    let accounts = execute::execute(&mode, &plan.accounts, walk, progress).await;
     let mut summary = ApplySummary::of(&accounts);
     summary.unread = plan.unread.len();
     ApplyReport {
@@ -69,68 +71,80 @@ pub async fn apply(
     }
 }
 
-async fn apply_account(
-    arm: &Arm,
-    snapshot: Snapshot,
-    account: &AccountPlan,
-    options: &ApplyOptions,
-    progress: &dyn Progress,
-    propagation: &wait::Propagation,
-) -> AccountResult {
-    let id = &account.storage_account_id;
-    progress.started(id, account.changes.len() + 1);
-    let result = match refuse_if_changed(arm, &snapshot, account, options).await {
-        Some(refused) => refused,
-        None if options.dry_run => steps::dry_run(account),
-        None => {
-            steps::Runner::new(arm, account, options, progress, propagation, snapshot)
-                .run()
-                .await
-        }
-    };
-    progress.finished(id, &result);
-    result
+/// A remediation plan's accounts, as the executor carries them out.
+struct Remediation<'a> {
+    arm: &'a Arm,
+    snapshot: &'a Snapshot,
+    options: &'a ApplyOptions,
+    propagation: wait::Propagation,
 }
 
-/// A plan file's account that no longer looks as it did is left alone.
-async fn refuse_if_changed(
-    arm: &Arm,
-    snapshot: &Snapshot,
-    account: &AccountPlan,
-    options: &ApplyOptions,
-) -> Option<AccountResult> {
-    if !options.check_fingerprints {
-        return None;
+impl Mode for Remediation<'_> {
+    type Account = AccountPlan;
+    type Step = StepResult;
+    /// The reads made since the account began.
+    type Context = Snapshot;
+
+    fn account_id(account: &AccountPlan) -> &str {
+        &account.storage_account_id
     }
-    let refuse = |reason: String, next: &str| {
-        Some(AccountResult {
-            storage_account_id: account.storage_account_id.clone(),
-            outcome: Outcome::Refused,
-            reason: Some(reason),
-            next_step: Some(next.to_string()),
-            steps: Vec::new(),
-        })
-    };
-    let id = match StorageAccountId::parse(&account.storage_account_id) {
-        Ok(id) => id,
-        Err(e) => return refuse(e.to_string(), "run plan again"),
-    };
-    match observe(arm, snapshot, &id, &account.targets).await {
-        Ok(seen) if unchanged_since(account, &seen) => None,
-        Ok(seen) => {
-            let changed = what_changed(account, &seen);
-            let reason = if changed.is_empty() {
-                // A plan file that fingerprinted something this version
-                // does not name.
-                "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".to_string()
-            } else {
-                format!("changed since the plan was made: {}", changed.join("; "))
-            };
-            refuse(reason, "run plan again, review it, and apply the new plan")
+
+    fn step_count(account: &AccountPlan) -> usize {
+        account.changes.len() + 1
+    }
+
+    fn begin(&self, _: &AccountPlan) -> Snapshot {
+        self.snapshot.since(self.snapshot.mark())
+    }
+
+    /// A plan file's account that no longer looks as it did is left alone.
+    async fn refusal(&self, seen_since: &Snapshot, account: &AccountPlan) -> Option<Refusal> {
+        let id = match StorageAccountId::parse(&account.storage_account_id) {
+            Ok(id) => id,
+            Err(e) => return Some(Refusal::new(e.to_string(), "run plan again")),
+        };
+        match observe(self.arm, seen_since, &id, &account.targets).await {
+            Ok(seen) if unchanged_since(account, &seen) => None,
+            Ok(seen) => {
+                let changed = what_changed(account, &seen);
+                let reason = if changed.is_empty() {
+                    // A plan file that fingerprinted something this version
+                    // does not name.
+                    "changed since the plan was made (the account, its identity, vault, key or grant differ from what the plan relied on)".to_string()
+                } else {
+                    format!("changed since the plan was made: {}", changed.join("; "))
+                };
+                Some(Refusal::new(
+                    reason,
+                    "run plan again, review it, and apply the new plan",
+                ))
+            }
+            Err(e) => Some(Refusal::new(
+                format!("cannot read it again to check it against the plan: {e}"),
+                "fix the access or endpoint problem, then run plan again",
+            )),
         }
-        Err(e) => refuse(
-            format!("cannot read it again to check it against the plan: {e}"),
-            "fix the access or endpoint problem, then run plan again",
-        ),
+    }
+
+    fn dry_run(&self, account: &AccountPlan) -> AccountResult {
+        steps::dry_run(account)
+    }
+
+    async fn run(
+        &self,
+        seen_since: Snapshot,
+        account: &AccountPlan,
+        progress: &dyn Progress,
+    ) -> AccountResult {
+        steps::Runner::new(
+            self.arm,
+            account,
+            self.options,
+            progress,
+            &self.propagation,
+            seen_since,
+        )
+        .run()
+        .await
     }
 }

@@ -5,7 +5,7 @@
 //! line at least every 30 s (`ACTLOG_CMK_WAIT_LINE_SECS`, for tests only,
 //! shortens that).
 
-use super::report::AccountResult;
+use super::report::Outcome;
 use crate::logging::{elapsed_of, WaitWatcher};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 pub trait Progress: Send + Sync {
     fn started(&self, account: &str, steps: usize);
     fn step(&self, account: &str, step: &str);
-    fn finished(&self, account: &str, result: &AccountResult);
+    fn finished(&self, account: &str, outcome: Outcome);
     /// Who shows `account`'s waits (see `crate::logging::watched`); none by default.
     fn watcher(&self, _account: &str) -> Option<Arc<dyn WaitWatcher>> {
         None
@@ -108,9 +108,9 @@ impl Progress for Lines {
         }
     }
 
-    fn finished(&self, account: &str, result: &AccountResult) {
+    fn finished(&self, account: &str, outcome: Outcome) {
         if !self.quiet {
-            eprintln!("{account}: {}", result.outcome.as_str());
+            eprintln!("{account}: {}", outcome.as_str());
         }
     }
 
@@ -176,9 +176,9 @@ impl Progress for Bars {
         }
     }
 
-    fn finished(&self, account: &str, result: &AccountResult) {
+    fn finished(&self, account: &str, outcome: Outcome) {
         if let Some(bar) = self.bar(account) {
-            bar.finish_with_message(result.outcome.as_str());
+            bar.finish_with_message(outcome.as_str());
         }
     }
 

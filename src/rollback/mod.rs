@@ -7,25 +7,26 @@
 //!
 //! Like apply: a plan as data (`model.rs`), computed from fresh reads
 //! (`build.rs`, recognising the tool's work by its tags in `observe.rs`),
-//! carried out per account with read-first steps (`execute.rs`), accounts in
-//! parallel, and verified (`verify.rs`).
+//! carried out per account with read-first steps (`steps.rs`), by the
+//! executor apply's plans go through (`crate::execute`), and verified
+//! (`verify.rs`).
 
 pub mod build;
-pub mod execute;
 pub mod model;
 pub mod observe;
 pub mod report;
+pub mod steps;
 mod verify;
 
 pub use build::{build, BuildError, BuildOptions};
 pub use model::*;
 pub use report::{AccountResult, RollbackReport, StepResult, StepStatus};
 
-use crate::apply::{self, Outcome, Progress};
+use crate::apply::{Outcome, Progress};
 use crate::azure::id::StorageAccountId;
 use crate::azure::{storage, Arm};
+use crate::execute::{self, Mode, Walk};
 use crate::plan::ObservedAccount;
-use futures::stream::{self, StreamExt};
 
 #[derive(Debug, Clone)]
 pub struct RollbackOptions {
@@ -44,17 +45,17 @@ pub async fn rollback(
     options: &RollbackOptions,
     progress: &dyn Progress,
 ) -> RollbackReport {
-    let mut accounts: Vec<AccountResult> = stream::iter(&plan.accounts)
-        .map(|account| rollback_account(arm, account, options, progress))
-        .buffer_unordered(options.parallelism.max(1))
-        .collect()
-        .await;
-    accounts.extend(plan.refused.iter().map(|r| AccountResult {
-        storage_account_id: r.storage_account_id.clone(),
-        outcome: Outcome::Refused,
-        reason: Some(r.reason.clone()),
-        next_step: Some(r.next_step.clone()),
-        steps: Vec::new(),
+    let walk = Walk {
+        parallelism: options.parallelism,
+        dry_run: options.dry_run,
+        check_fingerprints: options.check_fingerprints,
+    };
+    let mut accounts = execute::execute(&Rollback { arm }, &plan.accounts, walk, progress).await;
+    accounts.extend(plan.refused.iter().map(|r| {
+        execute::refused(
+            &r.storage_account_id,
+            execute::Refusal::new(r.reason.clone(), r.next_step.clone()),
+        )
     }));
     accounts.extend(plan.skipped.iter().map(|s| AccountResult {
         storage_account_id: s.storage_account_id.clone(),
@@ -74,62 +75,62 @@ pub async fn rollback(
     }
 }
 
-/// A saved rollback plan's account that no longer looks as it did when the
-/// plan was made is left alone: the plan's changes were computed from that.
-async fn refuse_if_changed(arm: &Arm, account: &AccountRollback) -> Option<AccountResult> {
-    let refuse = |reason: String, next: &str| {
-        Some(AccountResult {
-            storage_account_id: account.storage_account_id.clone(),
-            outcome: Outcome::Refused,
-            reason: Some(reason),
-            next_step: Some(next.to_string()),
-            steps: Vec::new(),
-        })
-    };
-    let id = match StorageAccountId::parse(&account.storage_account_id) {
-        Ok(id) => id,
-        Err(e) => return refuse(e.to_string(), "run rollback --out again"),
-    };
-    match storage::get(arm, &id).await {
-        Ok(now) if ObservedAccount::of(&now).fingerprint() == account.fingerprint => None,
-        Ok(_) => refuse(
-            "changed since the rollback plan was made (its key source, key or identities differ from what the plan relied on)".into(),
-            "run rollback --out again, review it, and apply the new plan",
-        ),
-        Err(e) => refuse(
-            format!("cannot read it again to check it against the rollback plan: {e}"),
-            "fix the access or endpoint problem, then run rollback --out again",
-        ),
-    }
+/// A rollback plan's accounts, as the executor carries them out.
+struct Rollback<'a> {
+    arm: &'a Arm,
 }
 
-async fn rollback_account(
-    arm: &Arm,
-    account: &AccountRollback,
-    options: &RollbackOptions,
-    progress: &dyn Progress,
-) -> AccountResult {
-    let id = &account.storage_account_id;
-    progress.started(id, account.changes.len() + 1);
-    let refused = match options.check_fingerprints {
-        true => refuse_if_changed(arm, account).await,
-        false => None,
-    };
-    let result = match refused {
-        Some(refused) => refused,
-        None if options.dry_run => execute::dry_run(account),
-        None => execute::run(arm, account, progress).await,
-    };
-    // The progress views know apply's result type; they show only the outcome.
-    progress.finished(
-        id,
-        &apply::AccountResult {
-            storage_account_id: id.clone(),
-            outcome: result.outcome,
-            reason: None,
-            next_step: None,
-            steps: Vec::new(),
-        },
-    );
-    result
+impl Mode for Rollback<'_> {
+    type Account = AccountRollback;
+    type Step = StepResult;
+    type Context = ();
+
+    fn account_id(account: &AccountRollback) -> &str {
+        &account.storage_account_id
+    }
+
+    fn step_count(account: &AccountRollback) -> usize {
+        account.changes.len() + 1
+    }
+
+    fn begin(&self, _: &AccountRollback) {}
+
+    /// A saved rollback plan's account that no longer looks as it did when
+    /// the plan was made is left alone: the plan's changes were computed
+    /// from that.
+    async fn refusal(&self, _: &(), account: &AccountRollback) -> Option<execute::Refusal> {
+        let id = match StorageAccountId::parse(&account.storage_account_id) {
+            Ok(id) => id,
+            Err(e) => {
+                return Some(execute::Refusal::new(
+                    e.to_string(),
+                    "run rollback --out again",
+                ))
+            }
+        };
+        match storage::get(self.arm, &id).await {
+            Ok(now) if ObservedAccount::of(&now).fingerprint() == account.fingerprint => None,
+            Ok(_) => Some(execute::Refusal::new(
+                "changed since the rollback plan was made (its key source, key or identities differ from what the plan relied on)",
+                "run rollback --out again, review it, and apply the new plan",
+            )),
+            Err(e) => Some(execute::Refusal::new(
+                format!("cannot read it again to check it against the rollback plan: {e}"),
+                "fix the access or endpoint problem, then run rollback --out again",
+            )),
+        }
+    }
+
+    fn dry_run(&self, account: &AccountRollback) -> AccountResult {
+        steps::dry_run(account)
+    }
+
+    async fn run(
+        &self,
+        _: (),
+        account: &AccountRollback,
+        progress: &dyn Progress,
+    ) -> AccountResult {
+        steps::run(self.arm, account, progress).await
+    }
 }

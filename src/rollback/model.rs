@@ -2,7 +2,7 @@
 //! the changes (`~` update, `-` remove) with their attributes before and
 //! after, what the execution will do for each, and what must still be there
 //! afterwards (the identities the account keeps, the key and its vault).
-//! Computing it (`build.rs`), carrying it out (`execute.rs`) and showing it
+//! Computing it (`build.rs`), carrying it out (`steps.rs`) and showing it
 //! (`render/rollback.rs`) are separate.
 
 use crate::plan::{Action, Address, AttributeChange, ObservedAccount, PlanMode};
