@@ -13,6 +13,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use support::estate::*;
 use support::reports::{account, destination};
+use support::schemas::assert_matches_project_schema;
 use support::*;
 
 const MG: &str = "/providers/Microsoft.Management/managementGroups";
@@ -298,6 +299,7 @@ async fn an_account_only_a_management_group_exports_to_is_audited_planned_applie
         }])
     );
     assert_eq!(report["management_groups"].as_array().unwrap().len(), 3);
+    assert_matches_project_schema("audit.schema.json", &report, "audit");
     assert_eq!(report["summary"]["incomplete"], false);
     let text = tool.run(&["audit"]).await;
     assert!(
@@ -422,6 +424,13 @@ async fn a_group_whose_settings_are_refused_makes_the_audit_incomplete() {
         "{}",
         plan.stderr
     );
+    let plan_json = tool.run(&["plan", "-o", "json"]).await.json();
+    assert_eq!(
+        plan_json["unread"][0]["id"],
+        "/providers/Microsoft.Management/managementGroups/platform"
+    );
+    assert_matches_project_schema("plan.schema.json", &plan_json, "plan");
+    assert_matches_project_schema("audit.schema.json", &report, "audit");
 }
 
 /// Shards split the groups as they split subscriptions: each group is read
