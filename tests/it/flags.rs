@@ -1082,6 +1082,26 @@ async fn management_group(_: Arc<Shared>) {
         .expect(1, &["audit", "--management-group", "a/b"], &[])
         .await;
     assert!(bad.stderr.contains("--management-group"), "{}", bad.stderr);
+    // Rollback of named accounts takes no scope.
+    let both = c
+        .expect(
+            1,
+            &[
+                "rollback",
+                "--dry-run",
+                "--account",
+                &platform,
+                "--management-group",
+                "platform",
+            ],
+            &[],
+        )
+        .await;
+    assert!(
+        both.stderr.contains("--management-group"),
+        "{}",
+        both.stderr
+    );
     // A group that does not exist cannot be read: the audit is incomplete.
     let unknown = c
         .expect(3, &["audit", "--management-group", "nope"], &[])
