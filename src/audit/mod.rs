@@ -1,7 +1,8 @@
-//! Find every storage account that receives a subscription's activity log
-//! and judge its encryption. Data flows one way: ARM -> sources
-//! (`sources.rs`) -> unique destinations, one read each -> CMK health reads
-//! (`health.rs`) -> status and reasons (`classify.rs`) -> [`AuditReport`].
+//! Find every storage account that receives a subscription's (or a
+//! management group's) activity log and judge its encryption. Data flows one
+//! way: ARM -> sources (`sources.rs`, `management_groups.rs`) -> unique
+//! destinations, one read each -> CMK health reads (`health.rs`) -> status
+//! and reasons (`classify.rs`) -> [`AuditReport`].
 
 pub mod classify;
 pub mod health;
@@ -118,17 +119,15 @@ pub async fn run_shard(
     }
     warnings.extend(groups.warnings);
     found_sources.extend(groups.sources);
-    {
-        for (id, source) in found_sources {
-            targets
-                .entry(id.id().key())
-                .or_insert_with(|| Target {
-                    id: id.clone(),
-                    sources: Vec::new(),
-                })
-                .sources
-                .push(source);
-        }
+    for (id, source) in found_sources {
+        targets
+            .entry(id.id().key())
+            .or_insert_with(|| Target {
+                id: id.clone(),
+                sources: Vec::new(),
+            })
+            .sources
+            .push(source);
     }
     tracing::info!(destinations = targets.len(), "reading destination accounts");
 
