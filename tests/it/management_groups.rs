@@ -54,6 +54,13 @@ async fn the_emulator_serves_a_hierarchy_with_subscriptions_under_it() {
         .arm(Method::GET, &format!("{MG}?{MANAGEMENT_GROUP_API}"), None)
         .await;
     assert_eq!(empty.body, json!({"value": []}));
+    // A refused first create brings no root group either.
+    let orphan = send(&env, requests::management_group("x", "x", Some("nope"))).await;
+    assert_eq!(orphan.code(), "ParentNotFound");
+    let still_empty = env
+        .arm(Method::GET, &format!("{MG}?{MANAGEMENT_GROUP_API}"), None)
+        .await;
+    assert_eq!(still_empty.body, json!({"value": []}));
     hierarchy(&env).await;
 
     // Pages of one, linked by @nextLink (the spec's name) with $skiptoken.

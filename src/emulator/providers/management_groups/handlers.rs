@@ -215,8 +215,18 @@ fn ensure_root(ctx: &mut Ctx) -> String {
 }
 
 /// Creates or updates a group (display name, parent), synchronously: the
-/// spec allows 200 as well as 202.
+/// spec allows 200 as well as 202. A refused request leaves the hierarchy
+/// as it was (the root group a first create brings included).
 pub(super) fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
+    let before = ctx.state.management_groups.clone();
+    let answer = create_or_update(ctx);
+    if answer.is_err() {
+        ctx.state.management_groups = before;
+    }
+    answer
+}
+
+fn create_or_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let id = ctx.param("groupId").to_string();
     if !valid_group_id(&id) {
         return Err(invalid_group_id(&id));
