@@ -271,6 +271,13 @@ async fn reads_need_access_at_the_group_or_above() {
         )
         .await;
     assert_eq!(root.status, 200);
+    // Nor may a group be made below a group it is denied at.
+    let below = send(
+        &env,
+        requests::management_group("ops", "ops", Some("logging")),
+    )
+    .await;
+    assert_eq!(below.code(), "AuthorizationFailed");
 }
 
 /// `stmgonly` receives only platform's activity log; `stplain` SUB1's.

@@ -254,6 +254,8 @@ fn create_or_update(ctx: &mut Ctx) -> Result<Reply, ArmError> {
             return Err(parent_not_found(&group_resource_id(&parent)));
         };
         let parent = found.name.clone();
+        // Creating or moving a group under another needs access to that one.
+        rules::check_management_group_access(ctx.state, &ctx.caller, &parent, &ctx.path, WRITE)?;
         if ctx
             .state
             .management_groups
