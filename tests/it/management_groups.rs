@@ -522,3 +522,45 @@ async fn each_group_is_read_by_one_shard_and_merged_back() {
         6
     );
 }
+
+/// The hierarchy and the groups' settings are part of the emulator's state,
+/// so a saved state (`--state FILE`, `PUT /_emulator/state`) seeds them.
+#[tokio::test]
+async fn a_saved_state_carries_the_hierarchy_and_its_settings() {
+    let env = Env::start().await;
+    hierarchy(&env).await;
+    let logs = env.storage_account(SUB1, "rg-logs", "stmgstate").await;
+    env.management_group_setting("logging", "to-logs", &logs)
+        .await;
+    let saved = env.admin(Method::GET, "/state", None).await;
+    assert_eq!(saved.status, 200);
+
+    let other = Env::start().await;
+    let mut state = saved.body.clone();
+    // The other emulator keeps its own tenant and principal to sign in with.
+    let fresh = other.admin(Method::GET, "/state", None).await.body;
+    state["tenantId"] = fresh["tenantId"].clone();
+    state["principals"] = fresh["principals"].clone();
+    let loaded = other.admin(Method::PUT, "/state", Some(state)).await;
+    assert!(loaded.status.is_success(), "{:?}", loaded.body);
+    let child = other
+        .arm(
+            Method::GET,
+            &format!("{MG}/logging?{MANAGEMENT_GROUP_API}&$expand=children"),
+            None,
+        )
+        .await;
+    assert_eq!(child.status, 200, "{:?}", child.body);
+    assert_eq!(child.body["properties"]["children"][0]["name"], SUB1);
+    let settings = other
+        .arm(
+            Method::GET,
+            &format!("{MG}/logging/providers/Microsoft.Insights/diagnosticSettings?api-version=2020-01-01-preview"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        settings.body["value"][0]["properties"]["storageAccountId"],
+        logs.as_str()
+    );
+}
