@@ -41,7 +41,7 @@ pub struct Principal {
     /// Any call at or below one of these scopes (a subscription, resource
     /// group or resource id) answers 403 `AuthorizationFailed`; denied
     /// subscriptions are also left out of `GET /subscriptions`. A management
-    /// group's scope covers the groups below it too (`rules::scope`).
+    /// group's scope covers the groups and subscriptions below it too (`rules::scope`).
     pub denied_scopes: Vec<String>,
 }
 

@@ -271,6 +271,26 @@ async fn reads_need_access_at_the_group_or_above() {
         )
         .await;
     assert_eq!(root.status, 200);
+    // Subscriptions inherit from their groups: SUB1 (under logging) is
+    // refused and left out of the list, SUB2 (under the root) is not.
+    let sub1 = env
+        .arm(
+            Method::GET,
+            &format!("/subscriptions/{SUB1}?api-version=2022-12-01"),
+            None,
+        )
+        .await;
+    assert_eq!(sub1.code(), "AuthorizationFailed");
+    let subscriptions = env
+        .arm(Method::GET, "/subscriptions?api-version=2022-12-01", None)
+        .await;
+    let listed: Vec<&str> = subscriptions.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subscriptionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [SUB2]);
     // Nor may a group be made below a group it is denied at.
     let below = send(
         &env,

@@ -72,6 +72,39 @@ pub fn denied_at_group_or_above(state: &State, object_id: &str, group: &str) -> 
     })
 }
 
+/// True when the principal is denied at a management group the subscription
+/// sits in (directly or further up): RBAC is inherited from management
+/// groups down to their subscriptions. Only a denied scope that *is* a
+/// group counts here (`/providers/Microsoft.Management/managementGroups/{id}`);
+/// the collection path is no RBAC scope a subscription inherits from.
+pub fn subscription_denied_through_groups(
+    state: &State,
+    object_id: &str,
+    subscription: &str,
+) -> bool {
+    let Some(principal) = state
+        .principals
+        .values()
+        .find(|p| p.object_id.eq_ignore_ascii_case(object_id))
+    else {
+        return false;
+    };
+    if principal.denied_scopes.is_empty() {
+        return false;
+    }
+    let model = &state.management_groups;
+    let Some(parent) = model.parent_of_subscription(subscription) else {
+        return false;
+    };
+    model.lineage(&parent.name).iter().any(|g| {
+        let id = group_resource_id(&g.name);
+        principal
+            .denied_scopes
+            .iter()
+            .any(|scope| scope.trim_end_matches('/').eq_ignore_ascii_case(&id))
+    })
+}
+
 /// A subscription's display name, for the hierarchy's answers.
 pub fn subscription_display_name(state: &State, subscription: &str) -> Option<String> {
     state
