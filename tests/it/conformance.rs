@@ -234,7 +234,19 @@ async fn exercise_management_groups(env: &Env) {
     )
     .await;
     get(env, &format!("{mg}/conf-missing?{api}")).await;
-    let account = format!("/subscriptions/{SUB1}/resourceGroups/rg-conf/providers/Microsoft.Storage/storageAccounts/stconf0001");
+    // A destination that exists and is provisioned (the scenario deleted its own).
+    env.patch_settings(json!({"storageProvisioningMs": 0}))
+        .await;
+    let account = r::storage_account_id(SUB1, "rg-conf", "stconfmg01");
+    send(r::storage_account(&account, "westeurope", None)).await;
+    send(r::management_group_diagnostic_setting(
+        "conf-platform",
+        "conf-nowhere",
+        &r::storage_account_id(SUB1, "rg-conf", "stconfnowhere"),
+        &["Administrative"],
+        true,
+    ))
+    .await;
     send(r::management_group_diagnostic_setting(
         "conf-platform",
         "conf-activity",

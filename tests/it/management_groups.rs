@@ -181,6 +181,12 @@ async fn group_settings_are_checked_as_subscription_settings_are() {
             "BadRequest",
             "At least one",
         ),
+        // An account that does not exist is no destination.
+        (
+            json!({"properties": {"storageAccountId": account_id(SUB1, "rg-logs", "stnowhere"), "logs": logs_body(&["Administrative"])}}),
+            "StorageAccountNotAccessible",
+            "is not accessible yet",
+        ),
         // The same sink for the same category in a second setting.
         (
             json!({"properties": {"storageAccountId": logs, "logs": logs_body(&["Administrative"])}}),
@@ -189,7 +195,12 @@ async fn group_settings_are_checked_as_subscription_settings_are() {
         ),
     ] {
         let refused = put("second", body).await;
-        assert_eq!(refused.status, 400, "{:?}", refused.body);
+        let status = if code == "StorageAccountNotAccessible" {
+            409
+        } else {
+            400
+        };
+        assert_eq!(refused.status, status, "{:?}", refused.body);
         // Insights answers flat, without ARM's envelope.
         assert_eq!(refused.body["code"], code, "{:?}", refused.body);
         assert!(

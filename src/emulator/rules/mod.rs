@@ -4,10 +4,12 @@
 //! providers import only `providers::common` and `rules`, never each other.
 
 pub mod cmk_key;
+pub mod destination;
 pub mod identity;
 pub mod scope;
 
 pub use cmk_key::{authentication_failure, check_cmk_key, ResolvedKey};
+pub use destination::check_storage_destination;
 pub use identity::{check_attached_identity, user_assigned_principal, IdentityPrincipal};
 pub use scope::{
     check_management_group_access, management_group_exists, management_group_not_found,

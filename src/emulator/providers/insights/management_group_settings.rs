@@ -2,8 +2,9 @@
 //! under `/providers/Microsoft.Management/managementGroups/{id}`, api-version
 //! 2020-01-01-preview): where a management group's activity log is exported.
 //! Checked as subscription settings are (`validation.rs`), with the two
-//! categories a management group's activity log has; the group must exist
-//! and the caller may not be denied at it or above (`rules::scope`).
+//! categories a management group's activity log has, and the storage
+//! account must exist and be provisioned (`rules::destination`); the group
+//! must exist and the caller may not be denied at it or above (`rules::scope`).
 
 use super::diagnostic_settings::{not_found, DiagnosticSetting, MAX_SETTINGS};
 use super::errors::{bad_request, flat};
@@ -148,6 +149,9 @@ fn put(ctx: &mut Ctx, group: String) -> Result<Reply, ArmError> {
         groups: &[],
     };
     let mut setting = parse_setting_at(ctx, &scope, "", &name)?;
+    if let Some(account) = &setting.storage_account_id {
+        rules::check_storage_destination(ctx.state, account, ctx.now)?;
+    }
     let key = entry_key(&group, &name);
     let existing = ctx
         .state
