@@ -75,6 +75,10 @@ pub struct DemoArgs {
     /// keeps the estate as found and `plan`/`apply` can be tried by hand.
     #[arg(long, requires = "keep_running")]
     pub before_apply: bool,
+    /// The Azure cloud the built-in emulator presents itself as (its sign-in
+    /// host, token audience and vault DNS suffix; docs/emulator.md#clouds).
+    #[arg(long, value_enum, default_value_t = crate::emulator::cloud::EmulatedCloud::Public)]
+    pub cloud: crate::emulator::cloud::EmulatedCloud,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +107,10 @@ pub struct EmulatorArgs {
     /// Start from a state saved with `GET /_emulator/state`.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// The Azure cloud to present itself as: its /metadata/endpoints, token
+    /// audiences, sign-in path and vault DNS suffix (docs/emulator.md#clouds).
+    #[arg(long, value_enum, default_value_t = crate::emulator::cloud::EmulatedCloud::Public)]
+    pub cloud: crate::emulator::cloud::EmulatedCloud,
     /// Tenant id to use [default: random].
     #[arg(long)]
     pub tenant_id: Option<String>,

@@ -1,9 +1,11 @@
-//! How the tool reaches ARM: which endpoint and CA to trust, which credential
-//! to sign in with, the request timeout and the retry policy. One `Arm`
-//! serves every provider module, so all calls share credential and transport.
-//! The credential is `sign_in.rs`'s, the transport `transport.rs`'s, the
-//! retry policy `retry.rs`'s.
+//! How the tool reaches ARM: which endpoint and CA to trust, which cloud it
+//! is (`cloud.rs`: where to sign in, the token's audience, the vault DNS
+//! suffix), which credential to sign in with, the request timeout and the
+//! retry policy. One `Arm` serves every provider module, so all calls share
+//! credential and transport. The credential is `sign_in.rs`'s, the transport
+//! `transport.rs`'s, the retry policy `retry.rs`'s.
 
+use super::cloud::{self, Cloud};
 use super::error::AzureError;
 use super::transport::WaitOutThrottling;
 use super::{retry, sign_in};
@@ -19,7 +21,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub const PUBLIC_CLOUD: &str = "https://management.azure.com";
-const PUBLIC_SCOPE: &str = "https://management.azure.com/.default";
 pub const KEYVAULT_API: &str = super::keyvault::API;
 
 /// Which credential signs the tool in (`--auth`).
@@ -41,12 +42,13 @@ pub enum AuthKind {
 #[derive(Debug, Clone)]
 pub struct ConnectionOptions {
     pub arm_endpoint: String,
-    /// Where tokens come from; `None` uses `AZURE_AUTHORITY_HOST` or the public cloud.
+    /// Where tokens come from; `None` uses `AZURE_AUTHORITY_HOST`, else the
+    /// cloud's sign-in host (`cloud.rs`).
     pub authority_host: Option<String>,
     /// An extra root certificate (PEM) to trust, e.g. the emulator's or a proxy's.
     pub ca_file: Option<PathBuf>,
     pub auth: AuthKind,
-    /// Token scopes; `None` derives them from the endpoint.
+    /// Token scopes; `None` is the cloud's management audience.
     pub scopes: Option<Vec<String>>,
     pub timeout: Duration,
     pub max_retries: u32,
@@ -77,6 +79,7 @@ pub struct Arm {
     transport: TransportOptions,
     retry: RetryOptions,
     scopes: Vec<String>,
+    cloud: Cloud,
     // The generated client, built once: building one costs a fresh default
     // HTTP client inside the crate (tens of milliseconds), per call otherwise.
     keyvault_client: OnceLock<azure_mgmt_keyvault::package_preview_2022_02::Client>,
@@ -131,20 +134,6 @@ fn same_host_path(endpoint: &Url, link: &str, resource: &str) -> Result<String, 
     })
 }
 
-/// The scope of a management token: the endpoint's own for Azure's clouds,
-/// the public cloud's for anything else (emulators, proxies).
-fn default_scopes(endpoint: &Url) -> Vec<String> {
-    const CLOUDS: &[&str] = &[
-        "management.azure.com",
-        "management.usgovcloudapi.net",
-        "management.chinacloudapi.cn",
-    ];
-    match endpoint.host_str() {
-        Some(host) if CLOUDS.contains(&host) => vec![format!("https://{host}/.default")],
-        _ => vec![PUBLIC_SCOPE.to_string()],
-    }
-}
-
 /// Every certificate of a PEM file (a single CA or a bundle). rustls parses
 /// them lazily, so an unreadable file is caught here, where it can be named.
 fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, AzureError> {
@@ -166,21 +155,18 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Azu
 }
 
 impl Arm {
-    pub fn connect(options: &ConnectionOptions) -> Result<Self, AzureError> {
+    pub async fn connect(options: &ConnectionOptions) -> Result<Self, AzureError> {
         let endpoint = parse_url(options.arm_endpoint.trim_end_matches('/'), "ARM endpoint")?;
         check_transport(&endpoint, "ARM endpoint")?;
-        let authority = match options
+        let explicit = options
             .authority_host
             .clone()
-            .or_else(|| std::env::var("AZURE_AUTHORITY_HOST").ok())
-        {
-            Some(host) => {
-                let url = parse_url(&host, "authority host")?;
-                check_transport(&url, "authority host")?;
-                Some(host)
-            }
-            None => None,
-        };
+            .or_else(|| std::env::var(cloud::AUTHORITY_VARIABLE).ok())
+            .filter(|host| !host.trim().is_empty());
+        if let Some(host) = &explicit {
+            let url = parse_url(host, "authority host")?;
+            check_transport(&url, "authority host")?;
+        }
 
         // rustls trusting the operating system's store (so a TLS-inspecting
         // proxy whose CA the machine trusts keeps working) plus --ca-file;
@@ -196,25 +182,42 @@ impl Arm {
                 http = http.add_root_certificate(certificate);
             }
         }
-        let http: Arc<dyn HttpClient> = Arc::new(
-            http.build()
-                .map_err(|e| AzureError::Config(format!("cannot set up the HTTPS client: {e}")))?,
-        );
+        let http = http
+            .build()
+            .map_err(|e| AzureError::Config(format!("cannot set up the HTTPS client: {e}")))?;
 
+        let cloud = cloud::resolve(
+            &http,
+            &endpoint,
+            options.timeout,
+            explicit.as_deref(),
+            options.auth,
+        )
+        .await?;
+        let authority = match explicit {
+            Some(host) => host,
+            None => {
+                let url = parse_url(&cloud.login_endpoint, "cloud's sign-in host")?;
+                check_transport(&url, "cloud's sign-in host")?;
+                cloud.login_endpoint.clone()
+            }
+        };
+        let http: Arc<dyn HttpClient> = Arc::new(http);
         let mut token_options = TokenCredentialOptions::from(http.clone());
-        if let Some(host) = authority {
-            token_options.set_authority_host(host);
-        }
+        // Always set: azure_identity would otherwise fall back to the public
+        // cloud's host, a wrong (and, in tests, non-loopback) place to sign in.
+        token_options.set_authority_host(authority);
         let credential = sign_in::credential(options.auth, token_options, is_loopback(&endpoint))?;
         let scopes = options
             .scopes
             .clone()
-            .unwrap_or_else(|| default_scopes(&endpoint));
+            .unwrap_or_else(|| vec![cloud.scope()]);
         Ok(Self::assemble(
             endpoint,
             credential,
             http,
             scopes,
+            cloud,
             options.max_retries,
         ))
     }
@@ -224,7 +227,8 @@ impl Arm {
     #[cfg(test)]
     pub(crate) fn over(http: Arc<dyn HttpClient>, credential: Arc<dyn TokenCredential>) -> Self {
         let endpoint = Url::parse("https://127.0.0.1:1").expect("a URL");
-        Self::assemble(endpoint, credential, http, vec![PUBLIC_SCOPE.into()], 0)
+        let cloud = Cloud::public();
+        Self::assemble(endpoint, credential, http, vec![cloud.scope()], cloud, 0)
     }
 
     fn assemble(
@@ -232,6 +236,7 @@ impl Arm {
         credential: Arc<dyn TokenCredential>,
         http: Arc<dyn HttpClient>,
         scopes: Vec<String>,
+        cloud: Cloud,
         max_retries: u32,
     ) -> Self {
         let transport = TransportOptions::new_custom_policy(Arc::new(WaitOutThrottling {
@@ -254,6 +259,7 @@ impl Arm {
         );
         Self {
             scopes,
+            cloud,
             endpoint,
             credential,
             pipeline,
@@ -283,6 +289,11 @@ impl Arm {
 
     pub fn credential(&self) -> Arc<dyn TokenCredential> {
         self.credential.clone()
+    }
+
+    /// The cloud this endpoint belongs to (its vault DNS suffix, audience, sign-in host).
+    pub fn cloud(&self) -> &Cloud {
+        &self.cloud
     }
 
     pub fn scopes(&self) -> Vec<&str> {
@@ -471,19 +482,5 @@ mod tests {
         assert!(!ok("http://management.azure.com"));
         assert!(!ok("http://10.0.0.5:8080"));
         assert!(!ok("ftp://127.0.0.1"));
-    }
-
-    #[test]
-    fn scopes_follow_the_cloud_and_default_to_public() {
-        let scopes = |u: &str| default_scopes(&Url::parse(u).unwrap());
-        assert_eq!(
-            scopes("https://management.azure.com"),
-            vec!["https://management.azure.com/.default"]
-        );
-        assert_eq!(
-            scopes("https://management.usgovcloudapi.net"),
-            vec!["https://management.usgovcloudapi.net/.default"]
-        );
-        assert_eq!(scopes("https://127.0.0.1:8443"), vec![PUBLIC_SCOPE]);
     }
 }

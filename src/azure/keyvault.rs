@@ -171,15 +171,6 @@ pub async fn check_name(
     })
 }
 
-/// The DNS suffix of vaults in the cloud of this ARM endpoint.
-pub fn vault_dns_suffix(arm_endpoint: &url::Url) -> &'static str {
-    match arm_endpoint.host_str() {
-        Some("management.usgovcloudapi.net") => "vault.usgovcloudapi.net",
-        Some("management.chinacloudapi.cn") => "vault.azure.cn",
-        _ => "vault.azure.net",
-    }
-}
-
 /// The key's current version, or `version` when the account pins one.
 pub async fn get_key(
     arm: &Arm,

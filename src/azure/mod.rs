@@ -10,6 +10,7 @@
 
 mod answer;
 pub mod authorization;
+pub mod cloud;
 pub mod connection;
 pub mod error;
 #[cfg(test)]

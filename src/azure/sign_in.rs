@@ -177,7 +177,7 @@ fn aadsts_hint(description: &str) -> Option<&'static str> {
         "AADSTS7000215" => "Check AZURE_CLIENT_SECRET: the secret's value (not its id), of the app AZURE_CLIENT_ID names",
         "AADSTS7000222" => "The client secret has expired: create a new one and set AZURE_CLIENT_SECRET",
         "AADSTS700016" => "Check AZURE_CLIENT_ID, and that the app is registered in the tenant AZURE_TENANT_ID names",
-        "AADSTS90002" | "AADSTS900023" => "Check AZURE_TENANT_ID (and AZURE_AUTHORITY_HOST for another cloud)",
+        "AADSTS90002" | "AADSTS900023" => "Check AZURE_TENANT_ID, and that --arm-endpoint (and AZURE_AUTHORITY_HOST, if set) are the tenant's cloud's",
         "AADSTS1002012" | "AADSTS500011" | "AADSTS70011" => "Check --token-scope",
         _ => return None,
     })

@@ -34,7 +34,7 @@ pub async fn run(
         if let Err(why) = plan::attributes::check_plan(&plan) {
             anyhow::bail!("the plan {} shows a diff that is not what it would send ({why}): it was edited after plan made it; run plan again and review it; nothing was changed", path.display());
         }
-        let arm = super::azure_args::connect(&args.azure)?;
+        let arm = super::azure_args::connect(&args.azure).await?;
         plan::file::origin::check(&arm, &plan, path).await?;
         let parallelism = usize::from(
             args.scope
@@ -55,7 +55,7 @@ pub async fn run(
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let management_groups = super::scope::groups(&args.scope.management_groups, &subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
-    let arm = super::azure_args::connect(&args.azure)?;
+    let arm = super::azure_args::connect(&args.azure).await?;
     // The command's reads, shared by the audit, the plan and apply.
     let snapshot = Snapshot::new();
     let plan = super::remediation::plan_now(

@@ -13,7 +13,7 @@ pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitSta
     // Validate every id before any call.
     let subscriptions = super::scope::parse(&args.subscriptions)?;
     let management_groups = super::scope::groups(&args.management_groups, &subscriptions)?;
-    let arm = super::azure_args::connect(&args.azure)?;
+    let arm = super::azure_args::connect(&args.azure).await?;
     let mut report = audit::run_shard(
         &arm,
         &Snapshot::new(),

@@ -4,7 +4,7 @@ use crate::azure::{Arm, ConnectionOptions};
 use crate::cli::AzureArgs;
 use std::time::Duration;
 
-pub fn connect(args: &AzureArgs) -> anyhow::Result<Arm> {
+pub async fn connect(args: &AzureArgs) -> anyhow::Result<Arm> {
     let options = ConnectionOptions {
         arm_endpoint: args.arm_endpoint.clone(),
         authority_host: None,
@@ -14,5 +14,5 @@ pub fn connect(args: &AzureArgs) -> anyhow::Result<Arm> {
         timeout: Duration::from_secs(args.timeout.max(1)),
         max_retries: args.max_retries,
     };
-    Ok(Arm::connect(&options)?)
+    Ok(Arm::connect(&options).await?)
 }

@@ -8,6 +8,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     demo::run(&DemoOptions {
         keep_running: args.keep_running,
         before_apply: args.before_apply,
+        cloud: args.cloud,
     })
     .await
 }

@@ -46,6 +46,7 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
         client_secret: args.client_secret,
         traffic_dir: args.traffic_dir,
         hostname: args.hostname,
+        cloud: args.cloud,
     })
     .await?;
     // What a script reads to find the emulator: one JSON line, or the shell

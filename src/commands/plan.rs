@@ -39,7 +39,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
     let management_groups = super::scope::groups(&args.scope.management_groups, &subscriptions)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
-    let arm = super::azure_args::connect(&args.azure)?;
+    let arm = super::azure_args::connect(&args.azure).await?;
     let plan = super::remediation::plan_now(
         &arm,
         &Snapshot::new(),

@@ -32,7 +32,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<Exit
             .parallelism
             .unwrap_or(super::remediation::DEFAULT_PARALLELISM),
     );
-    let arm = super::azure_args::connect(&args.azure)?;
+    let arm = super::azure_args::connect(&args.azure).await?;
     let targets = if named.is_empty() {
         // The tool's work is found through the activity-log destinations.
         let report = audit::run(
@@ -145,7 +145,7 @@ pub async fn apply_saved(
     key: Option<&plan::file::PlanKey>,
 ) -> anyhow::Result<ExitStatus> {
     let plan: RollbackPlan = plan::file::open_as(path, key)?;
-    let arm = super::azure_args::connect(&args.azure)?;
+    let arm = super::azure_args::connect(&args.azure).await?;
     let accounts = plan.accounts.iter().map(|a| a.storage_account_id.as_str());
     plan::file::origin::check_made_for(&arm, (&plan.arm_endpoint, &plan.tenant_id), accounts, path)
         .await?;

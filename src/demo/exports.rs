@@ -57,6 +57,8 @@ mod tests {
         let connection = Connection {
             endpoint: "https://127.0.0.1:8443".into(),
             authority_host: "https://127.0.0.1:8443".into(),
+            token_scope: "https://management.azure.com/.default".into(),
+            cloud: crate::emulator::cloud::EmulatedCloud::Public,
             ca_file: Some("/tmp/ca.pem".into()),
             tenant_id: "t".into(),
             client_id: "c".into(),

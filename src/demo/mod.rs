@@ -31,6 +31,8 @@ pub struct DemoOptions {
     /// Stop before `apply` (with `keep_running`): the estate stays as found,
     /// for the user to plan and apply by hand.
     pub before_apply: bool,
+    /// The Azure cloud the emulator presents itself as (`demo --cloud`).
+    pub cloud: emulator::cloud::EmulatedCloud,
 }
 
 /// The tool's commands, in the order a user would run them.
@@ -54,6 +56,7 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<u8> {
         // Seeding runs without delays or throttling: the estate exists
         // before the user's first command, as it would in Azure.
         settings: Settings::instant(),
+        cloud: options.cloud,
         ..Options::default()
     })
     .await
@@ -372,6 +375,7 @@ mod tests {
         let options = DemoOptions {
             keep_running: true,
             before_apply: true,
+            ..DemoOptions::default()
         };
         assert_eq!(steps(&options), [&["audit"][..], &["plan"][..]]);
         assert_eq!(steps(&DemoOptions::default()), STEPS);

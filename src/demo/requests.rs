@@ -153,11 +153,24 @@ pub fn role_assignment(
     (id, request)
 }
 
-/// Assigns `identity_id` to the account and switches it to the vault's key,
-/// spelling the key source `key_source` (Azure accepts any casing).
+/// Assigns `identity_id` to the account and switches it to the key of the
+/// public cloud's vault `vault_name`, spelling the key source `key_source`
+/// (Azure accepts any casing).
 pub fn switch_to_cmk(
     account_id: &str,
     vault_name: &str,
+    key: &str,
+    identity_id: &str,
+    key_source: &str,
+) -> Request {
+    let vault_uri = format!("https://{vault_name}.vault.azure.net/");
+    switch_to_key_at(account_id, &vault_uri, key, identity_id, key_source)
+}
+
+/// [`switch_to_cmk`] for the vault at `vault_uri` (another cloud's suffix).
+pub fn switch_to_key_at(
+    account_id: &str,
+    vault_uri: &str,
     key: &str,
     identity_id: &str,
     key_source: &str,
@@ -168,7 +181,7 @@ pub fn switch_to_cmk(
         body: Some(json!({
             "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}},
             "properties": {"encryption": {"keySource": key_source,
-                "keyvaultproperties": {"keyvaulturi": format!("https://{vault_name}.vault.azure.net/"), "keyname": key},
+                "keyvaultproperties": {"keyvaulturi": vault_uri, "keyname": key},
                 "identity": {"userAssignedIdentity": identity_id}}}})),
     }
 }

@@ -24,6 +24,8 @@ pub struct Seeder {
     tenant_id: String,
     admin_key: String,
     token: String,
+    /// The emulated cloud's vault DNS suffix, for the key URIs it sets.
+    key_vault_dns: &'static str,
 }
 
 /// A storage account on a customer-managed key, and what it depends on.
@@ -49,7 +51,7 @@ impl Seeder {
             .context("building the HTTPS client for the emulator")?;
         let url = format!(
             "{}/{}/oauth2/v2.0/token",
-            connection.endpoint, connection.tenant_id
+            connection.authority_host, connection.tenant_id
         );
         let response = http
             .post(&url)
@@ -57,7 +59,7 @@ impl Seeder {
                 ("grant_type", "client_credentials"),
                 ("client_id", connection.client_id.as_str()),
                 ("client_secret", connection.client_secret.as_str()),
-                ("scope", "https://management.azure.com/.default"),
+                ("scope", connection.token_scope.as_str()),
             ])
             .send()
             .await
@@ -80,6 +82,7 @@ impl Seeder {
             tenant_id: connection.tenant_id.clone(),
             admin_key: connection.admin_key.clone(),
             token,
+            key_vault_dns: connection.cloud.key_vault_dns(),
         })
     }
 
@@ -330,9 +333,13 @@ impl Seeder {
             self.key_access_policy(&vault_id, &principal_id).await?;
             None
         };
-        self.request(requests::switch_to_cmk(
+        self.request(requests::switch_to_key_at(
             &account_id,
-            vault_name,
+            &format!(
+                "https://{}.{}/",
+                vault_name.to_ascii_lowercase(),
+                self.key_vault_dns
+            ),
             key,
             &identity_id,
             "Microsoft.Keyvault",

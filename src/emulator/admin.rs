@@ -126,6 +126,7 @@ fn route(emu: &Emulator, req: &RawRequest) -> Result<Reply, ArmError> {
             ))
         }
         (&Method::GET, ["requests"]) => Ok(Reply::ok(json!({"requests": emu.journal.requests()}))),
+        (&Method::GET, ["sign-ins"]) => Ok(Reply::ok(json!({"requests": emu.sign_ins.requests()}))),
         (&Method::DELETE, ["requests"]) => {
             emu.journal.clear();
             Ok(Reply::empty(StatusCode::NO_CONTENT))

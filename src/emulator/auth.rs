@@ -4,6 +4,8 @@
 //!
 //! Tokens are JWT-shaped (`header.payload.signature`, HS256 with a key that
 //! never leaves the process) so clients that peek at `exp`/`tid`/`oid` work.
+//! Their audience is one of the emulated cloud's management audiences
+//! (`cloud.rs`): Entra issues no other, and ARM refuses any other.
 
 use super::context::Caller;
 use super::error::ArmError;
@@ -16,15 +18,6 @@ use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
-
-/// Audiences a management token may be issued for. Clients pointed at a
-/// custom endpoint send the public-cloud scope explicitly, as Azure CLI does.
-const MANAGEMENT_AUDIENCES: &[&str] = &[
-    "https://management.azure.com",
-    "https://management.azure.com/",
-    "https://management.core.windows.net",
-    "https://management.core.windows.net/",
-];
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -57,6 +50,11 @@ pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> (Statu
     )
 }
 
+/// Entra's words for a tenant it does not hold (a wrong id, or another cloud's).
+pub fn tenant_not_found(tenant: &str) -> String {
+    format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+}
+
 impl TokenIssuer {
     pub fn new(key: [u8; 32]) -> Self {
         Self { key }
@@ -82,7 +80,7 @@ impl TokenIssuer {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                &format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+                &tenant_not_found(tenant),
             );
         }
         let fields: Vec<(String, String)> = match serde_urlencoded::from_str(form) {
@@ -148,11 +146,7 @@ impl TokenIssuer {
             .split(' ')
             .find_map(|s| s.strip_suffix(".default"))
             .map(|a| a.trim_end_matches('/'))
-            .filter(|a| {
-                MANAGEMENT_AUDIENCES
-                    .iter()
-                    .any(|m| m.trim_end_matches('/') == *a)
-            })
+            .filter(|a| state.cloud.accepts_audience(a))
         else {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -205,15 +199,6 @@ impl TokenIssuer {
     /// signing key, so only this emulator run knows it.
     pub fn identity_header(&self, host: &str) -> String {
         self.sign(&format!("identity-header:{}", host.to_ascii_lowercase()))
-    }
-
-    /// Whether `audience` (a resource or scope, without `/.default`) is one
-    /// management tokens are issued for.
-    pub fn is_management_audience(audience: &str) -> bool {
-        let audience = audience.trim_end_matches('/');
-        MANAGEMENT_AUDIENCES
-            .iter()
-            .any(|m| m.trim_end_matches('/') == audience)
     }
 
     /// Checks the `Authorization` header of an ARM call and names the caller.
@@ -274,6 +259,27 @@ impl TokenIssuer {
             return Err(ArmError::expired_authentication_token(why.clone())
                 .with_header("www-authenticate", challenge(&why)));
         }
+        if !state.cloud.accepts_audience(&claims.aud) {
+            // ARM's code and message for a token of another resource or cloud
+            // (Azure-Samples/active-directory-dotnetcore-daemon-v2#145 quotes one).
+            let allowed: Vec<String> = state
+                .cloud
+                .audiences()
+                .iter()
+                .flat_map(|a| [format!("'{a}'"), format!("'{}'", a.trim_end_matches('/'))])
+                .collect();
+            let why = format!(
+                "The access token has been obtained for wrong audience or resource '{}'. It should exactly match with one of the allowed audiences {}.",
+                claims.aud,
+                allowed.join(",")
+            );
+            return Err(ArmError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationTokenAudience",
+                why.clone(),
+            )
+            .with_header("www-authenticate", challenge(&why)));
+        }
         if !claims.tid.eq_ignore_ascii_case(&state.tenant_id) {
             return Err(invalid("The access token is from the wrong issuer. It must match the tenant associated with this subscription."));
         }
@@ -311,39 +317,6 @@ pub fn openid_configuration(endpoint: &str, tenant: &str) -> Value {
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid"],
         "tenant_region_scope": "NA",
         "cloud_instance_name": "microsoftonline.com",
-    })
-}
-
-/// `GET /metadata/endpoints`: the cloud description `az cloud register` reads.
-pub fn metadata_endpoints(endpoint: &str) -> Value {
-    json!({
-        "galleryEndpoint": "",
-        "graphEndpoint": "",
-        "portalEndpoint": "",
-        "graphAudience": "",
-        "authentication": {
-            "loginEndpoint": format!("{endpoint}/"),
-            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
-            "tenant": "common",
-            "identityProvider": "AAD"
-        },
-        "name": "ActlogCmkEmulator",
-        "suffixes": {"keyVaultDns": "vault.azure.net", "storage": "core.windows.net", "acrLoginServer": "azurecr.io"},
-        "resourceManager": format!("{endpoint}/"),
-        "activeDirectoryDataLake": "",
-        "sqlManagement": "",
-        "batch": "",
-        "microsoftGraphResourceId": "",
-        "vmImageAliasDoc": "",
-        "media": "",
-        "logAnalyticsResourceId": "",
-        "sqlServerHostname": "",
-        "ossrDbmsResourceId": "",
-        "appInsightsResourceId": "",
-        "appInsightsTelemetryChannelResourceId": "",
-        "synapseAnalyticsResourceId": "",
-        "attestationResourceId": "",
-        "portal": ""
     })
 }
 
@@ -423,6 +396,40 @@ mod tests {
         assert!(issuer.validate(&state, Some(&tampered), now, "x").is_err());
         let missing = issuer.validate(&state, None, now, "x").unwrap_err();
         assert_eq!(missing.code, "AuthenticationFailed");
+    }
+
+    #[test]
+    fn a_token_for_another_clouds_audience_is_neither_issued_nor_accepted() {
+        use crate::emulator::cloud::EmulatedCloud;
+        let issuer = TokenIssuer::new([7; 32]);
+        let mut state = state();
+        let now = Utc::now();
+        let (_, body) = issue(&issuer, &state, FORM, now);
+        let public_token = format!("Bearer {}", body["access_token"].as_str().unwrap());
+        state.cloud = EmulatedCloud::Usgovernment;
+        let (status, body) = issue(&issuer, &state, FORM, now);
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], "invalid_scope");
+        let err = issuer
+            .validate(&state, Some(&public_token), now, "https://x")
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(err.code, "InvalidAuthenticationTokenAudience");
+        assert!(
+            err.message.contains("'https://management.azure.com/'")
+                && err
+                    .message
+                    .contains("'https://management.usgovcloudapi.net/'"),
+            "{}",
+            err.message
+        );
+        let gov_form = FORM.replace("management.azure.com", "management.usgovcloudapi.net");
+        let (status, body) = issue(&issuer, &state, &gov_form, now);
+        assert_eq!(status, StatusCode::OK);
+        let gov_token = format!("Bearer {}", body["access_token"].as_str().unwrap());
+        assert!(issuer
+            .validate(&state, Some(&gov_token), now, "https://x")
+            .is_ok());
     }
 
     #[test]

@@ -11,7 +11,13 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Serialize)]
 pub struct Connection {
     pub endpoint: String,
+    /// Where to sign in: the endpoint itself, or below it the emulated
+    /// cloud's sign-in path (`emulator::cloud`).
     pub authority_host: String,
+    /// The scope of a management token in the emulated cloud.
+    pub token_scope: String,
+    /// The Azure cloud it presents itself as.
+    pub cloud: super::cloud::EmulatedCloud,
     pub ca_file: Option<PathBuf>,
     pub tenant_id: String,
     pub client_id: String,
@@ -118,6 +124,8 @@ mod tests {
         Connection {
             endpoint: "https://127.0.0.1:8443".into(),
             authority_host: "https://127.0.0.1:8443".into(),
+            token_scope: "https://management.azure.com/.default".into(),
+            cloud: crate::emulator::cloud::EmulatedCloud::Public,
             ca_file: ca_file.map(PathBuf::from),
             tenant_id: "t".into(),
             client_id: "c".into(),

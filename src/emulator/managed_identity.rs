@@ -8,7 +8,6 @@
 //! that identity's token instead. The tokens are the emulator's own, so ARM
 //! calls made with them are logged under the identity that asked.
 
-use super::auth::TokenIssuer;
 use super::pipeline::request::RawRequest;
 use super::reply::Reply;
 use super::service::{lock, Emulator};
@@ -70,14 +69,14 @@ pub fn token(emu: &Emulator, host: &str, incoming: &RawRequest) -> Reply {
         );
     }
     let resource = incoming.query.get("resource").cloned().unwrap_or_default();
-    if !TokenIssuer::is_management_audience(&resource) {
+    let lifetime = lock(&emu.settings).token_lifetime_secs;
+    let state = lock(&emu.state);
+    if !state.cloud.accepts_audience(&resource) {
         return refuse(
             StatusCode::BAD_REQUEST,
             &format!("No token can be issued for the resource '{resource}'."),
         );
     }
-    let lifetime = lock(&emu.settings).token_lifetime_secs;
-    let state = lock(&emu.state);
     let Some(principal) = identity(&state, host, incoming.query.get("client_id")) else {
         return refuse(
             StatusCode::BAD_REQUEST,

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cloud;
 pub mod connection;
 pub mod context;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod router;
 pub mod rules;
 pub mod service;
 pub mod settings;
+pub mod sign_ins;
 pub mod state;
 pub mod throttle;
 pub mod tls;
@@ -64,6 +66,8 @@ pub struct Options {
     /// address): the reported endpoint uses it and the certificate covers it.
     /// Without it, an unspecified bind address is reported as loopback.
     pub hostname: Option<String>,
+    /// The Azure cloud it presents itself as (`cloud.rs`).
+    pub cloud: cloud::EmulatedCloud,
 }
 
 impl Default for Options {
@@ -80,6 +84,7 @@ impl Default for Options {
             client_secret: None,
             traffic_dir: None,
             hostname: None,
+            cloud: cloud::EmulatedCloud::Public,
         }
     }
 }
@@ -144,6 +149,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningEmulator> {
     }
 
     let mut state = options.initial_state.unwrap_or_default();
+    state.cloud = options.cloud;
     if state.tenant_id.is_empty() {
         state.tenant_id = options
             .tenant_id
@@ -183,7 +189,9 @@ pub async fn start(options: Options) -> anyhow::Result<RunningEmulator> {
     let admin_key = random_secret();
     let connection = Connection {
         endpoint: endpoint.clone(),
-        authority_host: endpoint.clone(),
+        authority_host: options.cloud.authority_host(&endpoint),
+        token_scope: options.cloud.scope(),
+        cloud: options.cloud,
         ca_file: if options.insecure_http {
             None
         } else {

@@ -5,12 +5,14 @@
 
 use super::admin;
 use super::auth::{self, TokenIssuer};
+use super::cloud::EmulatedCloud;
 use super::journal::{Journal, TrafficRecorder};
 use super::managed_identity;
 use super::pipeline::{self, request::RawRequest, response};
 use super::reply::Reply;
 use super::router::Route;
 use super::settings::Settings;
+use super::sign_ins::{self, SignInLog};
 use super::state::State;
 use super::throttle::Throttle;
 use bytes::Bytes;
@@ -31,6 +33,8 @@ pub struct Emulator {
     /// Every provider's routes under `/_emulator/`.
     pub admin_routes: Vec<Route>,
     pub issuer: TokenIssuer,
+    /// Requests to the sign-in and discovery endpoints (`GET /_emulator/sign-ins`).
+    pub sign_ins: SignInLog,
     pub admin_key: String,
     pub endpoint: String,
     pub journal: Journal,
@@ -70,6 +74,7 @@ impl Emulator {
             routes: super::providers::routes(),
             admin_routes: super::providers::admin_routes(),
             issuer: TokenIssuer::new(signing_key),
+            sign_ins: SignInLog::default(),
             admin_key,
             endpoint,
             journal: Journal::new(traffic),
@@ -90,19 +95,67 @@ impl Emulator {
             Ok(incoming) => incoming,
             Err(too_large) => return Ok(response::to_response(&response::error_reply(too_large))),
         };
-        let reply = match (incoming.method.clone(), incoming.segments().as_slice()) {
+        let cloud = lock(&self.state).cloud;
+        let segments = incoming.segments();
+        if let Some(reply) = self.sign_in_route(cloud, &segments, &incoming) {
+            let client_id = (incoming.method == Method::POST)
+                .then(|| sign_ins::form_client_id(&String::from_utf8_lossy(&incoming.body)))
+                .flatten();
+            self.sign_ins.record(
+                incoming.method.as_str(),
+                &incoming.path,
+                reply.status.as_u16(),
+                client_id,
+            );
+            return Ok(response::to_response(&reply));
+        }
+        let reply = match (incoming.method.clone(), segments.as_slice()) {
             (_, ["_emulator", ..]) => admin::handle(self, &incoming),
-            (Method::POST, [tenant, "oauth2", "v2.0", "token"]) => self.token(tenant, &incoming),
-            (Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
-                Reply::ok(auth::openid_configuration(&self.endpoint, tenant))
-            }
             (Method::GET, ["msi", host, "token"]) => managed_identity::token(self, host, &incoming),
-            (Method::GET, ["metadata", "endpoints"]) => {
-                Reply::ok(auth::metadata_endpoints(&self.endpoint))
-            }
             _ => pipeline::run(self, &incoming).await?,
         };
         Ok(response::to_response(&reply))
+    }
+
+    /// Entra ID's endpoints, under the cloud's sign-in path (`cloud.rs`), and
+    /// ARM's `/metadata/endpoints`: what a client asks before it signs in.
+    fn sign_in_route(
+        &self,
+        cloud: EmulatedCloud,
+        segments: &[&str],
+        incoming: &RawRequest,
+    ) -> Option<Reply> {
+        if let (&Method::GET, ["metadata", "endpoints"]) = (&incoming.method, segments) {
+            return Some(Reply::ok(cloud.metadata_endpoints(&self.endpoint)));
+        }
+        let below = match cloud.authority_path().trim_start_matches('/') {
+            "" => segments,
+            host => match segments {
+                [first, rest @ ..] if first.eq_ignore_ascii_case(host) => rest,
+                // The root stands for another cloud's Entra, which does not
+                // know this cloud's tenants (as login.microsoftonline.com
+                // answers a US Government tenant).
+                [tenant, "oauth2", "v2.0", "token"] if incoming.method == Method::POST => {
+                    let (status, body) = auth::oauth_error(
+                        hyper::StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        &auth::tenant_not_found(tenant),
+                    );
+                    return Some(Reply::json(status, body));
+                }
+                _ => return None,
+            },
+        };
+        let authority = cloud.authority_host(&self.endpoint);
+        match (&incoming.method, below) {
+            (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
+                Some(self.token(tenant, incoming))
+            }
+            (&Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
+                Some(Reply::ok(auth::openid_configuration(&authority, tenant)))
+            }
+            _ => None,
+        }
     }
 
     fn token(&self, tenant: &str, incoming: &RawRequest) -> Reply {

@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 #[serde(default, rename_all = "camelCase")]
 pub struct State {
     pub tenant_id: String,
+    /// The cloud the emulator presents itself as (`--cloud`; left out of a
+    /// saved public-cloud state, as before there was a choice).
+    #[serde(skip_serializing_if = "super::cloud::EmulatedCloud::is_public")]
+    pub cloud: super::cloud::EmulatedCloud,
     /// Service principals that may log in with the client-credentials grant, by client id.
     pub principals: BTreeMap<String, Principal>,
     /// Every principal Azure AD knows (service principals and managed

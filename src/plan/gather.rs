@@ -255,7 +255,7 @@ fn vault_uri(arm: &Arm, targets: &Targets, seen: &Observation) -> String {
             format!(
                 "https://{}.{}/",
                 super::diff::last_segment(&targets.vault_id).to_ascii_lowercase(),
-                keyvault::vault_dns_suffix(arm.endpoint())
+                arm.cloud().key_vault_dns
             )
         })
 }

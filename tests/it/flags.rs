@@ -113,6 +113,7 @@ fn rows() -> Vec<Row> {
         // demo
         row!("--keep-running", DEMO, demo_keep_running),
         row!("--before-apply", DEMO, demo_before_apply),
+        row!("--cloud", DEMO, demo_cloud),
         // Environment.
         row!("ACTLOG_CMK_ARM_ENDPOINT", ENV, env_arm_endpoint),
         row!("ACTLOG_CMK_CA_FILE", ENV, env_ca_file),
@@ -1973,6 +1974,34 @@ async fn demo_before_apply(s: Arc<Shared>) {
     .unwrap();
 }
 
+async fn demo_cloud(_: Arc<Shared>) {
+    // The sample estate in a US Government emulator: seeded, remediated and
+    // audited there, every vault URI in that cloud's suffix.
+    tokio::task::spawn_blocking(|| {
+        use crate::support::demo::{demo_command, wait, Killed, Lines};
+        let workdir = tempfile::tempdir().unwrap();
+        let child = demo_command(&["demo", "--cloud", "usgovernment"], workdir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut child = Killed(child);
+        let child = &mut child.0;
+        let mut stdout = Lines::of(child.stdout.take().unwrap());
+        let mut stderr = Lines::of(child.stderr.take().unwrap());
+        let status = wait(child, "actlog-cmk demo --cloud usgovernment");
+        let (out, err) = (stdout.rest(), stderr.rest());
+        assert_eq!(status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+        assert!(
+            out.contains(".vault.usgovcloudapi.net") && !out.contains(".vault.azure.net"),
+            "{out}"
+        );
+    })
+    .await
+    .unwrap();
+}
+
 async fn force(s: Arc<Shared>) {
     let c = s.caller().await;
     let good = s.good.account_id.as_str();
@@ -2475,6 +2504,10 @@ async fn env_authority_host(s: Arc<Shared>) {
     );
     // The emulator as authority: signed in.
     c.expect(2, &["audit"], &[]).await;
+    // Unset: the sign-in host comes from the endpoint's /metadata/endpoints
+    // (the emulator's own), and the tool still signs in.
+    c.expect(2, &["audit"], &[("AZURE_AUTHORITY_HOST", None)])
+        .await;
 }
 
 /// Workload identity sends the federated token to the authority (the

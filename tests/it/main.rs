@@ -48,5 +48,6 @@ mod sdk_login;
 mod secrets;
 mod shards;
 mod sign_in_errors;
+mod sovereign_cloud;
 mod tls;
 mod visible_waits;

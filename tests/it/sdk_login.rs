@@ -49,7 +49,7 @@ async fn logs_in_and_reaches_arm() {
         auth: AuthKind::Environment,
         ..ConnectionOptions::default()
     };
-    let arm = Arm::connect(&options).expect("connect");
+    let arm = Arm::connect(&options).await.expect("connect");
     let list: Value = arm
         .get_json(
             "/subscriptions?api-version=2022-12-01",
@@ -81,6 +81,7 @@ async fn logs_in_and_reaches_arm() {
         max_retries: 0,
         ..options.clone()
     })
+    .await
     .unwrap();
     let err = untrusted
         .get_json::<Value>(
@@ -99,7 +100,7 @@ async fn logs_in_and_reaches_arm() {
 
     // A wrong secret is a sign-in failure that does not echo the secret.
     std::env::set_var("AZURE_CLIENT_SECRET", "wrong-secret-value");
-    let wrong = Arm::connect(&options).unwrap();
+    let wrong = Arm::connect(&options).await.unwrap();
     let err = wrong
         .get_json::<Value>(
             "/subscriptions?api-version=2022-12-01",

@@ -18,7 +18,7 @@ use chrono::{DateTime, TimeZone, Utc};
 /// What storage learns about a usable customer-managed key.
 #[derive(Debug, Clone)]
 pub struct ResolvedKey {
-    /// `https://{vault}.vault.azure.net/keys/{name}/{version}` of the current version.
+    /// `https://{vault}.{vault's DNS suffix}/keys/{name}/{version}` of the current version.
     pub current_versioned_key_id: String,
     pub expires: Option<DateTime<Utc>>,
 }
@@ -79,8 +79,9 @@ pub fn check_cmk_key(
     }
     Ok(ResolvedKey {
         current_versioned_key_id: format!(
-            "https://{}.vault.azure.net/keys/{}/{}",
+            "https://{}.{}/keys/{}/{}",
             vault.name.to_ascii_lowercase(),
+            vault.dns_suffix,
             key.name,
             current.version
         ),
@@ -178,6 +179,7 @@ mod tests {
             subscription_id: "s".into(),
             resource_group: "rg".into(),
             name: "kv-cmk".into(),
+            dns_suffix: "vault.azure.net".into(),
             location: "westeurope".into(),
             tags: serde_json::Map::new(),
             tenant_id: TENANT.into(),
@@ -297,6 +299,25 @@ mod tests {
         assert_eq!(err.status, hyper::StatusCode::BAD_REQUEST);
         assert_eq!(err.code, "KeyVaultPolicyError");
         assert_eq!(err.message, "Keyvault policy recoverable is not set");
+    }
+
+    #[test]
+    fn a_vault_is_found_only_by_its_own_clouds_dns_suffix() {
+        let mut state = state();
+        let gov = "https://kv-cmk.vault.usgovcloudapi.net/";
+        assert_eq!(
+            code(check_cmk_key(&state, gov, "cmk", PRINCIPAL, later())),
+            "KeyVaultAuthenticationFailure"
+        );
+        vault_mut(&mut state).dns_suffix = "vault.usgovcloudapi.net".into();
+        let key = check_cmk_key(&state, gov, "cmk", PRINCIPAL, later()).unwrap();
+        assert!(key
+            .current_versioned_key_id
+            .starts_with("https://kv-cmk.vault.usgovcloudapi.net/keys/cmk/"));
+        assert_eq!(
+            code(check_cmk_key(&state, URI, "cmk", PRINCIPAL, later())),
+            "KeyVaultAuthenticationFailure"
+        );
     }
 
     #[test]

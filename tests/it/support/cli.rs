@@ -66,7 +66,7 @@ impl Env {
             ("ACTLOG_CMK_ARM_ENDPOINT", c.endpoint.clone()),
             ("ACTLOG_CMK_CA_FILE", ca_file.display().to_string()),
             ("ACTLOG_CMK_AUTH", "environment".to_string()),
-            ("AZURE_AUTHORITY_HOST", c.endpoint.clone()),
+            ("AZURE_AUTHORITY_HOST", c.authority_host.clone()),
             ("AZURE_TENANT_ID", c.tenant_id.clone()),
             ("AZURE_CLIENT_ID", c.client_id.clone()),
             ("AZURE_CLIENT_SECRET", c.client_secret.clone()),

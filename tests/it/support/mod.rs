@@ -115,7 +115,8 @@ impl Env {
     }
 
     pub async fn token_in(&self, tenant: &str, client_id: &str, secret: &str) -> String {
-        let url = format!("{}/{}/oauth2/v2.0/token", self.endpoint(), tenant);
+        let c = &self.emu.connection;
+        let url = format!("{}/{}/oauth2/v2.0/token", c.authority_host, tenant);
         let response = self
             .client
             .post(url)
@@ -123,7 +124,7 @@ impl Env {
                 ("grant_type", "client_credentials"),
                 ("client_id", client_id),
                 ("client_secret", secret),
-                ("scope", "https://management.azure.com/.default"),
+                ("scope", c.token_scope.as_str()),
             ])
             .send()
             .await

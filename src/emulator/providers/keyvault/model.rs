@@ -25,6 +25,12 @@ fn always() -> bool {
     true
 }
 
+fn public_vault_dns() -> String {
+    crate::emulator::cloud::EmulatedCloud::Public
+        .key_vault_dns()
+        .to_string()
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Vault {
@@ -33,6 +39,10 @@ pub struct Vault {
     pub resource_group: String,
     /// As the creator spelled it.
     pub name: String,
+    /// The DNS suffix of its `vaultUri`, the emulated cloud's when it was
+    /// created (a state file from before clouds: the public one).
+    #[serde(default = "public_vault_dns")]
+    pub dns_suffix: String,
     pub location: String,
     pub tags: Map<String, Value>,
     pub tenant_id: String,
@@ -163,7 +173,8 @@ impl Model {
     }
 
     /// The live vault whose `vaultUri` is `uri` (case-insensitive, trailing
-    /// slash and an explicit `:443` optional).
+    /// slash and an explicit `:443` optional): its name, in its own cloud's
+    /// DNS suffix (another cloud's suffix names no vault, as in Azure).
     pub fn vault_by_uri(&self, uri: &str) -> Option<&Vault> {
         let host = uri
             .trim()
@@ -172,8 +183,9 @@ impl Model {
             .trim_end_matches('/')
             .trim_end_matches(":443")
             .to_string();
-        let name = host.strip_suffix(".vault.azure.net")?;
+        let (name, suffix) = host.split_once('.')?;
         self.vault_named(name)
+            .filter(|v| v.dns_suffix.eq_ignore_ascii_case(suffix))
     }
 
     /// True when the name belongs to a live or a soft-deleted vault.
@@ -206,19 +218,21 @@ impl Vault {
     pub fn vault_uri(&self, now: DateTime<Utc>) -> String {
         if self.is_provisioned(now) {
             format!(
-                "https://{}.vault.azure.net/",
-                self.name.to_ascii_lowercase()
+                "https://{}.{}/",
+                self.name.to_ascii_lowercase(),
+                self.dns_suffix
             )
         } else {
-            format!("https://{}.vault.azure.net", self.name)
+            format!("https://{}.{}", self.name, self.dns_suffix)
         }
     }
 
     /// The base of key identifiers as the ARM key resources show them (with `:443`).
     pub fn key_uri_base(&self) -> String {
         format!(
-            "https://{}.vault.azure.net:443/keys",
-            self.name.to_ascii_lowercase()
+            "https://{}.{}:443/keys",
+            self.name.to_ascii_lowercase(),
+            self.dns_suffix
         )
     }
 

@@ -109,6 +109,7 @@ fn new_vault(ctx: &Ctx, location: String) -> Vault {
         subscription_id: subscription,
         resource_group: group,
         name,
+        dns_suffix: ctx.state.cloud.key_vault_dns().to_string(),
         location,
         tags: Map::new(),
         tenant_id: String::new(),
