@@ -84,7 +84,7 @@ fn categories_phrase(source: &Source) -> String {
 }
 
 /// Why the audit is incomplete, as a phrase (`1 subscription not read
-/// completely, 2 destinations unreadable`).
+/// completely, 1 management group not read completely, 2 destinations unreadable`).
 fn incomplete_phrase(report: &crate::audit::AuditReport) -> String {
     let subscriptions = report.subscriptions.iter().filter(|s| !s.complete).count();
     let unreadable = report
@@ -92,11 +92,22 @@ fn incomplete_phrase(report: &crate::audit::AuditReport) -> String {
         .iter()
         .filter(|d| d.status == Status::Unreadable)
         .count();
+    let groups = report
+        .management_groups
+        .iter()
+        .filter(|g| !g.complete)
+        .count();
     let mut parts = Vec::new();
     if subscriptions > 0 {
         parts.push(format!(
             "{} not read completely",
             plural(subscriptions, "subscription")
+        ));
+    }
+    if groups > 0 {
+        parts.push(format!(
+            "{} not read completely",
+            plural(groups, "management group")
         ));
     }
     if unreadable > 0 {

@@ -461,6 +461,13 @@ async fn a_group_whose_settings_are_refused_makes_the_audit_incomplete() {
         !run.stdout.contains("stmgonly"),
         "{only} is not known without the settings"
     );
+    let text = tool.run(&["audit"]).await;
+    assert!(
+        text.stdout
+            .contains("audit INCOMPLETE: 1 management group not read completely"),
+        "{}",
+        text.stdout
+    );
     // Plan says so too, and exits 3.
     let plan = tool.run(&["plan"]).await;
     assert_eq!(plan.code, 3, "{}\n{}", plan.stdout, plan.stderr);
