@@ -375,6 +375,41 @@ mod tests {
     }
 
     #[test]
+    fn an_unread_management_group_makes_the_summary_incomplete() {
+        let group = |complete| ManagementGroupAudit {
+            management_group_id: "mg".into(),
+            complete,
+            errors: vec![],
+        };
+        let subscriptions = report(&[], true).subscriptions;
+        assert!(!Summary::with_groups(&subscriptions, &[group(true)], &[]).incomplete);
+        assert!(Summary::with_groups(&subscriptions, &[group(true), group(false)], &[]).incomplete);
+    }
+
+    #[test]
+    fn a_source_names_its_subscription_or_its_management_group() {
+        let mut source = Source {
+            subscription_id: "s1".into(),
+            management_group_id: None,
+            kind: SourceKind::DiagnosticSetting,
+            name: "x".into(),
+            enabled_categories: vec![],
+        };
+        assert_eq!(source.origin(), ("subscription", "s1"));
+        let json = serde_json::to_value(&source).unwrap();
+        assert!(json.get("management_group_id").is_none());
+        source.subscription_id.clear();
+        source.management_group_id = Some("mg".into());
+        source.kind = SourceKind::ManagementGroupDiagnosticSetting;
+        assert_eq!(source.origin(), ("management group", "mg"));
+        let json = serde_json::to_value(&source).unwrap();
+        assert!(json.get("subscription_id").is_none());
+        assert_eq!(json["kind"], "management_group_diagnostic_setting");
+        let back: Source = serde_json::from_value(json).unwrap();
+        assert_eq!(back, source);
+    }
+
+    #[test]
     fn coverage_labels_name_the_shard_or_the_missing_ones() {
         let mut c = Coverage::default();
         assert_eq!(c.label(), None);
