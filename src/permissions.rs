@@ -13,6 +13,7 @@
 //! ARM request it makes against these roles (docs/permissions.md says why each
 //! action is there).
 
+pub use crate::azure::role_actions::action_matches;
 use serde::{Deserialize, Serialize};
 
 /// Reads behind `audit` and `plan` (and the read-first steps of `apply`).
@@ -42,6 +43,9 @@ const READS: &[&str] = &[
     "Microsoft.ManagedIdentity/userAssignedIdentities/read",
     // Whether that principal holds a key role on an RBAC vault.
     "Microsoft.Authorization/roleAssignments/read",
+    // The definitions of those assignments' roles: whether a custom role's
+    // dataActions (less its notDataActions) give read, wrap and unwrap on keys.
+    "Microsoft.Authorization/roleDefinitions/read",
 ];
 
 /// Writes `apply` makes, one per function in src/azure/write.rs, plus the
@@ -100,7 +104,7 @@ impl Role {
 
     pub fn description(self) -> &'static str {
         match self {
-            Role::Audit => "actlog-cmk audit and plan, and the dry runs of apply and rollback: reads subscriptions, activity-log diagnostic settings and log profiles, storage accounts, key vaults and keys, user-assigned identities and role assignments. No writes.",
+            Role::Audit => "actlog-cmk audit and plan, and the dry runs of apply and rollback: reads subscriptions, activity-log diagnostic settings and log profiles, storage accounts, key vaults and keys, user-assigned identities, role assignments and role definitions. No writes.",
             Role::Apply => "actlog-cmk apply: the audit reads, plus creating user-assigned identities, key vaults, keys and key grants (access policies or role assignments), and switching storage accounts to a customer-managed key. Can create role assignments: see docs/permissions.md.",
             Role::Rollback => "actlog-cmk rollback: the audit reads, plus switching storage accounts back and removing the access policies and role assignments the tool added. Deletes no identity, vault or key.",
         }
@@ -163,33 +167,6 @@ impl RoleDefinition {
         self.actions.iter().any(|p| action_matches(p, action))
             && !self.not_actions.iter().any(|p| action_matches(p, action))
     }
-}
-
-/// Azure's matching of a permission against an operation: case-insensitive,
-/// `*` stands for any run of characters (`*/read`, `Microsoft.KeyVault/*`,
-/// `Microsoft.KeyVault/vaults/*/read`).
-pub fn action_matches(pattern: &str, action: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
-    let action: Vec<char> = action.to_lowercase().chars().collect();
-    // Classic glob matching with backtracking to the last `*`.
-    let (mut p, mut a) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while a < action.len() {
-        if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, a));
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == action[a] {
-            p += 1;
-            a += 1;
-        } else if let Some((sp, sa)) = star {
-            p = sp + 1;
-            a = sa + 1;
-            star = Some((sp, sa + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]

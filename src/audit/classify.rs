@@ -2,11 +2,15 @@
 //! unit test away from proof. The CMK rules are the ones Azure Storage itself
 //! applies when it uses the key (AZURE_NOTES §1, §3).
 
+mod rbac;
+
 use super::report::{Reason, ReasonCode, Status};
-use crate::azure::authorization::RoleAssignment;
 use crate::azure::keyvault::{KeyVault, VaultKey};
 use crate::azure::msi::Identity;
 use crate::azure::storage::StorageAccount;
+pub use rbac::{
+    applies_to_key, key_access, rbac_grants, AssignedRole, KeyAccess, ROLE_DEFINITIONS_READ,
+};
 
 /// The outcome of one read the classification depends on.
 #[derive(Debug, Clone)]
@@ -47,8 +51,9 @@ pub struct CmkObservation {
     /// The user-assigned encryption identity, read on its own (it may have
     /// been deleted while the account still lists it).
     pub identity: Lookup<Identity>,
-    /// The principal's role assignments at the vault (RBAC vaults only).
-    pub role_assignments: Lookup<Vec<RoleAssignment>>,
+    /// The principal's role assignments at the vault, each with its role's
+    /// definition (RBAC vaults only).
+    pub role_assignments: Lookup<Vec<AssignedRole>>,
 }
 
 pub fn reason(code: ReasonCode, message: impl Into<String>) -> Reason {
@@ -126,15 +131,6 @@ pub fn encryption_principal(
     }
 }
 
-/// `child` is `scope` or lies below it (ids compare case-insensitively).
-fn is_within(child: &str, scope: &str) -> bool {
-    let child = child.trim_end_matches('/').to_ascii_lowercase();
-    let scope = scope.trim_end_matches('/').to_ascii_lowercase();
-    scope.is_empty()
-        || child == scope
-        || (child.starts_with(&scope) && child.as_bytes().get(scope.len()) == Some(&b'/'))
-}
-
 pub fn policy_gap(vault: &KeyVault, principal: &str) -> Option<Vec<&'static str>> {
     let granted: Vec<String> = vault
         .access_policies
@@ -151,22 +147,6 @@ pub fn policy_gap(vault: &KeyVault, principal: &str) -> Option<Vec<&'static str>
         })
         .collect();
     (!missing.is_empty()).then_some(missing)
-}
-
-pub fn rbac_grants(
-    vault: &KeyVault,
-    key: &str,
-    principal: &str,
-    assignments: &[RoleAssignment],
-) -> bool {
-    let key_id = format!("{}/keys/{key}", vault.id.as_str());
-    assignments.iter().any(|a| {
-        a.principal_id.eq_ignore_ascii_case(principal)
-            && a.grants_key_wrap()
-            // Management-group scopes come back only when they apply.
-            && (is_within(&key_id, &a.scope)
-                || a.scope.to_ascii_lowercase().starts_with("/providers/microsoft.management/"))
-    })
 }
 
 /// The reasons a Key Vault setup cannot work; empty when it is healthy.
@@ -238,14 +218,13 @@ pub fn cmk_reasons(
     if let Ok(principal) = &principal {
         if vault.rbac_authorization {
             match &observed.role_assignments {
-                Lookup::Found(assignments) => {
-                    if !rbac_grants(vault, key_name, principal, assignments) {
-                        reasons.push(reason(
-                            ReasonCode::IdentityLacksKeyAccess,
-                            format!("principal {principal} has no role giving get/wrapKey/unwrapKey on key '{key_name}' in RBAC key vault {vault_id}: assign Key Vault Crypto Service Encryption User at the vault or the key"),
-                        ));
+                Lookup::Found(roles) => match key_access(vault, key_name, principal, roles) {
+                    KeyAccess::Granted => {}
+                    KeyAccess::Lacks { granted } => {
+                        reasons.push(rbac::lacks_reason(principal, key_name, vault_id, &granted))
                     }
-                }
+                    KeyAccess::Unknown(unreadable) => reasons.extend(unreadable),
+                },
                 other => reasons.extend(other.failure()),
             }
         } else if let Some(missing) = policy_gap(vault, principal) {
@@ -318,8 +297,10 @@ pub fn cmk_status(reasons: &[Reason]) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure::authorization::{RoleAssignment, RoleDefinition};
     use crate::azure::id::{ResourceId, StorageAccountId};
     use crate::azure::keyvault::AccessPolicy;
+    use crate::azure::role_actions::Permission;
     use crate::azure::storage::UserAssignedIdentity;
 
     const SUB: &str = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg";
@@ -413,15 +394,39 @@ mod tests {
             .collect()
     }
 
-    fn assignment(scope: &str, role: &str) -> RoleAssignment {
-        RoleAssignment {
-            id: format!("{scope}/providers/Microsoft.Authorization/roleAssignments/x"),
-            scope: scope.into(),
-            role_definition_id: format!(
-                "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/{role}"
-            ),
-            principal_id: PRINCIPAL.into(),
-            description: None,
+    /// An assignment of a built-in role, with the definition Azure answers
+    /// for it: the crypto role's three key data actions, Owner's `*` actions.
+    fn assignment(scope: &str, role: &str) -> AssignedRole {
+        let role_definition_id = format!(
+            "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/{role}"
+        );
+        let permission = if role == "e147488a-f6f5-4113-8e2d-b22465e65bf6" {
+            Permission {
+                data_actions: crate::azure::role_actions::KEY_DATA_ACTIONS
+                    .map(String::from)
+                    .to_vec(),
+                ..Permission::default()
+            }
+        } else {
+            Permission {
+                actions: vec!["*".into()],
+                ..Permission::default()
+            }
+        };
+        AssignedRole {
+            assignment: RoleAssignment {
+                id: format!("{scope}/providers/Microsoft.Authorization/roleAssignments/x"),
+                scope: scope.into(),
+                role_definition_id: role_definition_id.clone(),
+                principal_id: PRINCIPAL.into(),
+                description: None,
+            },
+            definition: Lookup::Found(RoleDefinition {
+                id: role_definition_id,
+                role_name: role.into(),
+                role_type: "BuiltInRole".into(),
+                permissions: vec![permission],
+            }),
         }
     }
 
@@ -523,7 +528,7 @@ mod tests {
     #[test]
     fn rbac_vaults_need_a_crypto_role_at_or_above_the_key_and_ignore_policies() {
         let vault_id = format!("{SUB}/providers/Microsoft.KeyVault/vaults/kv1");
-        let with = |assignments: Vec<RoleAssignment>| {
+        let with = |assignments: Vec<AssignedRole>| {
             let mut o = healthy();
             o.vault = Lookup::Found(vault(true));
             o.role_assignments = Lookup::Found(assignments);
@@ -596,9 +601,9 @@ mod tests {
 
     #[test]
     fn scopes_nest_by_whole_segments() {
-        assert!(is_within("/a/b/c", "/a/b"));
-        assert!(is_within("/A/B", "/a/b"));
-        assert!(!is_within("/a/bc", "/a/b"));
-        assert!(is_within("/a", "/"));
+        assert!(rbac::is_within("/a/b/c", "/a/b"));
+        assert!(rbac::is_within("/A/B", "/a/b"));
+        assert!(!rbac::is_within("/a/bc", "/a/b"));
+        assert!(rbac::is_within("/a", "/"));
     }
 }

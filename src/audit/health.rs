@@ -1,7 +1,9 @@
 //! The reads behind a CMK health check: the vault named by `keyvaulturi`
 //! (found by name, since the URI carries no resource id), the key, the
-//! encryption identity and, on RBAC vaults, the identity's role assignments.
-//! Each vault is found and read once, however many accounts use it.
+//! encryption identity and, on RBAC vaults, the identity's role assignments
+//! and the definitions of their roles (each definition read once per run,
+//! through the snapshot). Each vault is found and read once, however many
+//! accounts use it.
 //!
 //! Vaults are found through ARM's index (`Resources_List`), which lags a
 //! create by seconds to minutes while a GET by id finds the vault at once.
@@ -13,6 +15,10 @@
 //! this costs one GET per group, and no public source says whether ARM
 //! answers it from the same lagging cache. A vault someone else created a
 //! moment ago in another group can still be missed until the index catches up.
+
+mod rbac;
+
+pub use rbac::assigned_roles;
 
 use super::classify::{encryption_principal, CmkObservation, Lookup};
 use super::sources::explain;
@@ -318,9 +324,13 @@ pub async fn observe(
     };
     let (key, identity) = tokio::join!(key, identity);
 
-    let role_assignments = match (vault.found(), encryption_principal(account, &identity)) {
-        (Some(v), Ok(principal)) if v.rbac_authorization => lookup(
-            snapshot.assignments(arm, v.id.as_str(), &principal).await,
+    let role_assignments = match (
+        vault.found(),
+        encryption_principal(account, &identity),
+        &account.key_name,
+    ) {
+        (Some(v), Ok(principal), Some(key_name)) if v.rbac_authorization => lookup(
+            assigned_roles(arm, snapshot, v, key_name, &principal).await,
             &format!(
                 "the role assignments of principal {principal} at key vault {}",
                 v.id

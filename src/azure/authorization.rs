@@ -1,15 +1,22 @@
-//! Azure RBAC role assignments (Microsoft.Authorization 2022-04-01), through
-//! the shared pipeline (no generated crate is among the named dependencies),
-//! and which built-in roles give the key operations a customer-managed key needs.
+//! Azure RBAC role assignments and the role definitions they name
+//! (Microsoft.Authorization 2022-04-01), through the shared pipeline (no
+//! generated crate is among the named dependencies). What a definition
+//! grants is judged by `role_actions`, from its data actions, so a custom
+//! role counts as much as a built-in one.
 
+use super::answer;
+use super::role_actions::Permission;
 use super::{Arm, AzureError};
 use serde::Deserialize;
 
 pub const ROLE_ASSIGNMENTS_API: &str = "2022-04-01";
+pub const ROLE_DEFINITIONS_API: &str = "2022-04-01";
 
-/// Built-in roles whose data actions include keys read, wrap and unwrap
-/// (get / wrapKey / unwrapKey). Owner and Contributor are control-plane roles
-/// and grant none of them on an RBAC vault.
+/// The built-in roles whose data actions include keys read, wrap and unwrap
+/// (get / wrapKey / unwrapKey), by GUID and name: the names the rollback
+/// diff shows. Whether a role grants key access is read from its definition
+/// (`role_definition`), never from this list. Owner and Contributor are
+/// control-plane roles and grant none of them on an RBAC vault.
 pub const KEY_WRAP_ROLES: &[(&str, &str)] = &[
     (
         "e147488a-f6f5-4113-8e2d-b22465e65bf6",
@@ -54,12 +61,57 @@ impl RoleAssignment {
             .unwrap_or_default()
             .to_ascii_lowercase()
     }
+}
 
-    /// True for a built-in role that gives get, wrapKey and unwrapKey on keys.
-    pub fn grants_key_wrap(&self) -> bool {
-        let guid = self.role_guid();
-        KEY_WRAP_ROLES.iter().any(|(id, _)| *id == guid)
+/// A role definition, reduced to what is judged: its permissions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleDefinition {
+    /// The id it was read by (an assignment's `roleDefinitionId`).
+    pub id: String,
+    pub role_name: String,
+    /// `BuiltInRole` or `CustomRole`.
+    pub role_type: String,
+    pub permissions: Vec<Permission>,
+}
+
+/// Reads a definition tolerantly: absent lists are empty, other fields and
+/// values Azure adds are ignored.
+pub fn role_definition_from_json(id: &str, answer: &serde_json::Value) -> RoleDefinition {
+    let permissions = answer
+        .pointer("/properties/permissions")
+        .and_then(serde_json::Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|p| Permission {
+                    actions: answer::texts(p, "/actions"),
+                    not_actions: answer::texts(p, "/notActions"),
+                    data_actions: answer::texts(p, "/dataActions"),
+                    not_data_actions: answer::texts(p, "/notDataActions"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RoleDefinition {
+        id: id.to_string(),
+        role_name: answer::text(answer, "/properties/roleName").unwrap_or_default(),
+        role_type: answer::text(answer, "/properties/type").unwrap_or_default(),
+        permissions,
     }
+}
+
+/// The role definition an assignment names, by its id
+/// (`/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}`,
+/// or the tenant-level and management-group forms): ARM answers it at that path.
+pub async fn get_role_definition(arm: &Arm, id: &str) -> Result<RoleDefinition, AzureError> {
+    let path = format!(
+        "{}?api-version={ROLE_DEFINITIONS_API}",
+        id.trim_end_matches('/')
+    );
+    let answer: serde_json::Value = arm
+        .get_json(&path, &format!("role definition {id}"))
+        .await?;
+    Ok(role_definition_from_json(id, &answer))
 }
 
 #[derive(Deserialize)]
@@ -166,4 +218,31 @@ pub fn delete_role_assignment(id: &str) -> super::request::Request {
         None,
         format!("role assignment {id}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_definition_is_read_tolerantly() {
+        let answer = serde_json::json!({"properties": {
+        "roleName": "kv wrap", "type": "CustomRole", "assignableScopes": ["/subscriptions/s"],
+        "permissions": [
+            {"actions": [], "dataActions": ["Microsoft.KeyVault/vaults/keys/*"],
+             "notDataActions": ["Microsoft.KeyVault/vaults/keys/unwrap/action"], "condition": null},
+            {"dataActions": ["Microsoft.KeyVault/vaults/keys/unwrap/action", 7]}
+        ]}});
+        let d = role_definition_from_json("/providers/x/roleDefinitions/g", &answer);
+        assert_eq!(
+            (d.role_name.as_str(), d.role_type.as_str()),
+            ("kv wrap", "CustomRole")
+        );
+        assert_eq!(d.permissions.len(), 2);
+        assert_eq!(d.permissions[0].not_data_actions.len(), 1);
+        assert!(d.permissions[1].not_actions.is_empty());
+        assert_eq!(d.permissions[1].data_actions.len(), 1);
+        let empty = role_definition_from_json("i", &serde_json::json!({}));
+        assert!(empty.permissions.is_empty());
+    }
 }

@@ -24,6 +24,7 @@ pub mod msi;
 pub mod request;
 pub mod resources;
 pub mod retry;
+pub mod role_actions;
 mod sign_in;
 mod snapshot;
 pub mod storage;

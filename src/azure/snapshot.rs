@@ -16,7 +16,7 @@
 //! view that ignores what was held before a [`Mark`] (apply's verification
 //! judges only what this apply saw).
 
-use super::authorization::{self, RoleAssignment};
+use super::authorization::{self, RoleAssignment, RoleDefinition};
 use super::id::{ResourceId, StorageAccountId};
 use super::keyvault::{self, KeyVault, VaultKey};
 use super::msi::{self, Identity};
@@ -39,6 +39,7 @@ enum Entry {
     Vault(Option<KeyVault>),
     Key(Option<VaultKey>),
     Assignments(Vec<RoleAssignment>),
+    Definition(Option<RoleDefinition>),
     Tenant(String),
 }
 
@@ -69,6 +70,7 @@ held!(Option<Identity>, Identity);
 held!(Option<KeyVault>, Vault);
 held!(Option<VaultKey>, Key);
 held!(Vec<RoleAssignment>, Assignments);
+held!(Option<RoleDefinition>, Definition);
 held!(String, Tenant);
 
 #[derive(Debug)]
@@ -91,6 +93,9 @@ pub struct Snapshot {
     state: Arc<Mutex<State>>,
     /// Entries fed before this are ignored by this view.
     floor: u64,
+    /// One read at a time per role definition id: many accounts name the
+    /// same role, and each should not read it while another already does.
+    definition_reads: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 /// `Ok(None)` for 404.
@@ -144,6 +149,7 @@ impl Snapshot {
         Snapshot {
             state: self.state.clone(),
             floor: mark.0,
+            definition_reads: self.definition_reads.clone(),
         }
     }
 
@@ -325,6 +331,40 @@ impl Snapshot {
         self.feed(&id, list, None)
     }
 
+    /// The role definition with this id (`None`: it does not exist), read
+    /// once per command: the tool never writes definitions, so what was read
+    /// stands for the whole run, also in a view [`Snapshot::since`] a mark.
+    pub async fn role_definition(
+        &self,
+        arm: &Arm,
+        id: &str,
+    ) -> Result<Option<RoleDefinition>, AzureError> {
+        let key = id.to_ascii_lowercase();
+        let gate = {
+            let mut reads = self
+                .definition_reads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            reads.entry(key.clone()).or_default().clone()
+        };
+        let _reading = gate.lock().await;
+        let held = {
+            let state = self.lock();
+            state
+                .slots
+                .get(&key)
+                .and_then(|slot| slot.entry.as_ref())
+                .and_then(<Option<RoleDefinition>>::from_entry)
+        };
+        match held {
+            Some(definition) => Ok(definition),
+            None => {
+                self.read(&key, optional(authorization::get_role_definition(arm, id)))
+                    .await
+            }
+        }
+    }
+
     /// A subscription's tenant, as the subscription list gave it.
     pub fn tenant(&self, subscription: &str) -> Option<String> {
         self.held(&subscription_id(subscription))
@@ -401,6 +441,23 @@ mod tests {
         snapshot.forget(&IDENTITY.to_ascii_lowercase());
         snapshot.identity(&arm, &id).await.unwrap();
         assert_eq!(http.paths().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_role_definition_is_read_once_per_run_even_across_a_mark() {
+        let definition = serde_json::json!({"properties": {"roleName": "r", "permissions": [
+            {"dataActions": ["Microsoft.KeyVault/vaults/keys/*"]}]}});
+        let (arm, http) = arm_answering(vec![(200, definition.to_string())]);
+        let snapshot = Snapshot::new();
+        let id = "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/r";
+        let reads = (0..4).map(|_| snapshot.role_definition(&arm, id));
+        for read in futures::future::join_all(reads).await {
+            assert_eq!(read.unwrap().unwrap().role_name, "r");
+        }
+        let later = snapshot.since(snapshot.mark());
+        let again = later.role_definition(&arm, &id.to_ascii_uppercase()).await;
+        assert_eq!(again.unwrap().unwrap().permissions.len(), 1);
+        assert_eq!(http.paths().len(), 1, "{:?}", http.paths());
     }
 
     #[test]

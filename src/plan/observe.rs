@@ -152,10 +152,15 @@ pub async fn observe(
     };
     if let (Some(vault), Some(principal)) = (&observation.vault, observation.principal(targets)) {
         observation.grant_exists = if vault.rbac_authorization {
-            let assignments = snapshot
-                .assignments(arm, vault.id.as_str(), &principal)
-                .await?;
-            rbac_grants(vault, &targets.key_name, &principal, &assignments)
+            let roles = crate::audit::health::assigned_roles(
+                arm,
+                snapshot,
+                vault,
+                &targets.key_name,
+                &principal,
+            )
+            .await?;
+            rbac_grants(vault, &targets.key_name, &principal, &roles)
         } else {
             policy_gap(vault, &principal).is_none()
         };

@@ -67,7 +67,10 @@ const EXPECTED: &[&str] = &[
     "ResourceGroups_List",
     "RoleDefinitions_Get",
     "RoleDefinitions_List",
-    // Management groups and their activity-log settings (issue 17).
+    // Custom roles (issue 17 item 2).
+    "RoleDefinitions_CreateOrUpdate",
+    "RoleDefinitions_Delete",
+    // Management groups and their activity-log settings (issue 17 item 1).
     "ManagementGroups_List",
     "ManagementGroups_Get",
     "ManagementGroups_CreateOrUpdate",
@@ -343,6 +346,37 @@ async fn exercise_every_operation(env: &Env) {
         &format!("{definitions}?$filter=roleName%20eq%20'Key%20Vault%20Crypto%20Service%20Encryption%20User'&api-version=2022-04-01"),
     )
     .await;
+    // A custom role: created, refused under a taken name, read, listed, deleted.
+    let custom =
+        format!("{definitions}/7d0c5a8e-0000-4000-8000-000000000001?api-version=2022-04-01");
+    let custom_role = |name: &str| {
+        json!({"properties": {"roleName": name, "type": "CustomRole", "description": "wrap keys",
+            "permissions": [{"actions": [], "notActions": [],
+                "dataActions": ["Microsoft.KeyVault/vaults/keys/*"],
+                "notDataActions": ["Microsoft.KeyVault/vaults/keys/delete"]}],
+            "assignableScopes": [s.clone()]}})
+    };
+    put(env, &custom, custom_role("conformance key wrap")).await;
+    put(
+        env,
+        &format!("{definitions}/7d0c5a8e-0000-4000-8000-000000000002?api-version=2022-04-01"),
+        custom_role("Conformance Key Wrap"),
+    )
+    .await;
+    put(
+        env,
+        &format!("{definitions}/not-a-guid?api-version=2022-04-01"),
+        custom_role("other"),
+    )
+    .await;
+    get(env, &custom).await;
+    get(
+        env,
+        &format!("{definitions}?$filter=type%20eq%20'CustomRole'&api-version=2022-04-01"),
+    )
+    .await;
+    env.arm(Method::DELETE, &custom, None).await;
+    env.arm(Method::DELETE, &custom, None).await;
 
     // User-assigned identity.
     let uami = format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-conf");

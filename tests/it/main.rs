@@ -16,6 +16,7 @@ mod audit;
 mod clients;
 mod completions;
 mod conformance;
+mod custom_roles;
 mod demo;
 mod emulator_api_versions;
 mod emulator_authorization;

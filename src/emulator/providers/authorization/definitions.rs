@@ -1,9 +1,10 @@
-//! `RoleDefinitions_Get` and `RoleDefinitions_List` for the built-in roles:
-//! what `az role assignment create --role "<name>"` asks before it assigns
-//! (the definition by `$filter=roleName eq '<name>'`), and a client reading
-//! an assignment's `roleDefinitionId`. Custom role definitions are not
-//! emulated, so the list holds the built-in roles only.
+//! `RoleDefinitions_Get` and `RoleDefinitions_List` for the built-in roles
+//! and the tenant's custom roles (`custom_roles.rs`, which also creates and
+//! deletes them): what `az role assignment create --role "<name>"` asks
+//! before it assigns (the definition by `$filter=roleName eq '<name>'`), and
+//! a client reading an assignment's `roleDefinitionId`.
 
+use super::custom_roles::{self, subscription_prefix, TYPE};
 use super::handlers::check_scope;
 use super::roles::{BuiltInRole, BUILT_IN_ROLES};
 use crate::emulator::context::Ctx;
@@ -12,8 +13,6 @@ use crate::emulator::reply::Reply;
 use crate::emulator::router::{Access, Route, TypeRoutes};
 use hyper::Method;
 use serde_json::{json, Value};
-
-const TYPE: &str = "Microsoft.Authorization/roleDefinitions";
 
 /// The routes at a subscription, resource group or resource scope, and at the
 /// tenant root (`/providers/...`, the form assignments may name).
@@ -30,6 +29,23 @@ pub(super) fn routes(api_versions: &'static [&'static str]) -> Vec<Route> {
             "/providers/Microsoft.Authorization/roleDefinitions",
         ),
     ] {
+        if item.starts_with('{') {
+            // Custom roles are written at a subscription or group scope.
+            all.push(routes.route(
+                Method::PUT,
+                item,
+                "RoleDefinitions_CreateOrUpdate",
+                Access::Write,
+                custom_roles::put,
+            ));
+            all.push(routes.route(
+                Method::DELETE,
+                item,
+                "RoleDefinitions_Delete",
+                Access::Write,
+                custom_roles::delete,
+            ));
+        }
         all.push(routes.route(Method::GET, item, "RoleDefinitions_Get", Access::Read, get));
         all.push(routes.route(
             Method::GET,
@@ -54,9 +70,7 @@ fn scope(ctx: &Ctx) -> Result<String, ArmError> {
 /// Built-in definitions carry the subscription of the scope they were read
 /// at, or none at the tenant root, as ARM answers them.
 fn to_json(role: &BuiltInRole, scope: &str) -> Value {
-    let subscription = crate::emulator::pipeline::scope::subscription_of(scope)
-        .map(|s| format!("/subscriptions/{s}"))
-        .unwrap_or_default();
+    let subscription = subscription_prefix(scope);
     json!({
         "id": format!("{subscription}/providers/{TYPE}/{}", role.id),
         "name": role.id,
@@ -83,10 +97,17 @@ fn to_json(role: &BuiltInRole, scope: &str) -> Value {
 fn get(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let scope = scope(ctx)?;
     let id = ctx.param("roleDefinitionId");
+    let custom = || {
+        ctx.state
+            .authorization
+            .custom_role(id)
+            .map(|role| Reply::ok(role.to_json(&subscription_prefix(&scope))))
+    };
     BUILT_IN_ROLES
         .iter()
         .find(|role| role.id.eq_ignore_ascii_case(id))
         .map(|role| Reply::ok(to_json(role, &scope)))
+        .or_else(custom)
         .ok_or_else(|| {
             ArmError::not_found(
                 "RoleDefinitionDoesNotExist",
@@ -133,22 +154,32 @@ fn parse_filter(filter: Option<&String>) -> Result<Filter, ArmError> {
 fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let scope = scope(ctx)?;
     let filter = parse_filter(ctx.query.get("$filter"))?;
-    let value: Vec<Value> = BUILT_IN_ROLES
+    let named = |name: &str| {
+        filter
+            .role_name
+            .as_ref()
+            .is_none_or(|n| name.eq_ignore_ascii_case(n))
+    };
+    let of_type = |kind: &str| {
+        filter
+            .role_type
+            .as_ref()
+            .is_none_or(|t| t.eq_ignore_ascii_case(kind))
+    };
+    let mut value: Vec<Value> = BUILT_IN_ROLES
         .iter()
-        .filter(|role| {
-            filter
-                .role_name
-                .as_ref()
-                .is_none_or(|n| role.name.eq_ignore_ascii_case(n))
-        })
-        .filter(|_| {
-            filter
-                .role_type
-                .as_ref()
-                .is_none_or(|t| t.eq_ignore_ascii_case("BuiltInRole"))
-        })
+        .filter(|role| named(role.name) && of_type("BuiltInRole"))
         .map(|role| to_json(role, &scope))
         .collect();
+    // Custom roles where they can be assigned: at or below one of their assignable scopes.
+    value.extend(
+        ctx.state
+            .authorization
+            .custom_roles()
+            .filter(|role| named(&role.role_name) && of_type("CustomRole"))
+            .filter(|role| !scope.is_empty() && role.visible_at(&scope))
+            .map(|role| role.to_json(&subscription_prefix(&scope))),
+    );
     Ok(Reply::ok(json!({ "value": value })))
 }
 

@@ -20,3 +20,19 @@ pub(super) fn principal_not_found(principal_id: &str, tenant_id: &str) -> ArmErr
         ),
     )
 }
+
+/// A role definition name that is not a GUID, or a built-in role's, which
+/// no one may write or delete (the code Azure gives the former; *chosen* for the latter).
+pub(super) fn definition_not_valid(name: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidRoleDefinitionId",
+        format!("The role definition ID '{name}' is not valid."),
+    )
+}
+
+/// A role definition property of the wrong shape (*chosen*: ARM's code for bad content).
+pub(super) fn invalid_property(path: &str, expected: &str) -> ArmError {
+    ArmError::invalid_request_content(format!(
+        "The request content was invalid: '{path}' must be {expected}."
+    ))
+}

@@ -1,7 +1,7 @@
 //! The role assignment operations: create, get, delete and list at a scope.
 
 use super::errors::{not_found, principal_not_found};
-use super::roles::{built_in_role, role_guid};
+use super::roles::{definition_guid, role_guid};
 use super::{RoleAssignment, TYPE};
 use crate::emulator::context::{format_timestamp, Ctx};
 use crate::emulator::error::ArmError;
@@ -170,7 +170,13 @@ fn parse_request(ctx: &Ctx) -> Result<Request, ArmError> {
             "A valid principal ID must be provided for role assignment.",
         ));
     }
-    if built_in_role(&role_definition_id).is_none() {
+    // A built-in role or one of the tenant's custom roles.
+    if ctx
+        .state
+        .authorization
+        .permissions_of(&role_definition_id)
+        .is_none()
+    {
         return Err(ArmError::bad_request(
             "RoleDefinitionDoesNotExist",
             format!(
@@ -224,7 +230,7 @@ pub fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let same_grant = |a: &RoleAssignment| {
         key(&a.scope) == key(&scope)
             && a.principal_id.eq_ignore_ascii_case(&request.principal_id)
-            && built_in_role(&a.role_definition_id) == built_in_role(&request.role_definition_id)
+            && same_role(&a.role_definition_id, &request.role_definition_id)
     };
     let caller = ctx.caller.object_id.clone();
     if let Some(existing) = ctx.state.authorization.get(&id).cloned() {
@@ -291,6 +297,14 @@ pub fn delete(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     match ctx.state.authorization.by_id.remove(&key(&id)) {
         Some(removed) => Ok(Reply::ok(to_json(&removed, true))),
         None => Ok(Reply::empty(StatusCode::NO_CONTENT)),
+    }
+}
+
+/// Two role definition ids name the same role: the same GUID, whatever form.
+fn same_role(a: &str, b: &str) -> bool {
+    match (definition_guid(a), definition_guid(b)) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
     }
 }
 

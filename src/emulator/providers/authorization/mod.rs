@@ -3,9 +3,11 @@
 //! scope, with Azure's checks (GUID names, built-in role definitions, the
 //! directory lookup and its replication delay, duplicates), and the question
 //! the CMK rule (`emulator::rules::cmk_key`) asks of them: does this principal
-//! have key access yet? And the built-in role definitions they name
-//! (`definitions.rs`), read by id or by role name.
+//! have key access yet? And the role definitions they name (`definitions.rs`):
+//! the built-in roles, read by id or by role name, and the tenant's custom
+//! roles (`custom_roles.rs`), created, read, listed and deleted.
 
+mod custom_roles;
 mod definitions;
 mod errors;
 mod model;
@@ -13,6 +15,7 @@ mod model;
 mod handlers;
 pub mod roles;
 
+pub use custom_roles::CustomRole;
 pub use model::{grants_key_access, Model, RoleAssignment};
 
 use crate::emulator::provider::Provider;

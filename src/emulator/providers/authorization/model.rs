@@ -1,6 +1,11 @@
-//! The role assignments the emulator holds, and the question the CMK rule
-//! asks of them: does this principal have key access at a scope yet?
+//! The role assignments and custom roles the emulator holds, and the
+//! question the CMK rule asks of them: does this principal have key access
+//! at a scope yet? Answered from the roles' data actions (built-in or
+//! custom) by Azure's rules, shared with the tool (`azure::role_actions`).
 
+use super::custom_roles::CustomRole;
+use super::roles::{built_in_role, definition_guid};
+use crate::azure::role_actions::{key_actions_granted, Permission, KEY_DATA_ACTIONS};
 use crate::emulator::state::{is_within, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,6 +42,9 @@ pub struct RoleAssignment {
 pub struct Model {
     /// By lower-case id.
     pub(super) by_id: BTreeMap<String, RoleAssignment>,
+    /// Custom role definitions by lower-case GUID (tenant-wide, as in Azure).
+    #[serde(default)]
+    custom_roles: BTreeMap<String, CustomRole>,
 }
 
 impl Model {
@@ -49,23 +57,60 @@ impl Model {
     pub fn all(&self) -> impl Iterator<Item = &RoleAssignment> {
         self.by_id.values()
     }
+
+    /// Every custom role, in GUID order.
+    pub fn custom_roles(&self) -> impl Iterator<Item = &CustomRole> {
+        self.custom_roles.values()
+    }
+
+    pub fn custom_role(&self, guid: &str) -> Option<&CustomRole> {
+        self.custom_roles.get(&guid.to_ascii_lowercase())
+    }
+
+    pub(super) fn insert_custom_role(&mut self, role: CustomRole) {
+        self.custom_roles
+            .insert(role.name.to_ascii_lowercase(), role);
+    }
+
+    pub(super) fn remove_custom_role(&mut self, guid: &str) -> Option<CustomRole> {
+        self.custom_roles.remove(&guid.to_ascii_lowercase())
+    }
+
+    /// The permissions of the role a role definition id names, built-in or
+    /// custom; `None` when no such role exists.
+    pub fn permissions_of(&self, role_definition_id: &str) -> Option<Vec<Permission>> {
+        if let Some(role) = built_in_role(role_definition_id) {
+            return Some(vec![role.permission()]);
+        }
+        let guid = definition_guid(role_definition_id)?;
+        self.custom_role(guid).map(|r| r.permissions.clone())
+    }
 }
 
-/// True when an effective (propagated) role assignment at or above `resource_id`
-/// gives `principal_id` get/wrapKey/unwrapKey on keys.
+/// True when the effective (propagated) role assignments at or above
+/// `resource_id` give `principal_id` keys read, wrap and unwrap, together:
+/// RBAC adds up the grants of every assignment, each role's data actions
+/// less its not-data actions.
 pub fn grants_key_access(
     state: &State,
     principal_id: &str,
     resource_id: &str,
     now: DateTime<Utc>,
 ) -> bool {
-    state.authorization.all().any(|assignment| {
-        assignment.principal_id.eq_ignore_ascii_case(principal_id)
-            && is_within(resource_id, &assignment.scope)
-            && assignment.effective_at <= now
-            && super::roles::built_in_role(&assignment.role_definition_id)
-                .is_some_and(|role| role.key_wrap_unwrap)
-    })
+    let model = &state.authorization;
+    let granted: Vec<&str> = model
+        .all()
+        .filter(|assignment| {
+            assignment.principal_id.eq_ignore_ascii_case(principal_id)
+                && is_within(resource_id, &assignment.scope)
+                && assignment.effective_at <= now
+        })
+        .filter_map(|assignment| model.permissions_of(&assignment.role_definition_id))
+        .flat_map(|permissions| key_actions_granted(&permissions))
+        .collect();
+    KEY_DATA_ACTIONS
+        .iter()
+        .all(|action| granted.contains(action))
 }
 
 #[cfg(test)]
@@ -168,5 +213,52 @@ mod tests {
             &format!("{VAULT}/keys/k1"),
             now
         ));
+    }
+
+    fn custom(state: &mut State, guid: &str, data: &[&str], not_data: &[&str]) -> String {
+        let now = Utc::now();
+        state.authorization.insert_custom_role(CustomRole {
+            name: guid.into(),
+            role_name: guid.into(),
+            description: None,
+            permissions: vec![Permission {
+                data_actions: data.iter().map(|s| s.to_string()).collect(),
+                not_data_actions: not_data.iter().map(|s| s.to_string()).collect(),
+                ..Permission::default()
+            }],
+            assignable_scopes: vec!["/subscriptions/11111111-1111-1111-1111-111111111111".into()],
+            created_on: now,
+            updated_on: now,
+            created_by: "c".into(),
+            updated_by: "c".into(),
+        });
+        format!("/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+    }
+
+    #[test]
+    fn custom_roles_grant_by_their_data_actions_and_grants_add_up() {
+        let now = Utc::now();
+        let mut state = State::default();
+        let no_unwrap = custom(
+            &mut state,
+            "00000000-0000-4000-8000-000000000001",
+            &["Microsoft.KeyVault/vaults/keys/*"],
+            &["Microsoft.KeyVault/vaults/keys/unwrap/action"],
+        );
+        assign(&mut state, VAULT, &no_unwrap, now);
+        assert!(!grants_key_access(&state, PRINCIPAL, VAULT, now));
+        let unwrap = custom(
+            &mut state,
+            "00000000-0000-4000-8000-000000000002",
+            &["microsoft.keyvault/vaults/keys/UNWRAP/action"],
+            &[],
+        );
+        assign(&mut state, VAULT, &unwrap, now);
+        assert!(grants_key_access(&state, PRINCIPAL, VAULT, now));
+        // A role deleted under its assignment grants nothing.
+        state
+            .authorization
+            .remove_custom_role("00000000-0000-4000-8000-000000000002");
+        assert!(!grants_key_access(&state, PRINCIPAL, VAULT, now));
     }
 }

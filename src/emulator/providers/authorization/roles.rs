@@ -2,14 +2,15 @@
 //! description and permissions `RoleDefinitions_Get`/`_List` answer), and
 //! which of them grant the key data actions a customer-managed key needs.
 
-/// A built-in role: its well-known GUID, name, and whether it includes the
-/// `Microsoft.KeyVault/vaults/keys/read`, `wrap/action` and `unwrap/action`
-/// data actions (get / wrapKey / unwrapKey in access-policy terms).
+use crate::azure::role_actions::Permission;
+
+/// A built-in role: its well-known GUID, name and permissions. Whether it
+/// gives key access is read from its data actions (`azure::role_actions`),
+/// as for any custom role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BuiltInRole {
     pub id: &'static str,
     pub name: &'static str,
-    pub key_wrap_unwrap: bool,
     /// Azure's description of the role, as `az role definition list` shows it.
     pub description: &'static str,
     pub actions: &'static [&'static str],
@@ -37,7 +38,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
         name: "Owner",
-        key_wrap_unwrap: false,
         description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
         actions: &["*"],
         not_actions: &[],
@@ -46,7 +46,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "b24988ac-6180-42a0-ab88-20f7382dd24c",
         name: "Contributor",
-        key_wrap_unwrap: false,
         description: "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
         actions: &["*"],
         not_actions: &[
@@ -62,7 +61,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
         name: "Reader",
-        key_wrap_unwrap: false,
         description: "View all resources, but does not allow you to make any changes.",
         actions: &["*/read"],
         not_actions: &[],
@@ -71,7 +69,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
         name: "User Access Administrator",
-        key_wrap_unwrap: false,
         description: "Lets you manage user access to Azure resources.",
         actions: &["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
         not_actions: &[],
@@ -80,7 +77,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "17d1049b-9a84-46fb-8f53-869881c3d3ab",
         name: "Storage Account Contributor",
-        key_wrap_unwrap: false,
         description: "Lets you manage storage accounts, including accessing storage account keys which provide full access to storage account data.",
         actions: &[
             "Microsoft.Authorization/*/read",
@@ -99,7 +95,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "21090545-7ca7-4776-b22c-e363652d74d2",
         name: "Key Vault Reader",
-        key_wrap_unwrap: false,
         description: "Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -111,7 +106,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "00482a5a-887f-4fb3-b363-3b7fe8e74483",
         name: "Key Vault Administrator",
-        key_wrap_unwrap: true,
         description: "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -120,7 +114,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
         name: "Key Vault Crypto Officer",
-        key_wrap_unwrap: true,
         description: "Perform any action on the keys of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -132,7 +125,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "12338af0-0e69-4776-bea7-57ae8d297424",
         name: "Key Vault Crypto User",
-        key_wrap_unwrap: true,
         description: "Perform cryptographic operations using keys. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: KEY_VAULT_READS,
         not_actions: &[],
@@ -151,7 +143,6 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
         id: "e147488a-f6f5-4113-8e2d-b22465e65bf6",
         name: "Key Vault Crypto Service Encryption User",
-        key_wrap_unwrap: true,
         description: "Read metadata of keys and perform wrap/unwrap operations. Only works for key vaults that use the 'Azure role-based access control' permission model.",
         actions: &[
             "Microsoft.EventGrid/eventSubscriptions/write",
@@ -167,27 +158,60 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     },
 ];
 
-/// The built-in role a role definition id names. Accepted forms, as ARM takes them:
-/// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` and
-/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (literals in any case).
-pub fn built_in_role(role_definition_id: &str) -> Option<&'static BuiltInRole> {
+/// The GUID a role definition id names. Accepted forms, as ARM takes them:
+/// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}`,
+/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` and
+/// `/providers/Microsoft.Management/managementGroups/{g}/providers/...` (literals in any case).
+pub fn definition_guid(role_definition_id: &str) -> Option<&str> {
     let segments: Vec<&str> = role_definition_id.split('/').collect();
+    let is = |segment: &str, literal: &str| segment.eq_ignore_ascii_case(literal);
     let tail = match segments.as_slice() {
-        ["", subs, _sub, rest @ ..] if subs.eq_ignore_ascii_case("subscriptions") => rest,
+        ["", subs, _sub, rest @ ..] if is(subs, "subscriptions") => rest,
+        ["", providers, management, groups, _group, rest @ ..]
+            if is(providers, "providers")
+                && is(management, "Microsoft.Management")
+                && is(groups, "managementGroups") =>
+        {
+            rest
+        }
         ["", rest @ ..] => rest,
         _ => return None,
     };
     match tail {
         [providers, namespace, kind, guid]
-            if providers.eq_ignore_ascii_case("providers")
-                && namespace.eq_ignore_ascii_case("Microsoft.Authorization")
-                && kind.eq_ignore_ascii_case("roleDefinitions") =>
+            if is(providers, "providers")
+                && is(namespace, "Microsoft.Authorization")
+                && is(kind, "roleDefinitions") =>
         {
-            BUILT_IN_ROLES
-                .iter()
-                .find(|role| role.id.eq_ignore_ascii_case(guid))
+            Some(guid)
         }
         _ => None,
+    }
+}
+
+/// The built-in role a role definition id names (forms as [`definition_guid`]).
+pub fn built_in_role(role_definition_id: &str) -> Option<&'static BuiltInRole> {
+    let guid = definition_guid(role_definition_id)?;
+    built_in_by_guid(guid)
+}
+
+/// The built-in role with this GUID (any casing).
+pub fn built_in_by_guid(guid: &str) -> Option<&'static BuiltInRole> {
+    BUILT_IN_ROLES
+        .iter()
+        .find(|role| role.id.eq_ignore_ascii_case(guid))
+}
+
+impl BuiltInRole {
+    /// The role's one permission, as role definitions answer and RBAC evaluates it.
+    pub fn permission(&self) -> Permission {
+        let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        Permission {
+            actions: owned(self.actions),
+            not_actions: owned(self.not_actions),
+            data_actions: owned(self.data_actions),
+            not_data_actions: Vec::new(),
+        }
     }
 }
 
@@ -206,7 +230,10 @@ mod tests {
     #[test]
     fn both_id_forms_name_a_built_in_role() {
         let sub = "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6";
-        assert!(built_in_role(sub).unwrap().key_wrap_unwrap);
+        assert_eq!(
+            built_in_role(sub).unwrap().name,
+            "Key Vault Crypto Service Encryption User"
+        );
         let tenant = "/providers/microsoft.authorization/roledefinitions/ACDD72A7-3385-48EF-BD42-F606FBA81AE7";
         assert_eq!(built_in_role(tenant).unwrap().name, "Reader");
     }
@@ -217,49 +244,28 @@ mod tests {
         assert!(built_in_role("e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
         assert!(built_in_role("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
         assert!(built_in_role("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6").is_none());
+        let mg = "/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/roleDefinitions/ACDD72A7-3385-48EF-BD42-F606FBA81AE7";
+        assert_eq!(built_in_role(mg).unwrap().name, "Reader");
     }
 
-    /// Does an action pattern of a role (`*` matching any run) cover `action`?
-    fn covers(pattern: &str, action: &str) -> bool {
-        let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
-        let parts: Vec<&str> = p.split('*').collect();
-        let mut rest = a.as_str();
-        for (i, part) in parts.iter().enumerate() {
-            match rest.find(part) {
-                Some(0) => rest = &rest[part.len()..],
-                Some(at) if i > 0 => rest = &rest[at + part.len()..],
-                _ => return false,
-            }
-        }
-        parts.last().is_some_and(|last| last.is_empty()) || rest.is_empty()
-    }
-
-    /// `key_wrap_unwrap`, which the CMK rule reads, says what the definitions' data actions say.
-    #[test]
-    fn key_wrap_follows_the_data_actions() {
-        for role in BUILT_IN_ROLES {
-            let grants = |action| role.data_actions.iter().any(|p| covers(p, action));
-            let wraps = grants("Microsoft.KeyVault/vaults/keys/read")
-                && grants("Microsoft.KeyVault/vaults/keys/wrap/action")
-                && grants("Microsoft.KeyVault/vaults/keys/unwrap/action");
-            assert_eq!(wraps, role.key_wrap_unwrap, "{}", role.name);
-        }
-        assert!(covers("*/read", "Microsoft.Storage/storageAccounts/read"));
-        assert!(!covers(
-            "Microsoft.KeyVault/vaults/keys/*",
-            "Microsoft.KeyVault/vaults/secrets/read"
-        ));
-    }
-
+    /// The four Key Vault data roles give keys read, wrap and unwrap by their
+    /// data actions; Owner, Contributor and the other control-plane roles none.
     #[test]
     fn only_key_vault_data_roles_wrap_keys() {
+        use crate::azure::role_actions::{key_actions_granted, KEY_DATA_ACTIONS};
         let wrapping: Vec<&str> = BUILT_IN_ROLES
             .iter()
-            .filter(|r| r.key_wrap_unwrap)
+            .filter(|r| key_actions_granted(&[r.permission()]) == KEY_DATA_ACTIONS)
             .map(|r| r.name)
             .collect();
-        assert_eq!(wrapping.len(), 4);
-        assert!(!wrapping.contains(&"Owner"));
-        assert!(!wrapping.contains(&"Contributor"));
+        assert_eq!(
+            wrapping,
+            [
+                "Key Vault Administrator",
+                "Key Vault Crypto Officer",
+                "Key Vault Crypto User",
+                "Key Vault Crypto Service Encryption User"
+            ]
+        );
     }
 }
