@@ -4,12 +4,8 @@
 
 use azure_core::auth::{AccessToken, Secret, TokenCredential};
 use azure_core::HttpClient;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Hands out `token-1`, `token-2`, ...: a new one after each cache clear.
 #[derive(Debug, Default)]
@@ -18,35 +14,20 @@ pub struct CountingCredential {
     pub cleared: AtomicUsize,
 }
 
-// What `#[async_trait]` expands the trait's methods to (the crate is not a dependency).
+#[async_trait::async_trait]
 impl TokenCredential for CountingCredential {
-    fn get_token<'a, 'b, 'c, 'f>(
-        &'a self,
-        _scopes: &'b [&'c str],
-    ) -> Boxed<'f, azure_core::Result<AccessToken>>
-    where
-        'a: 'f,
-        'b: 'f,
-        'c: 'f,
-        Self: 'f,
-    {
+    async fn get_token(&self, _scopes: &[&str]) -> azure_core::Result<AccessToken> {
         let n = self.cleared.load(Ordering::SeqCst) + 1;
         self.issued.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move {
-            Ok(AccessToken::new(
-                Secret::new(format!("token-{n}")),
-                azure_core::date::parse_rfc3339("2999-01-01T00:00:00Z").expect("a date"),
-            ))
-        })
+        Ok(AccessToken::new(
+            Secret::new(format!("token-{n}")),
+            azure_core::date::parse_rfc3339("2999-01-01T00:00:00Z").expect("a date"),
+        ))
     }
 
-    fn clear_cache<'a, 'f>(&'a self) -> Boxed<'f, azure_core::Result<()>>
-    where
-        'a: 'f,
-        Self: 'f,
-    {
+    async fn clear_cache(&self) -> azure_core::Result<()> {
         self.cleared.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Ok(()) })
+        Ok(())
     }
 }
 
@@ -79,16 +60,12 @@ impl ScriptedArm {
     }
 }
 
+#[async_trait::async_trait]
 impl HttpClient for ScriptedArm {
-    fn execute_request<'a, 'b, 'f>(
-        &'a self,
-        request: &'b azure_core::Request,
-    ) -> Boxed<'f, azure_core::Result<azure_core::Response>>
-    where
-        'a: 'f,
-        'b: 'f,
-        Self: 'f,
-    {
+    async fn execute_request(
+        &self,
+        request: &azure_core::Request,
+    ) -> azure_core::Result<azure_core::Response> {
         let url = request.url();
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -108,12 +85,10 @@ impl HttpClient for ScriptedArm {
             assert!(!answers.is_empty(), "more requests than scripted answers");
             answers.remove(0)
         };
-        Box::pin(async move {
-            Ok(azure_core::Response::new(
-                azure_core::StatusCode::try_from(status).expect("a status"),
-                azure_core::headers::Headers::new(),
-                Box::pin(azure_core::BytesStream::new(body)),
-            ))
-        })
+        Ok(azure_core::Response::new(
+            azure_core::StatusCode::try_from(status).expect("a status"),
+            azure_core::headers::Headers::new(),
+            Box::pin(azure_core::BytesStream::new(body)),
+        ))
     }
 }

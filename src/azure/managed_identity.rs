@@ -13,8 +13,6 @@ use azure_core::error::ErrorKind;
 use azure_core::{HttpClient, Method, Request, Url};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 pub const IMDS: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
@@ -170,32 +168,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-// What `#[async_trait]` expands the trait's methods to.
+#[async_trait::async_trait]
 impl TokenCredential for ManagedIdentity {
-    fn get_token<'a, 'b, 'c, 'f>(
-        &'a self,
-        scopes: &'b [&'c str],
-    ) -> Boxed<'f, azure_core::Result<AccessToken>>
-    where
-        'a: 'f,
-        'b: 'f,
-        'c: 'f,
-        Self: 'f,
-    {
-        Box::pin(self.token(scopes))
+    async fn get_token(&self, scopes: &[&str]) -> azure_core::Result<AccessToken> {
+        self.token(scopes).await
     }
 
-    fn clear_cache<'a, 'f>(&'a self) -> Boxed<'f, azure_core::Result<()>>
-    where
-        'a: 'f,
-        Self: 'f,
-    {
-        Box::pin(async move {
-            lock(&self.cache).clear();
-            Ok(())
-        })
+    async fn clear_cache(&self) -> azure_core::Result<()> {
+        lock(&self.cache).clear();
+        Ok(())
     }
 }
 

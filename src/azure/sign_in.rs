@@ -17,8 +17,6 @@ use azure_identity::{
     AzureCliCredential, DefaultAzureCredentialBuilder, EnvironmentCredential,
     TokenCredentialOptions, WorkloadIdentityCredential,
 };
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 const FIX_VARIABLES: &str = "set the variables the --auth kind needs (see docs/usage.md)";
@@ -109,34 +107,17 @@ struct Explained {
     kind: AuthKind,
 }
 
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-// What `#[async_trait]` expands the trait's methods to.
+#[async_trait::async_trait]
 impl TokenCredential for Explained {
-    fn get_token<'a, 'b, 'c, 'f>(
-        &'a self,
-        scopes: &'b [&'c str],
-    ) -> Boxed<'f, azure_core::Result<AccessToken>>
-    where
-        'a: 'f,
-        'b: 'f,
-        'c: 'f,
-        Self: 'f,
-    {
-        Box::pin(async move {
-            self.inner
-                .get_token(scopes)
-                .await
-                .map_err(|e| explain(self.kind, e))
-        })
+    async fn get_token(&self, scopes: &[&str]) -> azure_core::Result<AccessToken> {
+        self.inner
+            .get_token(scopes)
+            .await
+            .map_err(|e| explain(self.kind, e))
     }
 
-    fn clear_cache<'a, 'f>(&'a self) -> Boxed<'f, azure_core::Result<()>>
-    where
-        'a: 'f,
-        Self: 'f,
-    {
-        self.inner.clear_cache()
+    async fn clear_cache(&self) -> azure_core::Result<()> {
+        self.inner.clear_cache().await
     }
 }
 
