@@ -1,6 +1,7 @@
 //! What Azure Monitor holds per subscription (diagnostic settings and log
-//! profiles, keyed by subscription and name) and the rules both share: names,
-//! optional ids, and the storage account id a destination must be.
+//! profiles, keyed by subscription and name) and per management group
+//! (diagnostic settings, keyed by group and name), and the rules they share:
+//! names, optional ids, and the storage account id a destination must be.
 
 use super::diagnostic_settings::DiagnosticSetting;
 use super::log_profiles::LogProfile;
