@@ -191,6 +191,9 @@ pub struct AuditArgs {
     pub subscriptions: Vec<String>,
     #[command(flatten)]
     pub tenants: TenantArgs,
+    /// Management group whose activity-log settings to audit, by id (repeatable) [default: every readable group, none when -s names subscriptions].
+    #[arg(long = "management-group", value_name = "ID")]
+    pub management_groups: Vec<String>,
     /// Audit only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::shard::Shard>,
@@ -233,6 +236,9 @@ pub struct ScopeArgs {
     /// Subscription to cover, by id or display name (repeatable) [default: every subscription the credential can see].
     #[arg(long = "subscription", short = 's', value_name = "ID|NAME")]
     pub subscriptions: Vec<String>,
+    /// Management group whose activity-log destinations to cover, by id (repeatable) [default: every readable group, none when -s names subscriptions].
+    #[arg(long = "management-group", value_name = "ID")]
+    pub management_groups: Vec<String>,
     /// Requests in flight at once [default: 128, or `parallelism` in the config file].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: Option<u16>,

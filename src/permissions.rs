@@ -26,6 +26,9 @@ const READS: &[&str] = &[
     "Microsoft.Insights/DiagnosticSettings/Read",
     // Legacy log profiles: the other place the activity log can go.
     "Microsoft.Insights/LogProfiles/Read",
+    // The management groups whose diagnostic settings (the read above, at the
+    // group) export their activity log too.
+    "Microsoft.Management/managementGroups/read",
     // Each destination account: encryption and identities.
     "Microsoft.Storage/storageAccounts/read",
     // The key's vault: soft delete, purge protection, firewall, access policies.

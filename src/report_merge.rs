@@ -3,7 +3,10 @@
 //! tenants, tool or schema versions, or overlapping shards are refused; a
 //! merge that lacks shards is marked partial (`missing_shards`) and incomplete.
 
-use crate::audit::report::{AuditReport, Coverage, Destination, Summary, Warning, SCHEMA_VERSION};
+use crate::audit::report::{
+    AuditReport, Coverage, Destination, ManagementGroupAudit, Source, Summary, Warning,
+    SCHEMA_VERSION,
+};
 use crate::audit::Status;
 use crate::shard::Shard;
 use anyhow::{bail, Context};
@@ -93,10 +96,17 @@ pub fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
     // destinations (a tenant that refused the sign-in) stays so merged.
     let incomplete = reports.iter().any(|r| r.summary.incomplete);
     let mut subscriptions = Vec::new();
+    let mut management_groups: Vec<ManagementGroupAudit> = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
     let mut destinations: BTreeMap<String, Destination> = BTreeMap::new();
     for report in reports {
         subscriptions.extend(report.subscriptions);
+        // Each group is read by one shard; the same group twice is kept once.
+        for group in report.management_groups {
+            if !management_groups.contains(&group) {
+                management_groups.push(group);
+            }
+        }
         for warning in report.warnings {
             // Account-level warnings (no subscription) repeat in every shard
             // that sends to the account.
@@ -118,8 +128,17 @@ pub fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
     subscriptions.sort_by(|a, b| a.subscription_id.cmp(&b.subscription_id));
     let mut destinations: Vec<Destination> = destinations.into_values().collect();
     for d in &mut destinations {
+        // Subscriptions' sources first, then management groups', as one run lists them.
         d.sources.sort_by(|a, b| {
-            (&a.subscription_id, a.kind, &a.name).cmp(&(&b.subscription_id, b.kind, &b.name))
+            let key = |s: &'_ Source| {
+                (
+                    s.management_group_id.clone(),
+                    s.subscription_id.clone(),
+                    s.kind,
+                    s.name.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
         });
     }
     // As one run: subscriptions' warnings by subscription (stable: each
@@ -133,13 +152,15 @@ pub fn combine(reports: Vec<AuditReport>, coverage: Coverage) -> AuditReport {
                 .then(|| w.message.to_ascii_lowercase()),
         )
     });
-    let mut summary = Summary::of(&subscriptions, &destinations);
+    management_groups.sort_by(|a, b| a.management_group_id.cmp(&b.management_group_id));
+    let mut summary = Summary::with_groups(&subscriptions, &management_groups, &destinations);
     summary.incomplete |= incomplete || !coverage.missing_shards.is_empty();
     AuditReport {
         generated_at: chrono::Utc::now(),
         coverage,
         summary,
         subscriptions,
+        management_groups,
         destinations,
         warnings,
         ..first

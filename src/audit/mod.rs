@@ -1,15 +1,19 @@
-//! Find every storage account that receives a subscription's activity log
-//! and judge its encryption. Data flows one way: ARM -> sources
-//! (`sources.rs`) -> unique destinations, one read each -> CMK health reads
-//! (`health.rs`) -> status and reasons (`classify.rs`) -> [`AuditReport`].
+//! Find every storage account that receives a subscription's (or a
+//! management group's) activity log and judge its encryption. Data flows one
+//! way: ARM -> sources (`sources.rs`, `management_groups.rs`) -> unique
+//! destinations, one read each -> CMK health reads (`health.rs`) -> status
+//! and reasons (`classify.rs`) -> [`AuditReport`].
 
 pub mod classify;
 pub mod health;
+pub mod management_groups;
 pub mod report;
 pub mod sources;
 
+pub use management_groups::GroupScope;
 pub use report::{
-    AuditReport, Coverage, Destination, Reason, ReasonCode, Source, SourceKind, Status,
+    AuditReport, Coverage, Destination, ManagementGroupAudit, Reason, ReasonCode, Source,
+    SourceKind, Status,
 };
 
 use crate::azure::id::StorageAccountId;
@@ -25,6 +29,8 @@ use std::collections::BTreeMap;
 pub struct AuditOptions {
     /// Validated, lower-case subscription ids; empty means every visible one.
     pub subscriptions: Vec<String>,
+    /// Which management groups' activity-log settings are read.
+    pub management_groups: GroupScope,
     /// How many reads may be in flight at once.
     pub parallelism: usize,
 }
@@ -87,30 +93,41 @@ pub async fn run_shard(
         "reading activity-log destinations"
     );
 
-    let per_subscription: Vec<sources::SubscriptionSources> = stream::iter(&scope)
-        .map(|s| sources::read(arm, s))
-        .buffered(parallelism)
-        .collect()
-        .await;
+    let (per_subscription, groups): (Vec<sources::SubscriptionSources>, _) = tokio::join!(
+        stream::iter(&scope)
+            .map(|s| sources::read(arm, s))
+            .buffered(parallelism)
+            .collect(),
+        management_groups::read(arm, &options.management_groups, shard, parallelism)
+    );
     let mut audits: Vec<SubscriptionAudit> = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
     let mut targets: BTreeMap<String, Target> = BTreeMap::new();
+    let mut found_sources = Vec::new();
     for found in per_subscription {
         if let Some(fatal) = found.fatal {
             return Err(fatal);
         }
         audits.push(found.audit);
         warnings.extend(found.warnings);
-        for (id, source) in found.sources {
-            targets
-                .entry(id.id().key())
-                .or_insert_with(|| Target {
-                    id: id.clone(),
-                    sources: Vec::new(),
-                })
-                .sources
-                .push(source);
-        }
+        found_sources.extend(found.sources);
+    }
+    // The groups' sources after the subscriptions': a destination lists its
+    // subscriptions' settings first.
+    if let Some(fatal) = groups.fatal {
+        return Err(fatal);
+    }
+    warnings.extend(groups.warnings);
+    found_sources.extend(groups.sources);
+    for (id, source) in found_sources {
+        targets
+            .entry(id.id().key())
+            .or_insert_with(|| Target {
+                id: id.clone(),
+                sources: Vec::new(),
+            })
+            .sources
+            .push(source);
     }
     tracing::info!(destinations = targets.len(), "reading destination accounts");
 
@@ -173,8 +190,9 @@ pub async fn run_shard(
             shard,
             missing_shards: Vec::new(),
         },
-        summary: Summary::of(&audits, &destinations),
+        summary: Summary::with_groups(&audits, &groups.audits, &destinations),
         subscriptions: audits,
+        management_groups: groups.audits,
         destinations,
         warnings,
     })

@@ -23,6 +23,9 @@ pub struct AuditReport {
     pub summary: Summary,
     /// One entry per subscription in scope, in the order they were given or listed.
     pub subscriptions: Vec<SubscriptionAudit>,
+    /// One entry per management group read (left out when none was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub management_groups: Vec<ManagementGroupAudit>,
     /// One entry per unique destination account, sorted by id.
     pub destinations: Vec<Destination>,
     /// Things worth knowing that are not findings (retired log profiles,
@@ -69,6 +72,17 @@ pub struct SubscriptionAudit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     /// The subscription could be read completely (diagnostic settings listed).
+    pub complete: bool,
+    /// Why not, naming the permission or the next step.
+    pub errors: Vec<String>,
+}
+
+/// A management group whose diagnostic settings were read, as
+/// [`SubscriptionAudit`] is for a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagementGroupAudit {
+    pub management_group_id: String,
+    /// Its diagnostic settings could be listed.
     pub complete: bool,
     /// Why not, naming the permission or the next step.
     pub errors: Vec<String>,
@@ -184,7 +198,14 @@ impl ReasonCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
+    /// The subscription whose setting or profile this is; empty (and left
+    /// out of the JSON) for a management group's setting.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subscription_id: String,
+    /// The management group whose setting this is (kind
+    /// `management_group_diagnostic_setting` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_group_id: Option<String>,
     pub kind: SourceKind,
     /// The diagnostic setting's or log profile's name.
     pub name: String,
@@ -197,6 +218,7 @@ pub struct Source {
 pub enum SourceKind {
     DiagnosticSetting,
     LogProfile,
+    ManagementGroupDiagnosticSetting,
 }
 
 impl SourceKind {
@@ -204,6 +226,18 @@ impl SourceKind {
         match self {
             SourceKind::DiagnosticSetting => "diagnostic_setting",
             SourceKind::LogProfile => "log_profile",
+            SourceKind::ManagementGroupDiagnosticSetting => "management_group_diagnostic_setting",
+        }
+    }
+}
+
+impl Source {
+    /// Where the source lives, for the views: `("subscription", id)` or
+    /// `("management group", id)`.
+    pub fn origin(&self) -> (&'static str, &str) {
+        match &self.management_group_id {
+            Some(group) => ("management group", group.as_str()),
+            None => ("subscription", self.subscription_id.as_str()),
         }
     }
 }
@@ -267,6 +301,18 @@ impl AuditReport {
 }
 
 impl Summary {
+    /// [`Summary::of`], incomplete also when a management group's settings
+    /// could not be read.
+    pub fn with_groups(
+        subscriptions: &[SubscriptionAudit],
+        groups: &[ManagementGroupAudit],
+        destinations: &[Destination],
+    ) -> Self {
+        let mut summary = Summary::of(subscriptions, destinations);
+        summary.incomplete |= groups.iter().any(|g| !g.complete);
+        summary
+    }
+
     pub fn of(subscriptions: &[SubscriptionAudit], destinations: &[Destination]) -> Self {
         let count = |s: Status| destinations.iter().filter(|d| d.status == s).count();
         Summary {
@@ -312,6 +358,7 @@ mod tests {
             coverage: Coverage::default(),
             summary: Summary::of(&subscriptions, &destinations),
             subscriptions,
+            management_groups: vec![],
             destinations,
             warnings: vec![],
         }
@@ -330,6 +377,41 @@ mod tests {
         assert_eq!(report(&[Status::Missing], true).exit_code().code(), 2);
         assert_eq!(report(&[Status::Unreadable], true).exit_code().code(), 3);
         assert_eq!(report(&[Status::NonCompliant], false).exit_code().code(), 3);
+    }
+
+    #[test]
+    fn an_unread_management_group_makes_the_summary_incomplete() {
+        let group = |complete| ManagementGroupAudit {
+            management_group_id: "mg".into(),
+            complete,
+            errors: vec![],
+        };
+        let subscriptions = report(&[], true).subscriptions;
+        assert!(!Summary::with_groups(&subscriptions, &[group(true)], &[]).incomplete);
+        assert!(Summary::with_groups(&subscriptions, &[group(true), group(false)], &[]).incomplete);
+    }
+
+    #[test]
+    fn a_source_names_its_subscription_or_its_management_group() {
+        let mut source = Source {
+            subscription_id: "s1".into(),
+            management_group_id: None,
+            kind: SourceKind::DiagnosticSetting,
+            name: "x".into(),
+            enabled_categories: vec![],
+        };
+        assert_eq!(source.origin(), ("subscription", "s1"));
+        let json = serde_json::to_value(&source).unwrap();
+        assert!(json.get("management_group_id").is_none());
+        source.subscription_id.clear();
+        source.management_group_id = Some("mg".into());
+        source.kind = SourceKind::ManagementGroupDiagnosticSetting;
+        assert_eq!(source.origin(), ("management group", "mg"));
+        let json = serde_json::to_value(&source).unwrap();
+        assert!(json.get("subscription_id").is_none());
+        assert_eq!(json["kind"], "management_group_diagnostic_setting");
+        let back: Source = serde_json::from_value(json).unwrap();
+        assert_eq!(back, source);
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub async fn read(arm: &Arm, subscription_id: &str) -> SubscriptionSources {
                     id,
                     Source {
                         subscription_id: subscription_id.to_string(),
+                        management_group_id: None,
                         kind: SourceKind::DiagnosticSetting,
                         name: setting.name,
                         enabled_categories: setting.enabled_categories,
@@ -108,6 +109,7 @@ pub async fn read(arm: &Arm, subscription_id: &str) -> SubscriptionSources {
                     id,
                     Source {
                         subscription_id: subscription_id.to_string(),
+                        management_group_id: None,
                         kind: SourceKind::LogProfile,
                         name: profile.name,
                         enabled_categories: Vec::new(),
@@ -128,7 +130,7 @@ pub async fn read(arm: &Arm, subscription_id: &str) -> SubscriptionSources {
     out
 }
 
-fn parse_destination(
+pub(super) fn parse_destination(
     target: &str,
     source_name: &str,
     warnings: &mut Vec<Warning>,

@@ -18,6 +18,7 @@ mod fake;
 pub mod id;
 pub mod keyvault;
 mod managed_identity;
+pub mod management_groups;
 pub mod monitor;
 pub mod msi;
 mod pacer;

@@ -96,12 +96,21 @@ pub async fn diagnostic_settings(
     let path = format!(
         "/subscriptions/{subscription_id}/providers/Microsoft.Insights/diagnosticSettings?api-version={DIAGNOSTIC_SETTINGS_API}"
     );
-    let settings: Vec<RawSetting> = every_page(
+    settings_at(
         arm,
         path,
         &format!("the diagnostic settings of subscription {subscription_id}"),
     )
-    .await?;
+    .await
+}
+
+/// The diagnostic settings listed at `path` (any scope's list), every page.
+pub(super) async fn settings_at(
+    arm: &Arm,
+    path: String,
+    resource: &str,
+) -> Result<Vec<DiagnosticSetting>, AzureError> {
+    let settings: Vec<RawSetting> = every_page(arm, path, resource).await?;
     Ok(settings
         .into_iter()
         .map(|s| DiagnosticSetting {

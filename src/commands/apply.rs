@@ -50,6 +50,8 @@ pub async fn run(
         return execute(&args, global, &target, plan, true, parallelism).await;
     }
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
+    let management_groups = super::scope::groups(&args.scope.management_groups, &subscriptions)?;
+    super::tenants::refuse_named_groups(&args.tenants, &management_groups)?;
     let tenant_ids = super::tenants::parse(&args.tenants)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let (plan, target) = if super::tenants::requested(&args.tenants) {
@@ -59,8 +61,11 @@ pub async fn run(
             &args.azure,
             connected,
             &refused,
-            &subscriptions,
-            args.shard,
+            super::tenant_plans::Reach {
+                subscriptions: &subscriptions,
+                management_groups: &management_groups,
+                shard: args.shard,
+            },
             &settings,
             parallelism,
         )
@@ -74,6 +79,7 @@ pub async fn run(
             &arm,
             &snapshot,
             &subscriptions,
+            &management_groups,
             args.shard,
             &settings,
             parallelism,
@@ -141,8 +147,14 @@ fn plan_shaping_flags() -> BTreeSet<String> {
         .get_arguments()
         .filter(|a| {
             remediation.contains(a.get_id().as_str())
-                || ["subscriptions", "shard", "tenants", "all_tenants"]
-                    .contains(&a.get_id().as_str())
+                || [
+                    "subscriptions",
+                    "management_groups",
+                    "shard",
+                    "tenants",
+                    "all_tenants",
+                ]
+                .contains(&a.get_id().as_str())
         })
         .map(super::flag_name)
         .collect()
@@ -219,6 +231,7 @@ mod tests {
         let flags = plan_shaping_flags();
         for flag in [
             "--subscription",
+            "--management-group",
             "--shard",
             "--config",
             "--key-name",
@@ -246,6 +259,6 @@ mod tests {
         ] {
             assert!(!flags.contains(flag), "{flag} in {flags:?}");
         }
-        assert_eq!(flags.len(), 15, "{flags:?}");
+        assert_eq!(flags.len(), 16, "{flags:?}");
     }
 }

@@ -12,6 +12,8 @@ use std::io::IsTerminal;
 pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // Validate every id before any call.
     let subscriptions = super::scope::parse(&args.subscriptions)?;
+    let management_groups = super::scope::groups(&args.management_groups, &subscriptions)?;
+    super::tenants::refuse_named_groups(&args.tenants, &management_groups)?;
     let tenant_ids = super::tenants::parse(&args.tenants)?;
     let report = if super::tenants::requested(&args.tenants) {
         let (connected, refused) =
@@ -21,12 +23,13 @@ pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitSta
             &connected,
             &refused,
             &subscriptions,
+            &management_groups,
             args.shard,
             usize::from(args.parallelism),
         )
         .await?
     } else {
-        home_tenant(&args, &subscriptions).await?
+        home_tenant(&args, &subscriptions, management_groups).await?
     };
     let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
     // Full ids at -v; names by default, so that the text fits a terminal.
@@ -56,6 +59,7 @@ pub async fn run(args: AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitSta
 async fn home_tenant(
     args: &AuditArgs,
     subscriptions: &[crate::azure::subscriptions::SubscriptionRef],
+    management_groups: audit::GroupScope,
 ) -> anyhow::Result<audit::AuditReport> {
     let arm = super::azure_args::connect(&args.azure).await?;
     let mut report = audit::run_shard(
@@ -63,6 +67,7 @@ async fn home_tenant(
         &Snapshot::new(),
         &AuditOptions {
             subscriptions: super::scope::resolve(&arm, subscriptions).await?,
+            management_groups,
             parallelism: usize::from(args.parallelism),
         },
         args.shard,

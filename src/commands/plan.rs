@@ -37,6 +37,8 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
         None => None,
     };
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
+    let management_groups = super::scope::groups(&args.scope.management_groups, &subscriptions)?;
+    super::tenants::refuse_named_groups(&args.tenants, &management_groups)?;
     let tenant_ids = super::tenants::parse(&args.tenants)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let plan = if super::tenants::requested(&args.tenants) {
@@ -46,8 +48,11 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
             &args.azure,
             connected,
             &refused,
-            &subscriptions,
-            args.shard,
+            super::tenant_plans::Reach {
+                subscriptions: &subscriptions,
+                management_groups: &management_groups,
+                shard: args.shard,
+            },
             &settings,
             parallelism,
         )
@@ -59,6 +64,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
             &arm,
             &Snapshot::new(),
             &subscriptions,
+            &management_groups,
             args.shard,
             &settings,
             parallelism,

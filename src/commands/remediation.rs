@@ -2,7 +2,7 @@
 //! validated plan settings (flags and environment win over the file), and
 //! plans now for `plan` and `apply` without a plan file.
 
-use crate::audit::{self, AuditOptions};
+use crate::audit::{self, AuditOptions, GroupScope};
 use crate::azure::id::ResourceId;
 use crate::azure::subscriptions::{self, SubscriptionRef};
 use crate::azure::{Arm, Snapshot};
@@ -21,7 +21,8 @@ pub const DEFAULT_KEY_SIZE: u32 = 3072;
 pub const DEFAULT_PARALLELISM: u16 = 128;
 
 /// Audits `subscriptions` (ids or names; every subscription the credential
-/// sees when empty; of those, only `shard`'s) and plans the changes; the plan
+/// sees when empty; of those, only `shard`'s) and the management groups of
+/// `management_groups`, and plans the changes; the plan
 /// records its shard. An empty plan still says which tenant it is for: the
 /// plan records the tenant of the accounts it changes, and without any the
 /// tenant of the first subscription in scope.
@@ -29,6 +30,7 @@ pub async fn plan_now(
     arm: &Arm,
     snapshot: &Snapshot,
     subscriptions: &[SubscriptionRef],
+    management_groups: &GroupScope,
     shard: Option<Shard>,
     settings: &PlanSettings,
     parallelism: usize,
@@ -38,6 +40,7 @@ pub async fn plan_now(
         snapshot,
         &AuditOptions {
             subscriptions: super::scope::resolve(arm, subscriptions).await?,
+            management_groups: management_groups.clone(),
             parallelism,
         },
         shard,

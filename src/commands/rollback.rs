@@ -17,8 +17,12 @@ use std::path::Path;
 pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let named = accounts(&args)?;
     let subscriptions = super::scope::parse(&args.scope.subscriptions)?;
+    let management_groups = super::scope::groups(&args.scope.management_groups, &subscriptions)?;
     if !named.is_empty() && !subscriptions.is_empty() {
         bail!("--account and --subscription do not go together: name the accounts, or let rollback find them in the subscriptions; nothing was changed");
+    }
+    if !named.is_empty() && !args.scope.management_groups.is_empty() {
+        bail!("--account and --management-group do not go together: name the accounts, or let rollback find them through the groups' settings; nothing was changed");
     }
     if args.force && named.is_empty() {
         bail!("--force applies only to accounts named with --account: rollback never switches off a key it did not set up for every account at once; nothing was changed");
@@ -36,6 +40,7 @@ pub async fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<Exit
             &Snapshot::new(),
             &AuditOptions {
                 subscriptions: super::scope::resolve(&arm, &subscriptions).await?,
+                management_groups,
                 parallelism,
             },
         )

@@ -8,6 +8,7 @@
 
 use super::tenants::{self, Refused, TenantArm};
 use crate::apply::{self, ApplyOptions, ApplyReport, ApplySummary, Progress};
+use crate::audit::GroupScope;
 use crate::azure::id::StorageAccountId;
 use crate::azure::subscriptions::SubscriptionRef;
 use crate::azure::Snapshot;
@@ -40,24 +41,31 @@ fn unread(refused: &Refused) -> Unread {
     }
 }
 
-/// Plans each connected tenant (of `refs` only, when given), returning the
-/// parts and their combination.
+/// What of each tenant a plan covers: the `-s` subscriptions (all when
+/// none), the management groups, the shard.
+pub struct Reach<'a> {
+    pub subscriptions: &'a [SubscriptionRef],
+    pub management_groups: &'a GroupScope,
+    pub shard: Option<Shard>,
+}
+
+/// Plans each connected tenant (of `reach.subscriptions` only, when given),
+/// returning the parts and their combination.
 pub async fn plan(
     azure: &AzureArgs,
     connected: Vec<TenantArm>,
     refused: &[Refused],
-    refs: &[SubscriptionRef],
-    shard: Option<Shard>,
+    reach: Reach<'_>,
     settings: &PlanSettings,
     parallelism: usize,
 ) -> anyhow::Result<(Plan, Vec<Part>)> {
     let mut parts = Vec::new();
     let mut found: Vec<SubscriptionRef> = Vec::new();
     for tenant in connected {
-        let scope: Vec<SubscriptionRef> = if refs.is_empty() {
+        let scope: Vec<SubscriptionRef> = if reach.subscriptions.is_empty() {
             Vec::new()
         } else {
-            let (ids, matched) = tenants::pick(&tenant.arm, refs).await?;
+            let (ids, matched) = tenants::pick(&tenant.arm, reach.subscriptions).await?;
             found.extend(matched);
             if ids.is_empty() {
                 continue;
@@ -69,7 +77,8 @@ pub async fn plan(
             &tenant.arm,
             &snapshot,
             &scope,
-            shard,
+            reach.management_groups,
+            reach.shard,
             settings,
             parallelism,
         )
@@ -81,8 +90,8 @@ pub async fn plan(
             plan,
         });
     }
-    tenants::check_found(refs, &found, parts.len())?;
-    let mut combined = combine(parts.iter().map(|p| &p.plan), settings, shard);
+    tenants::check_found(reach.subscriptions, &found, parts.len())?;
+    let mut combined = combine(parts.iter().map(|p| &p.plan), settings, reach.shard);
     combined.unread.extend(refused.iter().map(unread));
     combined.summary.unread = combined.unread.len();
     if combined.arm_endpoint.is_empty() {

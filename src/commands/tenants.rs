@@ -9,7 +9,7 @@
 //! not fatal. Without either flag nothing here runs: the sign-in tenant only.
 
 use crate::audit::report::{AuditReport, Coverage, Summary, Warning, SCHEMA_VERSION};
-use crate::audit::{self, AuditOptions};
+use crate::audit::{self, AuditOptions, GroupScope};
 use crate::azure::id::parse_subscription_id;
 use crate::azure::subscriptions::{self, SubscriptionRef};
 use crate::azure::{tenants, Arm, Snapshot};
@@ -183,6 +183,7 @@ pub async fn audit(
     connected: &[TenantArm],
     refused: &[Refused],
     refs: &[SubscriptionRef],
+    management_groups: &GroupScope,
     shard: Option<Shard>,
     parallelism: usize,
 ) -> anyhow::Result<AuditReport> {
@@ -201,6 +202,7 @@ pub async fn audit(
         };
         let options = AuditOptions {
             subscriptions,
+            management_groups: management_groups.clone(),
             parallelism,
         };
         let mut report = audit::run_shard(&tenant.arm, &Snapshot::new(), &options, shard).await?;
@@ -228,6 +230,7 @@ pub async fn audit(
             coverage,
             summary: Summary::default(),
             subscriptions: Vec::new(),
+            management_groups: Vec::new(),
             destinations: Vec::new(),
             warnings: Vec::new(),
         }
@@ -239,9 +242,39 @@ pub async fn audit(
     Ok(report)
 }
 
+/// `--management-group` names groups of one tenant: across tenants each
+/// would be missing from the others and make every run incomplete, so the
+/// two are not taken together (without it, each tenant's groups are read).
+pub fn refuse_named_groups(args: &TenantArgs, groups: &GroupScope) -> anyhow::Result<()> {
+    if requested(args) && matches!(groups, GroupScope::Named(_)) {
+        bail!("--management-group does not go with --tenant or --all-tenants: a management group belongs to one tenant. Run the command for that tenant alone (without --tenant), or leave out --management-group to read every group of each tenant; nothing was read");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_groups_go_with_one_tenant_only() {
+        let all = TenantArgs {
+            tenants: Vec::new(),
+            all_tenants: true,
+        };
+        let home = TenantArgs {
+            tenants: Vec::new(),
+            all_tenants: false,
+        };
+        let named = GroupScope::Named(vec!["platform".into()]);
+        let refused = refuse_named_groups(&all, &named).unwrap_err().to_string();
+        assert!(
+            refused.contains("--management-group does not go with --tenant or --all-tenants"),
+            "{refused}"
+        );
+        assert!(refuse_named_groups(&all, &GroupScope::Every).is_ok());
+        assert!(refuse_named_groups(&home, &named).is_ok());
+    }
 
     #[test]
     fn entra_codes_are_read_from_the_refusal() {

@@ -3,7 +3,9 @@
 //! tool meets in the field:
 //!
 //! - a central log account in the logging subscription, fed by diagnostic
-//!   settings of every subscription, on Microsoft-managed keys;
+//!   settings of every subscription and of the management group
+//!   `contoso-platform` (which holds the logging subscription), on
+//!   Microsoft-managed keys;
 //! - a security copy that is already compliant (CMK in an access-policy vault);
 //! - an account with a system-assigned identity of its own (the tool keeps it);
 //! - an account fed by a legacy log profile;
@@ -21,6 +23,9 @@ pub const PROD: &str = "5f0e6c1a-7b2d-4c3e-9a41-6d2b8e0f1a01";
 pub const DEV: &str = "5f0e6c1a-7b2d-4c3e-9a41-6d2b8e0f1a02";
 pub const DATA: &str = "5f0e6c1a-7b2d-4c3e-9a41-6d2b8e0f1a03";
 pub const LOGGING: &str = "5f0e6c1a-7b2d-4c3e-9a41-6d2b8e0f1a04";
+
+/// The management group the demo's platform team exports from.
+pub const PLATFORM_GROUP: &str = "contoso-platform";
 
 /// (id, display name) of every subscription in the estate.
 pub const SUBSCRIPTIONS: [(&str, &str); 4] = [
@@ -42,7 +47,7 @@ pub const DESTINATIONS: [SeededDestination; 5] = [
     SeededDestination {
         account: "stcontosoactlogs",
         subscription: "contoso-logging",
-        story: "central log account, fed by diagnostic settings of all four subscriptions; Microsoft-managed keys",
+        story: "central log account, fed by diagnostic settings of all four subscriptions and of management group contoso-platform; Microsoft-managed keys",
     },
     SeededDestination {
         account: "stprodsecurity",
@@ -86,6 +91,12 @@ pub async fn seed(arm: &Seeder) -> anyhow::Result<()> {
         arm.diagnostic_setting(subscription, "activity-to-central", &central)
             .await?;
     }
+    // The platform team's management group exports its own activity log
+    // (changes to the hierarchy, policy) to the same account.
+    arm.management_group(PLATFORM_GROUP, "Contoso platform", &[LOGGING])
+        .await?;
+    arm.management_group_setting(PLATFORM_GROUP, "platform-export", &central)
+        .await?;
 
     // prod: a second copy for the security team, already done right.
     let security = arm

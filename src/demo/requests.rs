@@ -16,6 +16,8 @@ pub const MSI_API: &str = "api-version=2023-01-31";
 pub const ROLE_API: &str = "api-version=2022-04-01";
 pub const DIAGNOSTIC_API: &str = "api-version=2021-05-01-preview";
 pub const LOG_PROFILE_API: &str = "api-version=2016-03-01";
+pub const MANAGEMENT_GROUP_API: &str = "api-version=2023-04-01";
+pub const MANAGEMENT_GROUP_DIAGNOSTIC_API: &str = "api-version=2020-01-01-preview";
 
 /// Key Vault Crypto Service Encryption User.
 pub const CRYPTO_SERVICE_ENCRYPTION_USER: &str = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
@@ -219,6 +221,57 @@ pub fn log_profile(
             "locations": locations,
             "categories": ["Write", "Delete", "Action"],
             "retentionPolicy": {"enabled": retention_days > 0, "days": retention_days}}}),
+    )
+}
+
+pub fn management_group_id(group: &str) -> String {
+    format!("/providers/Microsoft.Management/managementGroups/{group}")
+}
+
+/// A management group under `parent` (the tenant root group when `None`,
+/// which ARM creates with the first group).
+pub fn management_group(group: &str, display_name: &str, parent: Option<&str>) -> Request {
+    let mut properties = json!({"displayName": display_name});
+    if let Some(parent) = parent {
+        properties["details"] = json!({"parent": {"id": management_group_id(parent)}});
+    }
+    put(
+        format!("{}?{MANAGEMENT_GROUP_API}", management_group_id(group)),
+        json!({"properties": properties}),
+    )
+}
+
+/// Moves `subscription` under `group` (a PUT without a body, as the spec has it).
+pub fn management_group_subscription(group: &str, subscription: &str) -> Request {
+    Request {
+        method: Method::PUT,
+        path: format!(
+            "{}/subscriptions/{subscription}?{MANAGEMENT_GROUP_API}",
+            management_group_id(group)
+        ),
+        body: None,
+    }
+}
+
+/// A management group's diagnostic setting sending these activity-log
+/// categories (`Administrative`, `Policy`; each `enabled` or not) to `storage_id`.
+pub fn management_group_diagnostic_setting(
+    group: &str,
+    name: &str,
+    storage_id: &str,
+    categories: &[&str],
+    enabled: bool,
+) -> Request {
+    let logs: Vec<Value> = categories
+        .iter()
+        .map(|c| json!({"category": c, "enabled": enabled}))
+        .collect();
+    put(
+        format!(
+            "{}/providers/Microsoft.Insights/diagnosticSettings/{name}?{MANAGEMENT_GROUP_DIAGNOSTIC_API}",
+            management_group_id(group)
+        ),
+        json!({"properties": {"storageAccountId": storage_id, "logs": logs}}),
     )
 }
 

@@ -371,6 +371,42 @@ impl Seeder {
         .map(drop)
     }
 
+    /// A management group under the tenant root group, with `subscriptions` moved under it.
+    pub async fn management_group(
+        &self,
+        group: &str,
+        display_name: &str,
+        subscriptions: &[&str],
+    ) -> anyhow::Result<()> {
+        self.request(requests::management_group(group, display_name, None))
+            .await?;
+        for subscription in subscriptions {
+            self.request(requests::management_group_subscription(group, subscription))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A management group's diagnostic setting sending both of its
+    /// activity-log categories (Administrative, Policy) to `storage_id`.
+    pub async fn management_group_setting(
+        &self,
+        group: &str,
+        name: &str,
+        storage_id: &str,
+    ) -> anyhow::Result<()> {
+        let categories = ["Administrative", "Policy"];
+        self.request(requests::management_group_diagnostic_setting(
+            group,
+            name,
+            storage_id,
+            &categories,
+            true,
+        ))
+        .await
+        .map(drop)
+    }
+
     /// A legacy log profile exporting writes, deletes and actions to `storage_id`.
     pub async fn log_profile(
         &self,

@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 pub struct Settings {
     /// Subscriptions per page of `GET /subscriptions` (pages are linked by `nextLink`).
     pub subscription_page_size: usize,
+    /// Groups per page of `GET /providers/Microsoft.Management/managementGroups`
+    /// (pages are linked by `@nextLink`).
+    pub management_group_page_size: usize,
     /// Resources per page of `GET /subscriptions/{id}/resources` (ARM's 1000;
     /// a smaller `$top` cuts pages shorter).
     pub resource_page_size: usize,
@@ -53,6 +56,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             subscription_page_size: 100,
+            management_group_page_size: 100,
             resource_page_size: 1000,
             token_lifetime_secs: 3600,
             grant_propagation_ms: 2000,

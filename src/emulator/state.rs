@@ -3,7 +3,8 @@
 //! `GET/PUT /_emulator/state` saves and loads.
 
 use super::providers::{
-    authorization, insights, keyvault, msi, resource_groups, storage, subscriptions,
+    authorization, insights, keyvault, management_groups, msi, resource_groups, storage,
+    subscriptions,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,7 @@ pub struct State {
     pub msi: msi::Model,
     pub keyvault: keyvault::Model,
     pub authorization: authorization::Model,
+    pub management_groups: management_groups::Model,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -46,7 +48,8 @@ pub struct Principal {
     pub read_only: bool,
     /// Any call at or below one of these scopes (a subscription, resource
     /// group or resource id) answers 403 `AuthorizationFailed`; denied
-    /// subscriptions are also left out of `GET /subscriptions`.
+    /// subscriptions are also left out of `GET /subscriptions`. A management
+    /// group's scope covers the groups and subscriptions below it too (`rules::scope`).
     pub denied_scopes: Vec<String>,
 }
 

@@ -99,8 +99,8 @@ pub async fn build(
 }
 
 /// What the audit could not read: subscriptions whose sources were not
-/// listed completely (they may send the activity log to accounts nobody saw)
-/// and destination accounts that could not be read.
+/// listed completely (they may send the activity log to accounts nobody saw),
+/// management groups likewise, and destination accounts that could not be read.
 fn unread(report: &AuditReport) -> Vec<Unread> {
     let subscriptions = report
         .subscriptions
@@ -113,6 +113,17 @@ fn unread(report: &AuditReport) -> Vec<Unread> {
             } else {
                 s.errors.join("; ")
             },
+        });
+    let groups = report
+        .management_groups
+        .iter()
+        .filter(|g| !g.complete)
+        .map(|g| Unread {
+            id: format!(
+                "/providers/Microsoft.Management/managementGroups/{}",
+                g.management_group_id
+            ),
+            reason: g.errors.join("; "),
         });
     let accounts = report
         .destinations
@@ -127,7 +138,7 @@ fn unread(report: &AuditReport) -> Vec<Unread> {
                 .collect::<Vec<_>>()
                 .join("; "),
         });
-    subscriptions.chain(accounts).collect()
+    subscriptions.chain(groups).chain(accounts).collect()
 }
 
 /// Reasons a repair can fix without a person's judgement.

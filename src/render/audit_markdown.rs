@@ -199,7 +199,7 @@ fn source_cell(source: &Source) -> String {
         "{} {} in {}: {}",
         source.kind.as_str().replace('_', " "),
         code(&source.name, true),
-        code(&source.subscription_id, true),
+        code(source.origin().1, true),
         text(&categories_phrase(source))
     )
 }

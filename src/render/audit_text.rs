@@ -261,12 +261,14 @@ fn sources_table(out: &mut String, sources: &[Source]) {
     let widths = [width(0), width(1)];
     let lead = INDENT.len() + widths.iter().map(|w| w + GAP.len()).sum::<usize>();
     let categories_width = WIDTH.saturating_sub(lead).max(MIN_CATEGORIES_WIDTH);
-    // In the order the audit found them, a subscription line whenever it changes.
+    // In the order the audit found them, a subscription (or management
+    // group) line whenever it changes.
     let mut subscription: Option<String> = None;
     for (source, row) in sources.iter().zip(&rows) {
-        let key = source.subscription_id.to_ascii_lowercase();
+        let (noun, id) = source.origin();
+        let key = format!("{noun} {}", id.to_ascii_lowercase());
         if subscription.as_ref() != Some(&key) {
-            let _ = writeln!(out, "    subscription {}:", clean(&source.subscription_id));
+            let _ = writeln!(out, "    {noun} {}:", clean(id));
             subscription = Some(key);
         }
         let mut line = String::from(INDENT);

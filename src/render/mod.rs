@@ -72,15 +72,19 @@ fn plural(n: usize, noun: &str) -> String {
 fn categories_phrase(source: &Source) -> String {
     match source.kind {
         SourceKind::LogProfile => "n/a (log profile)".to_string(),
-        SourceKind::DiagnosticSetting if source.enabled_categories.is_empty() => {
+        SourceKind::DiagnosticSetting | SourceKind::ManagementGroupDiagnosticSetting
+            if source.enabled_categories.is_empty() =>
+        {
             "(none enabled)".to_string()
         }
-        SourceKind::DiagnosticSetting => source.enabled_categories.join(", "),
+        SourceKind::DiagnosticSetting | SourceKind::ManagementGroupDiagnosticSetting => {
+            source.enabled_categories.join(", ")
+        }
     }
 }
 
 /// Why the audit is incomplete, as a phrase (`1 subscription not read
-/// completely, 2 destinations unreadable`).
+/// completely, 1 management group not read completely, 2 destinations unreadable`).
 fn incomplete_phrase(report: &crate::audit::AuditReport) -> String {
     let subscriptions = report.subscriptions.iter().filter(|s| !s.complete).count();
     let unreadable = report
@@ -88,11 +92,22 @@ fn incomplete_phrase(report: &crate::audit::AuditReport) -> String {
         .iter()
         .filter(|d| d.status == Status::Unreadable)
         .count();
+    let groups = report
+        .management_groups
+        .iter()
+        .filter(|g| !g.complete)
+        .count();
     let mut parts = Vec::new();
     if subscriptions > 0 {
         parts.push(format!(
             "{} not read completely",
             plural(subscriptions, "subscription")
+        ));
+    }
+    if groups > 0 {
+        parts.push(format!(
+            "{} not read completely",
+            plural(groups, "management group")
         ));
     }
     if unreadable > 0 {

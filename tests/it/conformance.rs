@@ -70,6 +70,15 @@ const EXPECTED: &[&str] = &[
     // Custom roles (issue 17 item 2).
     "RoleDefinitions_CreateOrUpdate",
     "RoleDefinitions_Delete",
+    // Management groups and their activity-log settings (issue 17 item 1).
+    "ManagementGroups_List",
+    "ManagementGroups_Get",
+    "ManagementGroups_CreateOrUpdate",
+    "ManagementGroupSubscriptions_Create",
+    "ManagementGroupDiagnosticSettings_CreateOrUpdate",
+    "ManagementGroupDiagnosticSettings_Get",
+    "ManagementGroupDiagnosticSettings_List",
+    "ManagementGroupDiagnosticSettings_Delete",
 ];
 
 /// Why a reported violation is Azure's real behaviour rather than an emulator bug.
@@ -194,6 +203,82 @@ async fn put(env: &Env, path: &str, body: Value) -> Answer {
 
 async fn get(env: &Env, path: &str) -> Answer {
     env.arm(Method::GET, path, None).await
+}
+
+/// The management-group hierarchy and its groups' diagnostic settings, as
+/// the audit and the estate builders call them, with their error paths.
+async fn exercise_management_groups(env: &Env) {
+    use actlog_cmk::demo::requests as r;
+    let send = |request: r::Request| async move {
+        env.arm(request.method, &request.path, request.body).await
+    };
+    let mg = "/providers/Microsoft.Management/managementGroups";
+    let api = "api-version=2023-04-01";
+    get(env, &format!("{mg}?{api}")).await;
+    send(r::management_group("conf-platform", "Platform", None)).await;
+    send(r::management_group(
+        "conf-logging",
+        "Logging",
+        Some("conf-platform"),
+    ))
+    .await;
+    send(r::management_group("bad.", "Bad", None)).await;
+    send(r::management_group_subscription("conf-logging", SUB1)).await;
+    env.patch_settings(json!({"managementGroupPageSize": 2}))
+        .await;
+    let first = get(env, &format!("{mg}?{api}")).await;
+    if let Some(next) = first.body["@nextLink"].as_str() {
+        get(env, next).await;
+    }
+    get(env, &format!("{mg}/conf-logging?{api}")).await;
+    get(
+        env,
+        &format!("{mg}/conf-platform?{api}&$expand=children&$recurse=true"),
+    )
+    .await;
+    get(env, &format!("{mg}/conf-missing?{api}")).await;
+    // A destination that exists and is provisioned (the scenario deleted its own).
+    env.patch_settings(json!({"storageProvisioningMs": 0}))
+        .await;
+    let account = r::storage_account_id(SUB1, "rg-conf", "stconfmg01");
+    send(r::storage_account(&account, "westeurope", None)).await;
+    send(r::management_group_diagnostic_setting(
+        "conf-platform",
+        "conf-nowhere",
+        &r::storage_account_id(SUB1, "rg-conf", "stconfnowhere"),
+        &["Administrative"],
+        true,
+    ))
+    .await;
+    send(r::management_group_diagnostic_setting(
+        "conf-platform",
+        "conf-activity",
+        &account,
+        &["Administrative", "Policy"],
+        true,
+    ))
+    .await;
+    send(r::management_group_diagnostic_setting(
+        "conf-platform",
+        "conf-bad",
+        "not-an-id",
+        &["Administrative"],
+        true,
+    ))
+    .await;
+    let settings = format!("{mg}/conf-platform/providers/Microsoft.Insights/diagnosticSettings");
+    let preview = "api-version=2020-01-01-preview";
+    get(env, &format!("{settings}?{preview}")).await;
+    get(env, &format!("{settings}/conf-activity?{preview}")).await;
+    get(env, &format!("{settings}/conf-none?{preview}")).await;
+    for _ in 0..2 {
+        env.arm(
+            Method::DELETE,
+            &format!("{settings}/conf-activity?{preview}"),
+            None,
+        )
+        .await;
+    }
 }
 
 /// Drives every operation through success and typical error paths.
@@ -687,6 +772,7 @@ async fn emulator_traffic_conforms_to_microsofts_specs() {
     })
     .await;
     exercise_every_operation(&env).await;
+    exercise_management_groups(&env).await;
 
     // Storage's async-operation polls are not in the specs (oav would call them undefined).
     for entry in std::fs::read_dir(&traffic).unwrap() {

@@ -96,6 +96,12 @@ fn demo_remediates_the_sample_estate_and_ends_all_compliant() {
         4,
         "{central}"
     );
+    // ... and by the management group's own setting.
+    assert!(
+        central.contains("management group contoso-platform:")
+            && central.contains("platform-export"),
+        "{central}"
+    );
 
     // The plan: the broken account gets only its missing role assignment;
     // the account with an identity keeps it.

@@ -78,6 +78,7 @@ fn rows() -> Vec<Row> {
         row!("--max-retries", ALL, max_retries),
         // Scope.
         row!("--subscription", ALL, subscription),
+        row!("--management-group", ALL, management_group),
         row!("--parallelism", ALL, parallelism),
         row!("--shard", &["audit", "plan", "apply"], shard),
         row!("--tenant", &["audit", "plan", "apply"], tenant),
@@ -994,6 +995,147 @@ async fn subscription(s: Arc<Shared>) {
         .await
         .json();
     assert_eq!(by_name["subscriptions"][0]["subscription_id"], SUB2);
+}
+
+/// `--management-group` reads only the named groups' settings (no list of
+/// groups), its destinations join the subscriptions'; without it every
+/// group is read, with `-s` none; a bad id fails before any call; a saved
+/// plan refuses it.
+async fn management_group(_: Arc<Shared>) {
+    let env = Env::start().await;
+    env.add_subscription(SUB1, "prod").await;
+    let plain = env.storage_account(SUB1, "rg-app", "stplain").await;
+    env.diagnostic_setting(SUB1, "to-plain", &plain, true).await;
+    let platform = env.storage_account(SUB1, "rg-mg", "stmgplatform").await;
+    let other = env.storage_account(SUB1, "rg-mg", "stmgother").await;
+    env.management_group("platform", None).await;
+    env.management_group("other", None).await;
+    env.management_group_setting("platform", "to-platform", &platform)
+        .await;
+    env.management_group_setting("other", "to-other", &other)
+        .await;
+    let is_list = |r: &Value| {
+        r["path"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .ends_with("/microsoft.management/managementgroups")
+    };
+    let names = |r: &Value, group: &str| {
+        r["path"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains(&format!("/managementgroups/{group}/"))
+    };
+    for command in ALL {
+        let c = principal(&env).await;
+        let code = shared_code(command);
+        c.expect(
+            code,
+            &args(&read_only(command), &["--management-group", "platform"]),
+            &[],
+        )
+        .await;
+        let requests = c.requests().await;
+        assert!(requests.iter().any(|r| names(r, "platform")), "{command}");
+        assert!(
+            !requests.iter().any(|r| names(r, "other") || is_list(r)),
+            "{command} --management-group platform read {requests:#?}"
+        );
+    }
+    let c = principal(&env).await;
+    let audit = c
+        .expect(
+            2,
+            &["audit", "-o", "json", "--management-group", "platform"],
+            &[],
+        )
+        .await
+        .json();
+    let source = &destination(&audit, &platform)["sources"][0];
+    assert_eq!(source["kind"], "management_group_diagnostic_setting");
+    assert_eq!(source["management_group_id"], "platform");
+    destination(&audit, &plain);
+    assert!(!audit.to_string().contains("stmgother"), "{audit:#}");
+    assert_eq!(
+        audit["management_groups"],
+        json!([{"management_group_id": "platform", "complete": true, "errors": []}])
+    );
+    // Without the flag: every group (and the root) is read.
+    let every = c.expect(2, &["audit", "-o", "json"], &[]).await.json();
+    destination(&every, &other);
+    assert_eq!(every["management_groups"].as_array().unwrap().len(), 3);
+    // Named subscriptions alone: no group is read.
+    let s1 = principal(&env).await;
+    let subs_only = s1
+        .expect(2, &["audit", "-o", "json", "-s", SUB1], &[])
+        .await
+        .json();
+    assert!(
+        subs_only.get("management_groups").is_none(),
+        "{subs_only:#}"
+    );
+    assert!(!s1
+        .requests()
+        .await
+        .iter()
+        .any(|r| r["path"].as_str().unwrap().contains("anagementGroups")));
+    let bad = c
+        .expect(1, &["audit", "--management-group", "a/b"], &[])
+        .await;
+    assert!(bad.stderr.contains("--management-group"), "{}", bad.stderr);
+    // Rollback of named accounts takes no scope.
+    let both = c
+        .expect(
+            1,
+            &[
+                "rollback",
+                "--dry-run",
+                "--account",
+                &platform,
+                "--management-group",
+                "platform",
+            ],
+            &[],
+        )
+        .await;
+    assert!(
+        both.stderr.contains("--management-group"),
+        "{}",
+        both.stderr
+    );
+    // A group that does not exist cannot be read: the audit is incomplete.
+    let unknown = c
+        .expect(3, &["audit", "--management-group", "nope"], &[])
+        .await;
+    assert!(
+        unknown.stdout.contains("management group nope"),
+        "{}",
+        unknown.stdout
+    );
+    // A saved plan is applied as saved: the flag is refused with it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    c.expect(
+        0,
+        &["plan", "--management-group", "platform", "--out", file],
+        &[],
+    )
+    .await;
+    let refused = c
+        .expect(
+            1,
+            &["apply", file, "--dry-run", "--management-group", "other"],
+            &[],
+        )
+        .await;
+    assert!(
+        refused.stderr.contains("--management-group"),
+        "{}",
+        refused.stderr
+    );
 }
 
 /// Milliseconds from the first answer to the last: with every answer

@@ -35,6 +35,7 @@ mod field_followups;
 mod field_reads;
 mod flags;
 mod managed_identity;
+mod management_groups;
 mod pacing;
 mod permissions;
 mod pipelines_doc;

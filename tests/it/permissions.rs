@@ -208,8 +208,8 @@ async fn observe(env: &Env, args: &[&str], expected_code: i32) -> Observed {
 }
 
 /// Each request is granted by the role, and made within one of its
-/// assignable scopes (listing subscriptions is the one tenant-level call:
-/// it shows those where the caller holds any role).
+/// assignable scopes (listing subscriptions and management groups are the
+/// tenant-level calls: each shows those where the caller holds any role).
 fn assert_covered(role: &Value, runs: &[&Observed]) {
     let scopes: Vec<String> = strings(&role["AssignableScopes"])
         .iter()
@@ -226,6 +226,7 @@ fn assert_covered(role: &Value, runs: &[&Observed]) {
                 .map(|(_, p)| p.split('?').next().unwrap_or_default().to_ascii_lowercase())
                 .unwrap_or_default();
             let within = path == "/subscriptions"
+                || path == "/providers/microsoft.management/managementgroups"
                 || scopes
                     .iter()
                     .any(|s| path == *s || path.starts_with(&format!("{s}/")));

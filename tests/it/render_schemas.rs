@@ -24,8 +24,8 @@ use support::schemas::*;
 
 use crate::support::audit_fixtures::ALL_CODES;
 use actlog_cmk::audit::report::{
-    AuditReport, Destination, Encryption, Reason, ReasonCode, Source, SourceKind, Status,
-    SubscriptionAudit, Summary, Warning, SCHEMA_VERSION,
+    AuditReport, Destination, Encryption, ManagementGroupAudit, Reason, ReasonCode, Source,
+    SourceKind, Status, SubscriptionAudit, Summary, Warning, SCHEMA_VERSION,
 };
 use actlog_cmk::render::{audit_json, audit_sarif};
 use chrono::Utc;
@@ -44,7 +44,11 @@ const ALL_STATUSES: [Status; 5] = [
     Status::Missing,
 ];
 
-const ALL_KINDS: [SourceKind; 2] = [SourceKind::DiagnosticSetting, SourceKind::LogProfile];
+const ALL_KINDS: [SourceKind; 3] = [
+    SourceKind::DiagnosticSetting,
+    SourceKind::LogProfile,
+    SourceKind::ManagementGroupDiagnosticSetting,
+];
 
 /// Fails to compile when a variant is added: list it in the arrays above too
 /// (reason codes: `ALL_CODES` and its `position` in `support::audit_fixtures`).
@@ -58,7 +62,9 @@ fn every_variant_is_listed(status: Status, kind: SourceKind) {
         | Status::Missing => {}
     }
     match kind {
-        SourceKind::DiagnosticSetting | SourceKind::LogProfile => {}
+        SourceKind::DiagnosticSetting
+        | SourceKind::LogProfile
+        | SourceKind::ManagementGroupDiagnosticSetting => {}
     }
 }
 
@@ -76,6 +82,7 @@ fn reason(code: ReasonCode) -> Reason {
 fn source(subscription: &str, kind: SourceKind, name: &str, categories: &[&str]) -> Source {
     Source {
         subscription_id: subscription.to_string(),
+        management_group_id: None,
         kind,
         name: name.to_string(),
         enabled_categories: categories.iter().map(|c| c.to_string()).collect(),
@@ -162,12 +169,21 @@ fn full_report() -> AuditReport {
             status: Status::CmkBroken,
             // Every CMK rule, plus the gaps a broken account may also have.
             reasons: codes(2..15).into_iter().chain(codes(16..17)).collect(),
-            sources: vec![source(
-                SUB1,
-                SourceKind::DiagnosticSetting,
-                "zu-den-Protokollen-é",
-                &["Administrative"],
-            )],
+            sources: vec![
+                source(
+                    SUB1,
+                    SourceKind::DiagnosticSetting,
+                    "zu-den-Protokollen-é",
+                    &["Administrative"],
+                ),
+                Source {
+                    subscription_id: String::new(),
+                    management_group_id: Some("contoso-platform".to_string()),
+                    kind: SourceKind::ManagementGroupDiagnosticSetting,
+                    name: "mg-activity".to_string(),
+                    enabled_categories: vec!["Administrative".to_string()],
+                },
+            ],
             encryption: Some(keyvault(false)),
         },
         Destination {
@@ -226,6 +242,11 @@ fn full_report() -> AuditReport {
         coverage: Default::default(),
         summary: Summary::of(&subscriptions, &destinations),
         subscriptions,
+        management_groups: vec![ManagementGroupAudit {
+            management_group_id: "contoso-platform".to_string(),
+            complete: false,
+            errors: vec!["cannot read the diagnostic settings of management group contoso-platform: access denied".to_string()],
+        }],
         destinations,
         warnings: vec![
             Warning {
@@ -255,6 +276,7 @@ fn empty_report() -> AuditReport {
         coverage: Default::default(),
         summary: Summary::of(&subscriptions, &[]),
         subscriptions,
+        management_groups: vec![],
         destinations: vec![],
         warnings: vec![],
     }
@@ -369,6 +391,7 @@ fn audit_schema_rejects_what_serde_never_writes() {
         "/destinations/0/sources/0",
         "/destinations/0/encryption",
         "/warnings/0",
+        "/management_groups/0",
     ] {
         if pointer == "/destinations/0/reasons/0" {
             continue; // compliant: no reason to extend
@@ -401,6 +424,9 @@ fn audit_schema_rejects_what_serde_never_writes() {
         ("/destinations/0/sources/0", "kind"),
         ("/destinations/0/encryption", "key_source"),
         ("/warnings/0", "message"),
+        ("/management_groups/0", "complete"),
+        ("/destinations/0/sources/0", "subscription_id"),
+        ("/destinations/3/sources/1", "management_group_id"),
     ] {
         broken(&format!("'{pointer}' without '{field}'"), &|v| {
             v.pointer_mut(pointer)
@@ -420,6 +446,12 @@ fn audit_schema_rejects_what_serde_never_writes() {
     });
     broken("an unknown source kind", &|v| {
         v["destinations"][0]["sources"][0]["kind"] = json!("activity_log_alert")
+    });
+    broken("a subscription's setting naming a management group", &|v| {
+        v["destinations"][0]["sources"][0]["management_group_id"] = json!("mg")
+    });
+    broken("a management group's setting naming a subscription", &|v| {
+        v["destinations"][3]["sources"][1]["subscription_id"] = json!(SUB1)
     });
     broken("a null for an absent option", &|v| {
         v["destinations"][4]["encryption"] = json!(null)

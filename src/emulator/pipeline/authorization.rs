@@ -6,6 +6,7 @@ use super::request::RawRequest;
 use crate::emulator::context::Caller;
 use crate::emulator::error::ArmError;
 use crate::emulator::router::{Access, Params};
+use crate::emulator::rules;
 use crate::emulator::state::{is_within, Principal, State};
 use hyper::Method;
 
@@ -36,6 +37,20 @@ pub fn check_denied_scopes(
         .iter()
         .any(|scope| is_within(&target, scope) || is_within(&incoming.path, scope))
     {
+        return Err(forbidden(caller, incoming));
+    }
+    Ok(())
+}
+
+/// Stage 5, inherited: a call about a subscription below a management group
+/// the principal is denied at (`rules::scope`).
+pub fn check_denied_through_groups(
+    state: &State,
+    caller: &Caller,
+    incoming: &RawRequest,
+    subscription: &str,
+) -> Result<(), ArmError> {
+    if rules::scope::subscription_denied_through_groups(state, &caller.object_id, subscription) {
         return Err(forbidden(caller, incoming));
     }
     Ok(())

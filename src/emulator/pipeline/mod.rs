@@ -7,7 +7,8 @@
 //! 3. [`routing`]: route and api-version;
 //! 4. [`scope`]: the subscription exists and, for writes, is enabled; the
 //!    token is of its tenant (`emulator::tenants`, 401);
-//! 5. [`authorization`]: the principal's denied scopes (403);
+//! 5. [`authorization`]: the principal's denied scopes, and for a
+//!    subscription those of the management groups above it (403);
 //! 6. [`throttling`]: token buckets (429);
 //! 7. [`authorization`]: read-only principals on writes (403);
 //! 8. [`locks`]: management locks (409);
@@ -106,6 +107,9 @@ fn checks_and_handler(
     }
     let principal = authorization::principal_of(&state, &caller);
     authorization::check_denied_scopes(&principal, &caller, incoming, &params)?;
+    if let Some(sub) = &subscription {
+        authorization::check_denied_through_groups(&state, &caller, incoming, sub)?;
+    }
     let remaining = throttling::take(
         &mut lock(&emu.throttle),
         &settings.throttling,

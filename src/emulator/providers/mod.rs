@@ -9,6 +9,7 @@ pub mod authorization;
 pub mod common;
 pub mod insights;
 pub mod keyvault;
+pub mod management_groups;
 pub mod msi;
 pub mod resource_groups;
 pub mod resources;
@@ -29,6 +30,7 @@ pub static REGISTRY: &[&dyn Provider] = &[
     &msi::ManagedIdentity,
     &insights::Insights,
     &authorization::Authorization,
+    &management_groups::ManagementGroups,
     &resources::Resources,
     &resource_groups::ResourceGroups,
     &subscriptions::Subscriptions,

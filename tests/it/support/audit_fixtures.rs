@@ -70,6 +70,7 @@ pub fn reason(code: ReasonCode, message: &str) -> Reason {
 pub fn setting(sub: &str, name: &str, categories: &[&str]) -> Source {
     Source {
         subscription_id: sub.to_string(),
+        management_group_id: None,
         kind: SourceKind::DiagnosticSetting,
         name: name.to_string(),
         enabled_categories: categories.iter().map(|c| c.to_string()).collect(),
@@ -79,6 +80,7 @@ pub fn setting(sub: &str, name: &str, categories: &[&str]) -> Source {
 pub fn profile(sub: &str, name: &str) -> Source {
     Source {
         subscription_id: sub.to_string(),
+        management_group_id: None,
         kind: SourceKind::LogProfile,
         name: name.to_string(),
         enabled_categories: vec![],
@@ -137,6 +139,7 @@ pub fn report(
         coverage: Default::default(),
         summary: Summary::of(&subscriptions, &destinations),
         subscriptions,
+        management_groups: vec![],
         destinations,
         warnings,
     }

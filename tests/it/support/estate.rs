@@ -256,6 +256,32 @@ impl Env {
         .await;
     }
 
+    /// A management group under `parent` (the root group when `None`).
+    pub async fn management_group(&self, group: &str, parent: Option<&str>) {
+        self.send(requests::management_group(group, group, parent))
+            .await;
+    }
+
+    /// Moves `sub` under management group `group`.
+    pub async fn move_subscription(&self, group: &str, sub: &str) {
+        self.send(requests::management_group_subscription(group, sub))
+            .await;
+    }
+
+    /// A management group's diagnostic setting sending its Administrative
+    /// and Policy categories to `storage_id`.
+    pub async fn management_group_setting(&self, group: &str, name: &str, storage_id: &str) {
+        let categories = ["Administrative", "Policy"];
+        self.send(requests::management_group_diagnostic_setting(
+            group,
+            name,
+            storage_id,
+            &categories,
+            true,
+        ))
+        .await;
+    }
+
     pub async fn log_profile(&self, sub: &str, name: &str, storage_id: &str) {
         let locations = ["global", "westeurope"];
         self.send(requests::log_profile(sub, name, storage_id, &locations, 0))

@@ -3,7 +3,8 @@
 //! 2017-05-01-preview): where a subscription's activity log is exported.
 
 use super::errors::{bad_request, flat};
-use super::model::{check_storage_account_id, entry_key, optional_id, valid_name};
+use super::model::{entry_key, valid_name};
+use super::validation::{check_sink_reuse, parse_setting_at, SettingScope};
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
@@ -43,7 +44,7 @@ pub struct LogSettings {
 
 impl LogSettings {
     /// True when this entry exports `category`.
-    fn covers(&self, category: &str) -> bool {
+    pub(super) fn covers(&self, category: &str) -> bool {
         self.enabled
             && (self.category_group.is_some()
                 || self
@@ -56,6 +57,8 @@ impl LogSettings {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DiagnosticSetting {
+    /// Empty for a management group's setting (its group is held beside it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subscription_id: String,
     pub name: String,
     pub storage_account_id: Option<String>,
@@ -69,7 +72,7 @@ pub struct DiagnosticSetting {
 
 impl DiagnosticSetting {
     /// The destinations (data sinks) this setting sends to.
-    fn sinks(&self) -> Vec<&str> {
+    pub(super) fn sinks(&self) -> Vec<&str> {
         [
             &self.storage_account_id,
             &self.workspace_id,
@@ -190,133 +193,26 @@ fn old_logs(logs: &[LogSettings]) -> Vec<Value> {
         .collect()
 }
 
-fn not_found(name: &str) -> ArmError {
+pub(super) fn not_found(name: &str) -> ArmError {
     ArmError::not_found(
         "ResourceNotFound",
         format!("The diagnostic setting '{name}' doesn't exist."),
     )
 }
 
+/// A subscription setting's `logs` entry (the unit tests' way in).
+#[cfg(test)]
 fn parse_log(entry: &Value) -> Result<LogSettings, ArmError> {
-    let Some(entry) = entry.as_object() else {
-        return Err(ArmError::invalid_request_content(
-            "each logs entry must be an object",
-        ));
-    };
-    let Some(enabled) = entry.get("enabled").and_then(Value::as_bool) else {
-        return Err(ArmError::invalid_request_content(
-            "Required property 'enabled' not found in JSON. Path 'properties.logs'",
-        ));
-    };
-    let text = |name: &str| {
-        entry
-            .get(name)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    let (category, category_group) = match (text("category"), text("categoryGroup")) {
-        (Some(c), None) => match CATEGORIES.iter().find(|k| k.eq_ignore_ascii_case(c)) {
-            Some(known) => (Some(known.to_string()), None),
-            None => return Err(bad_request(format!("Category '{c}' is not supported."))),
-        },
-        (None, Some(g)) => match CATEGORY_GROUPS.iter().find(|k| k.eq_ignore_ascii_case(g)) {
-            Some(known) => (None, Some(known.to_string())),
-            None => {
-                return Err(bad_request(format!(
-                    "Category group '{g}' is not supported."
-                )))
-            }
-        },
-        (Some(_), Some(_)) => {
-            return Err(bad_request(
-                "Only one of category or categoryGroup can be specified in a log setting.",
-            ))
-        }
-        (None, None) => {
-            return Err(bad_request(
-                "Either category or categoryGroup must be specified in a log setting.",
-            ))
-        }
-    };
-    Ok(LogSettings {
-        category,
-        category_group,
-        enabled,
-    })
+    super::validation::parse_log_entry(entry, CATEGORIES, CATEGORY_GROUPS)
 }
 
 fn parse_setting(ctx: &Ctx, subscription: &str, name: &str) -> Result<DiagnosticSetting, ArmError> {
-    let body = ctx.body()?;
-    if let Some(location) = body.get("location").filter(|l| !l.is_null()) {
-        if !location
-            .as_str()
-            .is_some_and(|l| l.eq_ignore_ascii_case("global"))
-        {
-            return Err(bad_request(
-                "The location of a subscription diagnostic setting must be 'global'.",
-            ));
-        }
-    }
-    let Some(Value::Object(props)) = body.get("properties") else {
-        return Err(ArmError::invalid_request_content(
-            "Required property 'properties' not found in JSON.",
-        ));
+    let scope = SettingScope {
+        what: "subscription",
+        categories: CATEGORIES,
+        groups: CATEGORY_GROUPS,
     };
-    let logs = match props.get("logs") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(entries)) => entries.iter().map(parse_log).collect::<Result<_, _>>()?,
-        Some(_) => {
-            return Err(ArmError::invalid_request_content(
-                "properties.logs must be an array",
-            ))
-        }
-    };
-    let setting = DiagnosticSetting {
-        subscription_id: subscription.to_string(),
-        name: name.to_string(),
-        storage_account_id: optional_id(props, "storageAccountId")?,
-        workspace_id: optional_id(props, "workspaceId")?,
-        event_hub_authorization_rule_id: optional_id(props, "eventHubAuthorizationRuleId")?,
-        event_hub_name: optional_id(props, "eventHubName")?,
-        service_bus_rule_id: optional_id(props, "serviceBusRuleId")?,
-        marketplace_partner_id: optional_id(props, "marketplacePartnerId")?,
-        logs,
-    };
-    if setting.sinks().is_empty() {
-        return Err(bad_request(
-            "At least one storage account, event hub, log analytics workspace or partner solution destination must be specified.",
-        ));
-    }
-    if let Some(id) = &setting.storage_account_id {
-        check_storage_account_id(id, "properties.storageAccountId")?;
-    }
-    Ok(setting)
-}
-
-/// Azure refuses two settings sending the same category to the same sink.
-fn check_sink_reuse(
-    new: &DiagnosticSetting,
-    others: &[&DiagnosticSetting],
-) -> Result<(), ArmError> {
-    for other in others
-        .iter()
-        .filter(|o| !o.name.eq_ignore_ascii_case(&new.name))
-    {
-        for sink in new.sinks() {
-            if !other.sinks().iter().any(|s| s.eq_ignore_ascii_case(sink)) {
-                continue;
-            }
-            if let Some(category) = CATEGORIES.iter().find(|c| {
-                new.logs.iter().any(|l| l.covers(c)) && other.logs.iter().any(|l| l.covers(c))
-            }) {
-                return Err(bad_request(format!(
-                    "Data sink '{sink}' is already used in diagnostic setting '{}' for category '{category}'. Data sinks can't be reused in different settings on the same category for the same resource.",
-                    other.name
-                )));
-            }
-        }
-    }
-    Ok(())
+    parse_setting_at(ctx, &scope, subscription, name)
 }
 
 fn put(ctx: &mut Ctx) -> Result<Reply, ArmError> {

@@ -1,9 +1,11 @@
 //! What Azure Monitor holds per subscription (diagnostic settings and log
-//! profiles, keyed by subscription and name) and the rules both share: names,
-//! optional ids, and the storage account id a destination must be.
+//! profiles, keyed by subscription and name) and per management group
+//! (diagnostic settings, keyed by group and name), and the rules they share:
+//! names, optional ids, and the storage account id a destination must be.
 
 use super::diagnostic_settings::DiagnosticSetting;
 use super::log_profiles::LogProfile;
+use super::management_group_settings::ManagementGroupSetting;
 use crate::emulator::error::ArmError;
 use crate::emulator::providers::common::is_guid;
 use serde::{Deserialize, Serialize};
@@ -17,12 +19,15 @@ pub struct Model {
     pub(super) diagnostic_settings: BTreeMap<String, DiagnosticSetting>,
     /// By `{subscription}/{name}`, lower case.
     pub(super) log_profiles: BTreeMap<String, LogProfile>,
+    /// By `{management group}/{name}`, lower case.
+    pub(super) management_group_settings: BTreeMap<String, ManagementGroupSetting>,
 }
 
 pub(super) fn entry_key(subscription: &str, name: &str) -> String {
     format!("{subscription}/{name}").to_ascii_lowercase()
 }
 
+/// The entries of one subscription (or management group): keys start with its id.
 fn in_subscription<'a, T>(
     map: &'a BTreeMap<String, T>,
     subscription: &str,
@@ -37,6 +42,11 @@ impl Model {
     /// The subscription's diagnostic settings, in name order.
     pub fn diagnostic_settings(&self, subscription: &str) -> Vec<&DiagnosticSetting> {
         in_subscription(&self.diagnostic_settings, subscription).collect()
+    }
+
+    /// The management group's diagnostic settings, in name order.
+    pub fn management_group_settings(&self, group: &str) -> Vec<&ManagementGroupSetting> {
+        in_subscription(&self.management_group_settings, group).collect()
     }
 
     /// The subscription's log profiles (at most one, as in Azure).

@@ -7,6 +7,7 @@ use super::model::Subscription;
 use crate::emulator::context::Ctx;
 use crate::emulator::error::ArmError;
 use crate::emulator::reply::Reply;
+use crate::emulator::rules;
 use crate::emulator::state::is_within;
 use serde_json::{json, Value};
 
@@ -47,6 +48,11 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
         .filter(|s| {
             let id = format!("/subscriptions/{}", s.subscription_id);
             !principal.is_some_and(|p| p.denied_scopes.iter().any(|scope| is_within(&id, scope)))
+                && !rules::scope::subscription_denied_through_groups(
+                    ctx.state,
+                    &ctx.caller.object_id,
+                    &s.subscription_id,
+                )
         })
         .collect();
     let offset = match ctx.query.get("$skiptoken") {
