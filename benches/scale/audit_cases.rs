@@ -95,8 +95,8 @@ pub(crate) async fn audit_run(
         ),
     );
     checks.check(
-        c.pages == subscriptions.div_ceil(bench_page_size(bench)),
-        format!("{label}: {} subscription pages", c.pages),
+        c.subscription_pages == subscriptions.div_ceil(bench_page_size(bench)),
+        format!("{label}: {} subscription pages", c.subscription_pages),
     );
     checks.check(
         !run.shows_throttling(),

@@ -15,7 +15,11 @@ pub(crate) struct Counts {
     pub(crate) taken_writes: usize,
     /// Successful (2xx) writes: what the work changed.
     pub(crate) ok_writes: usize,
+    /// List pages read: the subscription list's and the management-group
+    /// list's (one page, empty, in the bench estates, which have no group).
     pub(crate) pages: usize,
+    /// The subscription list's pages alone.
+    pub(crate) subscription_pages: usize,
     /// When the first write was answered (the end of audit and plan).
     pub(crate) first_write: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -51,6 +55,10 @@ pub(crate) fn counts<'a>(requests: impl IntoIterator<Item = &'a Value>) -> Count
         c.total += 1;
         c.throttled += usize::from(throttled);
         if r["operation"] == "Subscriptions_List" {
+            c.pages += 1;
+            c.subscription_pages += 1;
+        }
+        if r["operation"] == "ManagementGroups_List" {
             c.pages += 1;
         }
         if is_read(r) {
