@@ -207,11 +207,27 @@ impl SavedPlan for Plan {
     }
 
     fn tampered_account(&self) -> Option<String> {
-        self.accounts
-            .iter()
-            .find(|a| a.fingerprint != a.observed.fingerprint())
-            .map(|a| a.storage_account_id.clone())
+        let accounts = self.accounts.iter();
+        first_tampered(accounts.map(|a| {
+            (
+                &a.storage_account_id,
+                &a.fingerprint,
+                a.observed.fingerprint(),
+            )
+        }))
     }
+}
+
+/// Of `(account id, recorded fingerprint, fingerprint of what the plan says
+/// was observed)`, the first account whose two fingerprints differ: either
+/// mode's [`SavedPlan::tampered_account`].
+pub fn first_tampered<'a>(
+    accounts: impl IntoIterator<Item = (&'a String, &'a String, String)>,
+) -> Option<String> {
+    accounts
+        .into_iter()
+        .find(|(_, recorded, observed)| **recorded != *observed)
+        .map(|(id, _, _)| id.clone())
 }
 
 /// The mode of the plan in a plan file's JSON.

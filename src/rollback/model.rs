@@ -143,10 +143,14 @@ impl crate::plan::file::SavedPlan for RollbackPlan {
     }
 
     fn tampered_account(&self) -> Option<String> {
-        self.accounts
-            .iter()
-            .find(|a| a.fingerprint != a.observed.fingerprint())
-            .map(|a| a.storage_account_id.clone())
+        let accounts = self.accounts.iter();
+        crate::plan::file::first_tampered(accounts.map(|a| {
+            (
+                &a.storage_account_id,
+                &a.fingerprint,
+                a.observed.fingerprint(),
+            )
+        }))
     }
 }
 
