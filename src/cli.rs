@@ -197,7 +197,7 @@ pub struct AuditArgs {
     /// Audit only shard K of N of the subscriptions (by a stable hash of each id; docs/usage.md#shards).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::shard::Shard>,
-    /// Reads in flight at once; ARM allows a burst of 250 reads per subscription.
+    /// Subscriptions read at once, and destination accounts at once (each up to N); ARM allows a burst of 250 reads per subscription.
     // 128 (as plan and apply), not 16: at 16 the waves of 30 ms reads took
     // 3.7 s for 1,000 subscriptions, 1.5 s at 128 (docs/benchmarks.md).
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]

@@ -88,9 +88,14 @@ pub(crate) fn bucket_floor(requests: usize, bucket: Bucket) -> f64 {
     (requests as f64 - bucket.capacity).max(0.0) / bucket.refill_per_sec
 }
 
-/// The audit's fastest possible run at `parallelism`: subscription pages one
-/// after another, then the subscriptions' sources (two reads at once each),
-/// then one read per destination, each phase in waves of `parallelism`.
+/// The audit's fastest possible run at `parallelism` p. It reads a
+/// subscription's sources (two lists at once) as soon as the subscription
+/// list names it, and a destination as soon as a source first names it, up
+/// to p subscriptions and p destinations at once; so no run is faster than
+/// the longest of three chains: the pages one after another, then the last
+/// page's sources, then a destination they name; the first page, then the
+/// sources in waves of p, then the last wave's destinations; a page and a
+/// source, then the destinations in waves of p.
 pub(crate) fn audit_floor_ms(
     s: &Settings,
     subscriptions: usize,
@@ -98,9 +103,12 @@ pub(crate) fn audit_floor_ms(
     parallelism: usize,
 ) -> u64 {
     let pages = subscriptions.div_ceil(s.subscription_page_size) as u64;
+    let page = latency(s, "Subscriptions_List");
     let sources =
         latency(s, "SubscriptionDiagnosticSettings_List").max(latency(s, "LogProfiles_List"));
-    pages * latency(s, "Subscriptions_List")
-        + subscriptions.div_ceil(parallelism) as u64 * sources
-        + accounts.div_ceil(parallelism) as u64 * latency(s, "StorageAccounts_GetProperties")
+    let account = latency(s, "StorageAccounts_GetProperties");
+    let waves = |n: usize| n.div_ceil(parallelism) as u64;
+    (pages * page + sources + account)
+        .max(page + waves(subscriptions) * sources + account)
+        .max(page + sources + waves(accounts) * account)
 }

@@ -147,10 +147,13 @@ impl Report<'_> {
         );
         let _ = writeln!(
             md,
-            "**Audit floor** at parallelism p: the subscription list's pages one after another, then the \
-             subscriptions' sources in waves of p (diagnostic settings and log profiles of one subscription at the \
-             same time), then the destinations in waves of p: \
-             `pages·L + ⌈S/p⌉·L + ⌈A/p⌉·L` with L = {} ms.\n",
+            "**Audit floor** at parallelism p: the audit reads a subscription's sources (diagnostic settings and \
+             log profiles at the same time) as soon as the subscription list names it, and a destination as soon as \
+             a source first names it, up to p subscriptions and p destinations at once. No run is faster than the \
+             longest of three chains: the list's pages one after another, then the last page's sources, then a \
+             destination they name; the first page, then the sources in waves of p, then the last wave's \
+             destinations; a page and a source, then the destinations in waves of p: \
+             `max((pages + 2)·L, (⌈S/p⌉ + 2)·L, (⌈A/p⌉ + 2)·L)` with L = {} ms.\n",
             s.faults.latency_ms
         );
 

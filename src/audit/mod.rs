@@ -8,6 +8,7 @@ pub mod classify;
 pub mod health;
 pub mod management_groups;
 pub mod report;
+pub mod scope;
 pub mod sources;
 
 pub use management_groups::GroupScope;
@@ -18,12 +19,12 @@ pub use report::{
 
 use crate::azure::id::StorageAccountId;
 use crate::azure::storage::StorageAccount;
-use crate::azure::{keyvault, subscriptions, Arm, AzureError, Snapshot};
+use crate::azure::{keyvault, Arm, AzureError, Snapshot};
 use crate::shard::Shard;
 use classify::{cmk_reasons, cmk_status, reason, CmkObservation};
 use futures::stream::{self, StreamExt};
 use report::{Encryption, SubscriptionAudit, Summary, Warning, SCHEMA_VERSION};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
@@ -53,7 +54,7 @@ pub async fn run(
 }
 
 /// [`run`] on the subscriptions of one `shard` only (all when `None`),
-/// picked once the subscription list is known, given or listed.
+/// picked as the subscription list is read (or from the ids given).
 pub async fn run_shard(
     arm: &Arm,
     snapshot: &Snapshot,
@@ -62,49 +63,48 @@ pub async fn run_shard(
 ) -> Result<AuditReport, AzureError> {
     let parallelism = options.parallelism.max(1);
     let everything = options.subscriptions.is_empty();
-    // The listed subscriptions' tenants (before any shard is picked): the
-    // report's tenant when they agree.
-    let mut tenants = BTreeMap::new();
-    let scope: Vec<String> = if everything {
-        let (subs, _pages) = subscriptions::list(arm).await?;
-        subs.into_iter()
-            .map(|s| {
-                let id = s.subscription_id.to_ascii_lowercase();
-                // Plan needs the tenants and need not ask again.
-                if !s.tenant_id.is_empty() {
-                    snapshot.feed_tenant(&id, &s.tenant_id);
-                    tenants.insert(id.clone(), s.tenant_id);
-                }
-                id
-            })
-            .collect()
-    } else {
-        options.subscriptions.clone()
-    };
-    let scope = match shard {
-        Some(shard) => shard.select(scope),
-        None => scope,
-    };
-    // A shard's scope is not every subscription: a vault missing from it is
-    // then searched in every visible one, as for an explicit -s list.
-    let everything = everything && shard.is_none();
-    tracing::info!(
-        subscriptions = scope.len(),
-        "reading activity-log destinations"
-    );
-
-    let (per_subscription, groups): (Vec<sources::SubscriptionSources>, _) = tokio::join!(
-        stream::iter(&scope)
-            .map(|s| sources::read(arm, s))
+    let tenants = scope::ListedTenants::default();
+    let in_scope =
+        scope::subscriptions(arm, snapshot, &options.subscriptions, shard, &tenants).await?;
+    // Each subscription's sources are read as soon as the list names it, and
+    // each destination as soon as a source first names it.
+    let mut per_subscription: Vec<Result<sources::SubscriptionSources, AzureError>> = Vec::new();
+    let mut named = HashSet::new();
+    let (mut read_early, groups): (HashMap<String, Result<StorageAccount, AzureError>>, _) = tokio::join!(
+        in_scope
+            .map(|listed| async move { Ok(sources::read(arm, &listed?).await) })
             .buffered(parallelism)
+            .flat_map(|found| {
+                let new: Vec<StorageAccountId> = match &found {
+                    Ok(found) if found.fatal.is_none() => found
+                        .sources
+                        .iter()
+                        .filter(|(id, _)| named.insert(id.id().key()))
+                        .map(|(id, _)| id.clone())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                per_subscription.push(found);
+                stream::iter(new)
+            })
+            .map(|id| async move { (id.id().key(), snapshot.account(arm, &id).await) })
+            .buffer_unordered(parallelism)
             .collect(),
         management_groups::read(arm, &options.management_groups, shard, parallelism)
     );
+    let tenants = tenants.into_inner();
+    // A shard's scope is not every subscription: a vault missing from it is
+    // then searched in every visible one, as for an explicit -s list.
+    let everything = everything && shard.is_none();
     let mut audits: Vec<SubscriptionAudit> = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
     let mut targets: BTreeMap<String, Target> = BTreeMap::new();
     let mut found_sources = Vec::new();
+    let mut scope: Vec<String> = Vec::new();
     for found in per_subscription {
+        // The subscription list could not be read (to its end): nothing is judged.
+        let found = found?;
+        scope.push(found.audit.subscription_id.clone());
         if let Some(fatal) = found.fatal {
             return Err(fatal);
         }
@@ -112,6 +112,7 @@ pub async fn run_shard(
         warnings.extend(found.warnings);
         found_sources.extend(found.sources);
     }
+    tracing::info!(subscriptions = scope.len(), "read activity-log sources");
     // The groups' sources after the subscriptions': a destination lists its
     // subscriptions' settings first.
     if let Some(fatal) = groups.fatal {
@@ -129,13 +130,20 @@ pub async fn run_shard(
             .sources
             .push(source);
     }
-    tracing::info!(destinations = targets.len(), "reading destination accounts");
+    tracing::info!(destinations = targets.len(), "judging destination accounts");
 
     let accounts: Vec<(Target, Result<StorageAccount, AzureError>)> =
         stream::iter(targets.into_values())
-            .map(|target| async move {
-                let account = snapshot.account(arm, &target.id).await;
-                (target, account)
+            .map(|target| {
+                // Only the management groups' own destinations are still to read.
+                let early = read_early.remove(&target.id.id().key());
+                async move {
+                    let account = match early {
+                        Some(account) => account,
+                        None => snapshot.account(arm, &target.id).await,
+                    };
+                    (target, account)
+                }
             })
             .buffered(parallelism)
             .collect()

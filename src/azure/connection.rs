@@ -75,7 +75,9 @@ impl Default for ConnectionOptions {
 /// How long one request may keep being retried (throttling included).
 const RETRY_WINDOW: Duration = Duration::from_secs(300);
 
-/// A connection to ARM: endpoint, credential and the shared pipeline.
+/// A connection to ARM: endpoint, credential and the shared pipeline. A
+/// clone shares the pipeline (tokens, pacing) with the original.
+#[derive(Clone)]
 pub struct Arm {
     endpoint: Url,
     credential: Arc<dyn TokenCredential>,

@@ -5,6 +5,7 @@
 
 use super::id::{parse_subscription_id, InvalidResourceId};
 use super::{Arm, AzureError};
+use futures::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 
 pub const API: &str = "2022-12-01";
@@ -38,21 +39,42 @@ struct Page {
     next_link: Option<String>,
 }
 
-/// Every subscription, following `nextLink` until the last page. A `nextLink`
-/// to another host is refused: the token must not travel there.
+/// Every subscription, following `nextLink` until the last page, and how
+/// many pages that took.
 pub async fn list(arm: &Arm) -> Result<(Vec<Subscription>, usize), AzureError> {
-    let mut next = format!("/subscriptions?api-version={API}");
     let mut all = Vec::new();
-    let mut pages = 0;
-    loop {
-        let page: Page = arm.get_json(&next, "the subscription list").await?;
-        pages += 1;
-        all.extend(page.value);
-        match page.next_link.filter(|l| !l.is_empty()) {
-            None => return Ok((all, pages)),
-            Some(link) => next = arm.same_host_path(&link, "the subscription list")?,
-        }
+    let mut count = 0;
+    let mut pages = std::pin::pin!(pages(arm.clone()));
+    while let Some(page) = pages.next().await {
+        all.extend(page?);
+        count += 1;
     }
+    Ok((all, count))
+}
+
+/// The subscription list page by page, as ARM answers them: a caller can
+/// start on the first page's subscriptions while the next is still being
+/// read (pages can only be read one after another, each naming the next).
+/// An error ends the stream; a `nextLink` to another host is one (the token
+/// must not travel there). Owns its connection (a clone) so that it can be
+/// read on a task of its own.
+pub fn pages(arm: Arm) -> impl Stream<Item = Result<Vec<Subscription>, AzureError>> + Send {
+    let first = Some(format!("/subscriptions?api-version={API}"));
+    stream::unfold((arm, first), |(arm, next)| async move {
+        let path = next?;
+        let page: Page = match arm.get_json(&path, "the subscription list").await {
+            Ok(page) => page,
+            Err(e) => return Some((Err(e), (arm, None))),
+        };
+        let next = match page.next_link.filter(|l| !l.is_empty()) {
+            None => None,
+            Some(link) => match arm.same_host_path(&link, "the subscription list") {
+                Ok(next) => Some(next),
+                Err(e) => return Some((Err(e), (arm, None))),
+            },
+        };
+        Some((Ok(page.value), (arm, next)))
+    })
 }
 
 /// A subscription as the user named it on the command line: by id, or by

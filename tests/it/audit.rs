@@ -479,6 +479,45 @@ async fn unreadable_and_missing_accounts_and_unlistable_subscriptions_are_report
     assert!(text.stdout.contains("INCOMPLETE"), "{}", text.stdout);
 }
 
+/// The audit does not wait for the subscription list's last page: the
+/// first page's sources, and the destination they name, are read while ARM
+/// is still paging (a tenant of 5,000 subscriptions has 50 pages).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_and_destinations_are_read_while_the_list_is_still_paging() {
+    let mut settings = fast_settings();
+    settings.subscription_page_size = 1;
+    let env = Env::start_with(settings).await;
+    for (sub, name) in [(SUB1, "prod"), (SUB2, "dev"), (SUB3, "data")] {
+        env.add_subscription(sub, name).await;
+    }
+    let central = env.storage_account(SUB1, "rg-logs", "stcentral").await;
+    env.diagnostic_setting(SUB1, "to-central", &central, true)
+        .await;
+    env.patch_settings(json!({"faults": {"operationLatencyMs": {"Subscriptions_List": 400}}}))
+        .await;
+    env.clear_requests().await;
+
+    let run = env.tool().run(&["audit", "-o", "json"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["subscriptions"], 3);
+    let requests = env.arm_requests().await;
+    let answered = |operation: &str| -> Vec<usize> {
+        requests
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r["operation"].as_str() == Some(operation))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let pages = answered("Subscriptions_List");
+    assert_eq!(pages.len(), 3, "{requests:?}");
+    let last_page = *pages.last().unwrap();
+    let first_sources = answered("SubscriptionDiagnosticSettings_List")[0];
+    let account = answered("StorageAccounts_GetProperties")[0];
+    assert!(first_sources < last_page, "{requests:?}");
+    assert!(account < last_page, "{requests:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_estate_exits_zero() {
     let env = Env::start().await;
