@@ -8,19 +8,22 @@
 //! sign-in stays unreadable, its next step pointing at that refusal.
 
 use super::tenants::{Refused, TenantArm};
-use crate::audit::report::{AuditReport, Summary};
+use crate::audit::report::{AuditReport, Destination, Summary};
 use crate::audit::{account, Status};
 use crate::azure::id::StorageAccountId;
 use crate::azure::{subscriptions, Snapshot};
 use std::collections::BTreeMap;
 
-/// Each report (by the index of the tenant that audited it) with its
-/// unreadable accounts of another connected tenant judged on that tenant's
-/// connection and snapshot. Nothing is read unless an account is unreadable.
+/// The reports (each with the index of the tenant that audited it) with
+/// their unreadable accounts of another connected tenant judged on that
+/// tenant's connection and snapshot and moved to that tenant's report (one
+/// made for it if it has none), where its plan, across tenants, finds them
+/// and applies on its connection. Nothing is read unless an account is
+/// unreadable.
 pub async fn judge_in_own_tenant(
     connected: &[TenantArm],
     snapshots: &[Snapshot],
-    reports: &mut [(usize, AuditReport)],
+    reports: &mut Vec<(usize, AuditReport)>,
     parallelism: usize,
 ) {
     let unreadable = |r: &AuditReport| {
@@ -32,42 +35,86 @@ pub async fn judge_in_own_tenant(
         return;
     }
     let holders = holders(connected).await;
+    let mut moved: Vec<(usize, Destination)> = Vec::new();
     for (auditor, report) in reports.iter_mut() {
-        let mut judged = false;
-        for d in &mut report.destinations {
-            if d.status != Status::Unreadable {
-                continue;
-            }
-            let Ok(id) = StorageAccountId::parse(&d.storage_account_id) else {
+        let before = report.destinations.len();
+        let mut kept = Vec::new();
+        for d in std::mem::take(&mut report.destinations) {
+            let holder = (d.status == Status::Unreadable)
+                .then(|| StorageAccountId::parse(&d.storage_account_id).ok())
+                .flatten()
+                .and_then(|id| {
+                    let holder = *holders.get(&id.subscription_id().to_ascii_lowercase())?;
+                    (holder != *auditor).then_some((holder, id))
+                });
+            let Some((holder, id)) = holder else {
+                kept.push(d);
                 continue;
             };
-            let Some(&holder) = holders.get(&id.subscription_id().to_ascii_lowercase()) else {
-                continue;
-            };
-            if holder == *auditor {
-                continue;
-            }
             tracing::info!(account = %id, tenant = %connected[holder].tenant_id, "reading the account in its own tenant");
-            let sources = std::mem::take(&mut d.sources);
-            *d = account::judge_one(
+            let judged = account::judge_one(
                 &connected[holder].arm,
                 &snapshots[holder],
                 &id,
-                sources,
+                d.sources,
                 parallelism,
             )
             .await;
-            report.warnings.extend(account::pinned_version_warning(d));
-            judged = true;
+            moved.push((holder, judged));
         }
-        if judged {
-            // The account may no longer make the tenant's report incomplete.
+        report.destinations = kept;
+        if report.destinations.len() != before {
+            // The account no longer makes this tenant's report incomplete.
             report.summary = Summary::with_groups(
                 &report.subscriptions,
                 &report.management_groups,
                 &report.destinations,
             );
         }
+    }
+    for (holder, d) in moved {
+        let at = match reports.iter().position(|(index, _)| *index == holder) {
+            Some(at) => at,
+            None => {
+                let template = &reports[0].1;
+                reports.push((holder, empty_like(template, &connected[holder])));
+                reports.len() - 1
+            }
+        };
+        let report = &mut reports[at].1;
+        report.warnings.extend(account::pinned_version_warning(&d));
+        match report.destinations.iter_mut().find(|seen| {
+            seen.storage_account_id
+                .eq_ignore_ascii_case(&d.storage_account_id)
+        }) {
+            // Judged by its own tenant already, or moved there from another.
+            Some(seen) => seen.sources.extend(
+                d.sources
+                    .into_iter()
+                    .filter(|s| !seen.sources.contains(s))
+                    .collect::<Vec<_>>(),
+            ),
+            None => report.destinations.push(d),
+        }
+        report.summary = Summary::with_groups(
+            &report.subscriptions,
+            &report.management_groups,
+            &report.destinations,
+        );
+    }
+}
+
+/// A report of `tenant` with nothing in it (its subscriptions were not in
+/// scope), to hold the accounts of its subscriptions others send to.
+fn empty_like(template: &AuditReport, tenant: &TenantArm) -> AuditReport {
+    AuditReport {
+        arm_endpoint: tenant.arm.endpoint().to_string(),
+        summary: Summary::default(),
+        subscriptions: Vec::new(),
+        management_groups: Vec::new(),
+        destinations: Vec::new(),
+        warnings: Vec::new(),
+        ..template.clone()
     }
 }
 

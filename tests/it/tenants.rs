@@ -656,3 +656,61 @@ async fn an_account_in_another_covered_tenant_is_judged_with_that_tenants_token(
         1
     );
 }
+
+#[tokio::test]
+async fn plan_and_apply_fix_an_account_in_another_covered_tenant_on_its_connection() {
+    let env = Env::start().await;
+    let (in_b, in_c, shared) = destinations_in_other_tenants(&env).await;
+    let tool = env.tool();
+    let home = home_tenant(&env);
+    let tenants = ["--tenant", home.as_str(), "--tenant", TENANT_B];
+
+    let run = tool
+        .run(&[&["plan", "-o", "json"][..], &tenants].concat())
+        .await;
+    assert_eq!(
+        run.code, 3,
+        "changes, and C's account unread: {}",
+        run.stderr
+    );
+    let plan = run.json();
+    let mut planned: Vec<String> = plan["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            a["storage_account_id"]
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    planned.sort();
+    let mut expected = vec![in_b.to_ascii_lowercase(), shared.to_ascii_lowercase()];
+    expected.sort();
+    assert_eq!(planned, expected, "{plan:#}");
+    assert_eq!(plan["tenants"], json!({ SUB2: TENANT_B }), "{plan:#}");
+    let unread: Vec<&str> = plan["unread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(unread.len(), 1, "{plan:#}");
+    assert!(unread[0].eq_ignore_ascii_case(&in_c), "{plan:#}");
+
+    let run = tool
+        .run(&[&["apply", "--yes", "-o", "json"][..], &tenants].concat())
+        .await;
+    let report = run.json();
+    assert_eq!(report["summary"]["done"], 2, "{report:#}\n{}", run.stderr);
+    let c = &env.emu.connection;
+    let b_token = env.token_in(TENANT_B, &c.client_id, &c.client_secret).await;
+    for account in [&in_b, &shared] {
+        assert_eq!(
+            key_source(&env, &b_token, account).await,
+            "Microsoft.Keyvault",
+            "{account}"
+        );
+    }
+}
