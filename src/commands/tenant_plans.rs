@@ -50,9 +50,24 @@ pub struct Reach<'a> {
     pub shard: Option<Shard>,
 }
 
+/// Signs in to the tenants asked for (`ids`, or every tenant the
+/// credential's own lists when `all`) and plans each ([`plan`]): what
+/// `plan` and `apply` without a plan file do across tenants.
+pub async fn connect_and_plan(
+    azure: &AzureArgs,
+    ids: &[String],
+    all: bool,
+    reach: Reach<'_>,
+    settings: &PlanSettings,
+    parallelism: usize,
+) -> anyhow::Result<(Plan, Vec<Part>)> {
+    let (connected, refused) = tenants::connect(azure, ids, all).await?;
+    plan(azure, connected, &refused, reach, settings, parallelism).await
+}
+
 /// Plans each connected tenant (of `reach.subscriptions` only, when given),
 /// returning the parts and their combination.
-pub async fn plan(
+async fn plan(
     azure: &AzureArgs,
     connected: Vec<TenantArm>,
     refused: &[Refused],
