@@ -714,3 +714,31 @@ async fn plan_and_apply_fix_an_account_in_another_covered_tenant_on_its_connecti
         );
     }
 }
+
+#[tokio::test]
+async fn a_named_management_group_is_refused_with_tenant_flags_before_any_read() {
+    let env = Env::start().await;
+    two_tenants(&env).await;
+    let tool = env.tool();
+    let home = home_tenant(&env);
+    env.clear_requests().await;
+    for command in ["audit", "plan", "apply"] {
+        for tenants in [&["--tenant", home.as_str()][..], &["--all-tenants"][..]] {
+            let args = [&[command, "--management-group", "platform"][..], tenants].concat();
+            let run = tool.run(&args).await;
+            assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains("--management-group does not go with --tenant or --all-tenants"),
+                "{args:?}: {}",
+                run.stderr
+            );
+            assert!(run.stderr.contains("nothing was read"), "{}", run.stderr);
+        }
+    }
+    let requests = env.requests().await;
+    assert!(
+        requests.is_empty(),
+        "refused before any call: {requests:#?}"
+    );
+}
