@@ -8,10 +8,11 @@
 //! sign-in stays unreadable, its next step pointing at that refusal.
 
 use super::tenants::{Refused, TenantArm};
-use crate::audit::report::{AuditReport, Destination, Summary};
+use crate::audit::report::{AuditReport, Destination, Source, Summary};
 use crate::audit::{account, Status};
 use crate::azure::id::StorageAccountId;
 use crate::azure::{subscriptions, Snapshot};
+use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
 
 /// The reports (each with the index of the tenant that audited it) with
@@ -35,7 +36,8 @@ pub async fn judge_in_own_tenant(
         return;
     }
     let holders = holders(connected).await;
-    let mut moved: Vec<(usize, Destination)> = Vec::new();
+    // Taken out of the auditing tenant's report: (holder, account, sources).
+    let mut elsewhere: Vec<(usize, StorageAccountId, Vec<Source>)> = Vec::new();
     for (auditor, report) in reports.iter_mut() {
         let before = report.destinations.len();
         let mut kept = Vec::new();
@@ -47,20 +49,10 @@ pub async fn judge_in_own_tenant(
                     let holder = *holders.get(&id.subscription_id().to_ascii_lowercase())?;
                     (holder != *auditor).then_some((holder, id))
                 });
-            let Some((holder, id)) = holder else {
-                kept.push(d);
-                continue;
-            };
-            tracing::info!(account = %id, tenant = %connected[holder].tenant_id, "reading the account in its own tenant");
-            let judged = account::judge_one(
-                &connected[holder].arm,
-                &snapshots[holder],
-                &id,
-                d.sources,
-                parallelism,
-            )
-            .await;
-            moved.push((holder, judged));
+            match holder {
+                Some((holder, id)) => elsewhere.push((holder, id, d.sources)),
+                None => kept.push(d),
+            }
         }
         report.destinations = kept;
         if report.destinations.len() != before {
@@ -72,6 +64,23 @@ pub async fn judge_in_own_tenant(
             );
         }
     }
+    // Judged as the audit judges accounts: up to `parallelism` at once.
+    let moved: Vec<(usize, Destination)> = stream::iter(elsewhere)
+        .map(|(holder, id, sources)| async move {
+            tracing::info!(account = %id, tenant = %connected[holder].tenant_id, "reading the account in its own tenant");
+            let judged = account::judge_one(
+                &connected[holder].arm,
+                &snapshots[holder],
+                &id,
+                sources,
+                parallelism,
+            )
+            .await;
+            (holder, judged)
+        })
+        .buffered(parallelism.max(1))
+        .collect()
+        .await;
     for (holder, d) in moved {
         let at = match reports.iter().position(|(index, _)| *index == holder) {
             Some(at) => at,
