@@ -4,6 +4,7 @@
 //! destinations, one read each -> CMK health reads (`health.rs`) -> status
 //! and reasons (`classify.rs`) -> [`AuditReport`].
 
+pub mod account;
 pub mod classify;
 pub mod health;
 pub mod management_groups;
@@ -176,17 +177,11 @@ pub async fn run_shard(
         .buffered(parallelism)
         .collect()
         .await;
-    for d in &destinations {
-        if let Some(version) = d.encryption.as_ref().and_then(|e| e.key_version.as_ref()) {
-            warnings.push(Warning {
-                subscription_id: None,
-                message: format!(
-                    "{} pins key version {version}: it will not follow key rotation; clear keyversion",
-                    d.storage_account_id
-                ),
-            });
-        }
-    }
+    warnings.extend(
+        destinations
+            .iter()
+            .filter_map(account::pinned_version_warning),
+    );
 
     Ok(AuditReport {
         schema_version: SCHEMA_VERSION,
@@ -237,12 +232,14 @@ async fn judge(
             } else {
                 ReasonCode::ReadFailed
             };
-            let message = sources::explain(
+            let mut message = sources::explain(
                 e,
                 &format!("storage account {id}"),
                 "Microsoft.Storage/storageAccounts/read",
                 &id,
             );
+            // Read with another tenant's token: say which tenant to cover.
+            message.extend(account::wrong_tenant_hint(e, target.id.subscription_id()));
             (Status::Unreadable, vec![reason(code, message)], None)
         }
         Ok(account) => {

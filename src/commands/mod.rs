@@ -16,6 +16,7 @@ pub mod report;
 mod review;
 pub mod rollback;
 mod scope;
+mod tenant_destinations;
 mod tenant_plans;
 mod tenants;
 

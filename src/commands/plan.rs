@@ -42,12 +42,10 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let tenant_ids = super::tenants::parse(&args.tenants)?;
     let (settings, parallelism) = super::remediation::settings(&args.remediation, &args.scope)?;
     let plan = if super::tenants::requested(&args.tenants) {
-        let (connected, refused) =
-            super::tenants::connect(&args.azure, &tenant_ids, args.tenants.all_tenants).await?;
-        super::tenant_plans::plan(
+        super::tenant_plans::connect_and_plan(
             &args.azure,
-            connected,
-            &refused,
+            &tenant_ids,
+            args.tenants.all_tenants,
             super::tenant_plans::Reach {
                 subscriptions: &subscriptions,
                 management_groups: &management_groups,

@@ -2,7 +2,7 @@
 //! validated plan settings (flags and environment win over the file), and
 //! plans now for `plan` and `apply` without a plan file.
 
-use crate::audit::{self, AuditOptions, GroupScope};
+use crate::audit::{self, AuditOptions, AuditReport, GroupScope};
 use crate::azure::id::ResourceId;
 use crate::azure::subscriptions::{self, SubscriptionRef};
 use crate::azure::{Arm, Snapshot};
@@ -46,7 +46,20 @@ pub async fn plan_now(
         shard,
     )
     .await?;
-    let mut plan = plan::build::build(arm, snapshot, &report, settings, parallelism).await?;
+    plan_from(arm, snapshot, &report, shard, settings, parallelism).await
+}
+
+/// The plan of an audit `report` made on `arm` (of `shard`, when given),
+/// naming its tenant as [`plan_now`] says.
+pub async fn plan_from(
+    arm: &Arm,
+    snapshot: &Snapshot,
+    report: &AuditReport,
+    shard: Option<Shard>,
+    settings: &PlanSettings,
+    parallelism: usize,
+) -> anyhow::Result<Plan> {
+    let mut plan = plan::build::build(arm, snapshot, report, settings, parallelism).await?;
     plan.shard = shard;
     if plan.tenant_id.is_empty() {
         // As the subscription list gave them to the audit.

@@ -6,14 +6,15 @@
 //! one tenant is (`plan::file::origin`). A tenant that refuses the sign-in
 //! is an unread entry (`/tenants/{id}`): the plan is incomplete (exit 3).
 
+use super::tenant_destinations;
 use super::tenants::{self, Refused, TenantArm};
 use crate::apply::{self, ApplyOptions, ApplyReport, ApplySummary, Progress};
-use crate::audit::GroupScope;
+use crate::audit::{self, AuditOptions, GroupScope};
 use crate::azure::id::StorageAccountId;
 use crate::azure::subscriptions::SubscriptionRef;
 use crate::azure::Snapshot;
 use crate::cli::AzureArgs;
-use crate::plan::{Plan, PlanSettings, PlanSummary, Unread};
+use crate::plan::{Plan, PlanSettings, PlanStatus, PlanSummary, Unread};
 use crate::shard::Shard;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -49,9 +50,24 @@ pub struct Reach<'a> {
     pub shard: Option<Shard>,
 }
 
+/// Signs in to the tenants asked for (`ids`, or every tenant the
+/// credential's own lists when `all`) and plans each ([`plan`]): what
+/// `plan` and `apply` without a plan file do across tenants.
+pub async fn connect_and_plan(
+    azure: &AzureArgs,
+    ids: &[String],
+    all: bool,
+    reach: Reach<'_>,
+    settings: &PlanSettings,
+    parallelism: usize,
+) -> anyhow::Result<(Plan, Vec<Part>)> {
+    let (connected, refused) = tenants::connect(azure, ids, all).await?;
+    plan(azure, connected, &refused, reach, settings, parallelism).await
+}
+
 /// Plans each connected tenant (of `reach.subscriptions` only, when given),
 /// returning the parts and their combination.
-pub async fn plan(
+async fn plan(
     azure: &AzureArgs,
     connected: Vec<TenantArm>,
     refused: &[Refused],
@@ -59,9 +75,13 @@ pub async fn plan(
     settings: &PlanSettings,
     parallelism: usize,
 ) -> anyhow::Result<(Plan, Vec<Part>)> {
-    let mut parts = Vec::new();
+    // Every tenant audited first: an account one tenant sends to may be in
+    // another's subscription, judged and planned on that tenant's
+    // connection (tenant_destinations.rs).
+    let snapshots: Vec<Snapshot> = connected.iter().map(|_| Snapshot::new()).collect();
+    let mut reports = Vec::new();
     let mut found: Vec<SubscriptionRef> = Vec::new();
-    for tenant in connected {
+    for (index, tenant) in connected.iter().enumerate() {
         let scope: Vec<SubscriptionRef> = if reach.subscriptions.is_empty() {
             Vec::new()
         } else {
@@ -72,12 +92,32 @@ pub async fn plan(
             }
             ids.into_iter().map(SubscriptionRef::Id).collect()
         };
-        let snapshot = Snapshot::new();
-        let mut plan = super::remediation::plan_now(
+        let options = AuditOptions {
+            subscriptions: super::scope::resolve(&tenant.arm, &scope).await?,
+            management_groups: reach.management_groups.clone(),
+            parallelism,
+        };
+        let report =
+            audit::run_shard(&tenant.arm, &snapshots[index], &options, reach.shard).await?;
+        reports.push((index, report));
+    }
+    tenants::check_found(reach.subscriptions, &found, reports.len())?;
+    tenant_destinations::judge_in_own_tenant(&connected, &snapshots, &mut reports, parallelism)
+        .await;
+    // In the tenants' order, as before (a tenant holding only accounts
+    // others send to comes at its place).
+    reports.sort_by_key(|(index, _)| *index);
+    let mut tenants: Vec<Option<(TenantArm, Snapshot)>> =
+        connected.into_iter().zip(snapshots).map(Some).collect();
+    let mut parts = Vec::new();
+    for (index, report) in reports {
+        let Some((tenant, snapshot)) = tenants[index].take() else {
+            continue;
+        };
+        let mut plan = super::remediation::plan_from(
             &tenant.arm,
             &snapshot,
-            &scope,
-            reach.management_groups,
+            &report,
             reach.shard,
             settings,
             parallelism,
@@ -90,7 +130,6 @@ pub async fn plan(
             plan,
         });
     }
-    tenants::check_found(reach.subscriptions, &found, parts.len())?;
     let mut combined = combine(parts.iter().map(|p| &p.plan), settings, reach.shard);
     combined.unread.extend(refused.iter().map(unread));
     combined.summary.unread = combined.unread.len();
@@ -117,11 +156,15 @@ fn combine<'a>(
     for plan in plans {
         tenant_ids.insert(plan.tenant_id.clone());
         arm_endpoint = plan.arm_endpoint.clone();
-        let ids = plan
-            .accounts
-            .iter()
-            .map(|a| &a.storage_account_id)
-            .chain(plan.skipped.iter().map(|s| &s.storage_account_id));
+        let ids = plan.accounts.iter().map(|a| &a.storage_account_id).chain(
+            plan.skipped
+                .iter()
+                // An account the tenant could not read may be another
+                // tenant's (401 InvalidAuthenticationTokenTenant): its
+                // subscription's tenant is not known.
+                .filter(|s| s.status != PlanStatus::Unreadable)
+                .map(|s| &s.storage_account_id),
+        );
         for sub in ids.filter_map(|id| subscription_of(id)) {
             tenants.insert(sub, plan.tenant_id.clone());
         }

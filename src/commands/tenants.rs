@@ -189,7 +189,10 @@ pub async fn audit(
 ) -> anyhow::Result<AuditReport> {
     let mut reports = Vec::new();
     let mut found: Vec<SubscriptionRef> = Vec::new();
-    for tenant in connected {
+    // One per tenant, kept: an account judged again in its own tenant
+    // reuses that tenant's reads.
+    let snapshots: Vec<Snapshot> = connected.iter().map(|_| Snapshot::new()).collect();
+    for (index, tenant) in connected.iter().enumerate() {
         let subscriptions = if refs.is_empty() {
             Vec::new()
         } else {
@@ -205,13 +208,21 @@ pub async fn audit(
             management_groups: management_groups.clone(),
             parallelism,
         };
-        let mut report = audit::run_shard(&tenant.arm, &Snapshot::new(), &options, shard).await?;
+        let mut report = audit::run_shard(&tenant.arm, &snapshots[index], &options, shard).await?;
         for s in &mut report.subscriptions {
             s.tenant_id = Some(tenant.tenant_id.clone());
         }
-        reports.push(report);
+        reports.push((index, report));
     }
     check_found(refs, &found, connected.len())?;
+    super::tenant_destinations::judge_in_own_tenant(
+        connected,
+        &snapshots,
+        &mut reports,
+        parallelism,
+    )
+    .await;
+    let reports: Vec<AuditReport> = reports.into_iter().map(|(_, r)| r).collect();
     let tenant_id = match connected {
         [one] => Some(one.tenant_id.clone()),
         _ => None,
@@ -237,6 +248,7 @@ pub async fn audit(
     } else {
         crate::report_merge::combine(reports, coverage)
     };
+    super::tenant_destinations::point_at_refusals(&mut report, refused);
     report.warnings.extend(refused.iter().map(Refused::warning));
     report.summary.incomplete |= !refused.is_empty();
     Ok(report)

@@ -500,3 +500,245 @@ async fn a_saved_plan_whose_subscription_moved_tenant_is_refused_before_any_chan
         "Microsoft.Storage"
     );
 }
+
+/// SUB1 (home tenant) sends its activity log to an account in SUB2, which
+/// moves to tenant B, and to one in SUB3, which moves to tenant C (the
+/// principal is not in it); both accounts on Microsoft-managed keys. SUB1
+/// and SUB2 both send to a third account, in SUB2. Returns the three
+/// accounts' ids.
+async fn destinations_in_other_tenants(env: &Env) -> (String, String, String) {
+    env.add_subscription(SUB1, "home-sub").await;
+    env.add_subscription(SUB2, "tenant-b-sub").await;
+    env.add_subscription(SUB3, "tenant-c-sub").await;
+    let in_b = env.storage_account(SUB2, "rg-logs", "stcrossb").await;
+    let in_c = env.storage_account(SUB3, "rg-logs", "stcrossc").await;
+    env.diagnostic_setting(SUB1, "to-b", &in_b, true).await;
+    env.log_profile(SUB1, "default", &in_c).await;
+    let shared = env.storage_account(SUB2, "rg-logs", "stshared").await;
+    env.diagnostic_setting(SUB1, "to-shared", &shared, true)
+        .await;
+    env.diagnostic_setting(SUB2, "to-shared", &shared, true)
+        .await;
+    let client_id = env.emu.connection.client_id.clone();
+    for (tenant, body) in [
+        (
+            TENANT_B,
+            json!({"displayName": "Tenant B", "principals": [client_id], "subscriptions": [SUB2]}),
+        ),
+        (
+            TENANT_C,
+            json!({"displayName": "Tenant C", "subscriptions": [SUB3]}),
+        ),
+    ] {
+        let a = env
+            .admin(Method::PUT, &format!("/tenants/{tenant}"), Some(body))
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    }
+    (in_b, in_c, shared)
+}
+
+/// The destination `id` of an audit report.
+fn destination<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["storage_account_id"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case(id)
+        })
+        .unwrap_or_else(|| panic!("no destination {id} in {report:#}"))
+}
+
+fn first_reason(destination: &Value) -> String {
+    destination["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_account_in_another_covered_tenant_is_judged_with_that_tenants_token() {
+    let env = Env::start().await;
+    let (in_b, in_c, shared) = destinations_in_other_tenants(&env).await;
+    let tool = env.tool();
+    let home = home_tenant(&env);
+
+    // Both tenants covered: B's account is read with B's token.
+    let run = tool
+        .run(&[
+            "audit", "--tenant", &home, "--tenant", TENANT_B, "-o", "json",
+        ])
+        .await;
+    let report = run.json();
+    let b = destination(&report, &in_b);
+    assert_eq!(b["status"], "non_compliant", "{b:#}");
+    assert_eq!(b["encryption"]["key_source"], "Microsoft.Storage", "{b:#}");
+    assert_eq!(b["sources"].as_array().unwrap().len(), 1, "{b:#}");
+    assert_eq!(b["sources"][0]["subscription_id"], SUB1);
+    // C's is not covered: unreadable, naming the flag that covers it.
+    let c = destination(&report, &in_c);
+    assert_eq!(c["status"], "unreadable", "{c:#}");
+    assert!(
+        first_reason(c).contains(&format!("add `--tenant {TENANT_C}`")),
+        "{c:#}"
+    );
+    assert_eq!(run.code, 3, "incomplete (C's account): {}", run.stderr);
+
+    // Only the home tenant covered: B's account is unreadable too, and
+    // the message says which tenant to add.
+    let run = tool.run(&["audit", "--tenant", &home, "-o", "json"]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let b = destination(&run.json(), &in_b).clone();
+    assert_eq!(b["status"], "unreadable", "{b:#}");
+    let message = first_reason(&b);
+    assert!(
+        message.contains("InvalidAuthenticationTokenTenant"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "the account is in tenant {TENANT_B}, which this run does not cover: add `--tenant {TENANT_B}`"
+        )),
+        "{message}"
+    );
+    // The sign-in tenant alone (no flag) says the same.
+    let run = tool.run(&["audit", "-o", "json"]).await;
+    assert!(
+        first_reason(destination(&run.json(), &in_b))
+            .contains(&format!("add `--tenant {TENANT_B}`")),
+        "{}",
+        run.stdout
+    );
+
+    // C covered but refusing the sign-in: the next step is that sign-in.
+    let run = tool
+        .run(&[
+            "audit", "--tenant", &home, "--tenant", TENANT_C, "-o", "json",
+        ])
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let message = first_reason(destination(&run.json(), &in_c));
+    assert!(
+        message.contains(&format!(
+            "the account is in tenant {TENANT_C}, which refused the sign-in (AADSTS700016)"
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("does not cover"), "{message}");
+
+    // SUB1 and SUB2 both send to B's shared account: listed once, judged
+    // once, with both sources.
+    let run = tool
+        .run(&[
+            "audit", "--tenant", &home, "--tenant", TENANT_B, "-o", "json",
+        ])
+        .await;
+    let report = run.json();
+    let d = destination(&report, &shared);
+    assert_eq!(d["status"], "non_compliant", "{d:#}");
+    let mut subs: Vec<&str> = d["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subscription_id"].as_str().unwrap())
+        .collect();
+    subs.sort();
+    assert_eq!(subs, [SUB1, SUB2], "{d:#}");
+    assert_eq!(
+        destinations(&report)
+            .iter()
+            .filter(|d| d.eq_ignore_ascii_case(&shared))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn plan_and_apply_fix_an_account_in_another_covered_tenant_on_its_connection() {
+    let env = Env::start().await;
+    let (in_b, in_c, shared) = destinations_in_other_tenants(&env).await;
+    let tool = env.tool();
+    let home = home_tenant(&env);
+    let tenants = ["--tenant", home.as_str(), "--tenant", TENANT_B];
+
+    let run = tool
+        .run(&[&["plan", "-o", "json"][..], &tenants].concat())
+        .await;
+    assert_eq!(
+        run.code, 3,
+        "changes, and C's account unread: {}",
+        run.stderr
+    );
+    let plan = run.json();
+    let mut planned: Vec<String> = plan["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            a["storage_account_id"]
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    planned.sort();
+    let mut expected = vec![in_b.to_ascii_lowercase(), shared.to_ascii_lowercase()];
+    expected.sort();
+    assert_eq!(planned, expected, "{plan:#}");
+    assert_eq!(plan["tenants"], json!({ SUB2: TENANT_B }), "{plan:#}");
+    let unread: Vec<&str> = plan["unread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(unread.len(), 1, "{plan:#}");
+    assert!(unread[0].eq_ignore_ascii_case(&in_c), "{plan:#}");
+
+    let run = tool
+        .run(&[&["apply", "--yes", "-o", "json"][..], &tenants].concat())
+        .await;
+    let report = run.json();
+    assert_eq!(report["summary"]["done"], 2, "{report:#}\n{}", run.stderr);
+    let c = &env.emu.connection;
+    let b_token = env.token_in(TENANT_B, &c.client_id, &c.client_secret).await;
+    for account in [&in_b, &shared] {
+        assert_eq!(
+            key_source(&env, &b_token, account).await,
+            "Microsoft.Keyvault",
+            "{account}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_named_management_group_is_refused_with_tenant_flags_before_any_read() {
+    let env = Env::start().await;
+    two_tenants(&env).await;
+    let tool = env.tool();
+    let home = home_tenant(&env);
+    env.clear_requests().await;
+    for command in ["audit", "plan", "apply"] {
+        for tenants in [&["--tenant", home.as_str()][..], &["--all-tenants"][..]] {
+            let args = [&[command, "--management-group", "platform"][..], tenants].concat();
+            let run = tool.run(&args).await;
+            assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains("--management-group does not go with --tenant or --all-tenants"),
+                "{args:?}: {}",
+                run.stderr
+            );
+            assert!(run.stderr.contains("nothing was read"), "{}", run.stderr);
+        }
+    }
+    let requests = env.requests().await;
+    assert!(
+        requests.is_empty(),
+        "refused before any call: {requests:#?}"
+    );
+}
