@@ -23,6 +23,7 @@ use crate::azure::storage::StorageAccount;
 use crate::azure::{keyvault, Arm, AzureError, Snapshot};
 use crate::shard::Shard;
 use classify::{cmk_reasons, cmk_status, reason, CmkObservation};
+use futures::channel::mpsc;
 use futures::stream::{self, StreamExt};
 use report::{Encryption, SubscriptionAudit, Summary, Warning, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -68,26 +69,30 @@ pub async fn run_shard(
     let in_scope =
         scope::subscriptions(arm, snapshot, &options.subscriptions, shard, &tenants).await?;
     // Each subscription's sources are read as soon as the list names it, and
-    // each destination as soon as a source first names it.
+    // each destination as soon as a source first names it. The two stages
+    // meet through a queue, so that destinations in flight never hold up
+    // the sources (nor the other way round).
     let mut per_subscription: Vec<Result<sources::SubscriptionSources, AzureError>> = Vec::new();
     let mut named = HashSet::new();
-    let (mut read_early, groups): (HashMap<String, Result<StorageAccount, AzureError>>, _) = tokio::join!(
+    let (named_first, to_read) = mpsc::unbounded::<StorageAccountId>();
+    let read_so_far = &mut per_subscription;
+    let ((), mut read_early, groups): ((), HashMap<String, Result<StorageAccount, AzureError>>, _) = tokio::join!(
         in_scope
             .map(|listed| async move { Ok(sources::read(arm, &listed?).await) })
             .buffered(parallelism)
-            .flat_map(|found| {
-                let new: Vec<StorageAccountId> = match &found {
-                    Ok(found) if found.fatal.is_none() => found
-                        .sources
-                        .iter()
-                        .filter(|(id, _)| named.insert(id.id().key()))
-                        .map(|(id, _)| id.clone())
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                per_subscription.push(found);
-                stream::iter(new)
-            })
+            .for_each(move |found| {
+                if let Some(found) = found.as_ref().ok().filter(|f| f.fatal.is_none()) {
+                    for (id, _) in &found.sources {
+                        if named.insert(id.id().key()) {
+                            // Sent while the receiver lives: it outlives this stage.
+                            let _ = named_first.unbounded_send(id.clone());
+                        }
+                    }
+                }
+                read_so_far.push(found);
+                std::future::ready(())
+            }),
+        to_read
             .map(|id| async move { (id.id().key(), snapshot.account(arm, &id).await) })
             .buffer_unordered(parallelism)
             .collect(),
