@@ -164,7 +164,8 @@ impl Report<'_> {
             "Estates of S subscriptions where every two send their activity log (a diagnostic setting) to one \
              storage account in the first of them: A = S/2 destinations, all on Microsoft-managed keys (the audit \
              finds them all). ARM requests are counted in the emulator's request log (`GET /_emulator/requests`), \
-             token calls excluded.\n"
+             token calls excluded. Pages are the subscription list's and the management-group list's (one: \
+             the estates have no group).\n"
         );
         let _ = writeln!(
             md,
