@@ -68,7 +68,8 @@ pub fn pinned_version_warning(destination: &Destination) -> Option<Warning> {
 
 /// The tenant a wrong-tenant 401 says the resource belongs to: ARM's
 /// message reads "It must match the tenant
-/// 'https://sts.windows.net/{tenant}/' associated with this subscription".
+/// 'https://sts.windows.net/{tenant}/' associated with this subscription"
+/// (the issuer host is the cloud's: `sts.chinacloudapi.cn` in Azure China).
 pub fn resource_tenant(error: &AzureError) -> Option<String> {
     let AzureError::Arm { code, message, .. } = error else {
         return None;
@@ -76,14 +77,12 @@ pub fn resource_tenant(error: &AzureError) -> Option<String> {
     if code != WRONG_TENANT {
         return None;
     }
-    const MARK: &str = "must match the tenant 'https://sts.windows.net/";
+    const MARK: &str = "must match the tenant '";
     let rest = &message[message.find(MARK)? + MARK.len()..];
-    let tenant: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
-        .collect();
-    (!tenant.is_empty() && rest[tenant.len()..].starts_with('/'))
-        .then(|| tenant.to_ascii_lowercase())
+    let issuer = &rest[..rest.find('\'')?];
+    let tenant = issuer.trim_end_matches('/').rsplit('/').next()?;
+    let guid_like = tenant.len() == 36 && tenant.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    guid_like.then(|| tenant.to_ascii_lowercase())
 }
 
 /// What to do about a wrong-tenant 401: cover the tenant ARM names (or, if
@@ -141,6 +140,12 @@ mod tests {
         assert_eq!(
             wrong_tenant_hint(&arm_error("AuthorizationFailed", AZURE_401), "s"),
             None
+        );
+        // Another cloud's issuer host.
+        let china = AZURE_401.replace("sts.windows.net", "sts.chinacloudapi.cn");
+        assert_eq!(
+            resource_tenant(&arm_error(WRONG_TENANT, &china)).as_deref(),
+            Some("b0000000-0000-4000-8000-00000000000b")
         );
         let bare = arm_error(WRONG_TENANT, "wrong tenant");
         assert_eq!(resource_tenant(&bare), None);
