@@ -83,6 +83,13 @@ pub fn is_within(id: &str, scope: &str) -> bool {
 }
 
 impl State {
+    /// The service principal (of `principals`) with this object id, if any.
+    pub fn principal(&self, object_id: &str) -> Option<&Principal> {
+        self.principals
+            .values()
+            .find(|p| p.object_id.eq_ignore_ascii_case(object_id))
+    }
+
     /// The principal with this object id (a service principal or an identity),
     /// if the directory knows it.
     pub fn directory_object(&self, object_id: &str) -> Option<&DirectoryObject> {

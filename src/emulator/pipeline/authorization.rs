@@ -13,9 +13,7 @@ use hyper::Method;
 /// The service principal behind the caller (default: no restrictions).
 pub fn principal_of(state: &State, caller: &Caller) -> Principal {
     state
-        .principals
-        .values()
-        .find(|p| p.object_id.eq_ignore_ascii_case(&caller.object_id))
+        .principal(&caller.object_id)
         .cloned()
         .unwrap_or_default()
 }

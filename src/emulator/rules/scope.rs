@@ -56,11 +56,7 @@ pub fn check_management_group_access(
 
 /// True when one of the principal's denied scopes is `group` or a group above it.
 pub fn denied_at_group_or_above(state: &State, object_id: &str, group: &str) -> bool {
-    let Some(principal) = state
-        .principals
-        .values()
-        .find(|p| p.object_id.eq_ignore_ascii_case(object_id))
-    else {
+    let Some(principal) = state.principal(object_id) else {
         return false;
     };
     state.management_groups.lineage(group).iter().any(|g| {
@@ -82,11 +78,7 @@ pub fn subscription_denied_through_groups(
     object_id: &str,
     subscription: &str,
 ) -> bool {
-    let Some(principal) = state
-        .principals
-        .values()
-        .find(|p| p.object_id.eq_ignore_ascii_case(object_id))
-    else {
+    let Some(principal) = state.principal(object_id) else {
         return false;
     };
     if principal.denied_scopes.is_empty() {

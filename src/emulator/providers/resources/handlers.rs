@@ -68,9 +68,7 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
     let subscription = ctx.param("subscriptionId").to_string();
     let denied: Vec<String> = ctx
         .state
-        .principals
-        .values()
-        .find(|p| p.object_id.eq_ignore_ascii_case(&ctx.caller.object_id))
+        .principal(&ctx.caller.object_id)
         .map(|p| p.denied_scopes.clone())
         .unwrap_or_default();
     let visible: Vec<IndexedResource> = index(ctx)

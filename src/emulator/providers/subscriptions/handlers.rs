@@ -31,11 +31,7 @@ fn to_json(sub: &Subscription, tenant_id: &str) -> Value {
 /// Pages are cut at `subscriptionPageSize`; the `$skiptoken` is the offset.
 /// The last page has no `nextLink`, as in Azure.
 pub(super) fn list(ctx: &mut Ctx) -> Result<Reply, ArmError> {
-    let principal = ctx
-        .state
-        .principals
-        .values()
-        .find(|p| p.object_id.eq_ignore_ascii_case(&ctx.caller.object_id));
+    let principal = ctx.state.principal(&ctx.caller.object_id);
     // Only a principal with denied scopes can miss a subscription of its
     // tenant; the checks are skipped for the others (every page is cut from
     // the whole list, so its cost grows with the tenant).
