@@ -198,8 +198,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::shard::Shard>,
     /// Subscriptions read at once, and destination accounts at once (each up to N); ARM allows a burst of 250 reads per subscription.
-    // 128 (as plan and apply), not 16: at 16 the waves of 30 ms reads took
-    // 3.7 s for 1,000 subscriptions, 1.5 s at 128 (docs/benchmarks.md).
+    // 128 (as plan and apply), not 16: at 16 the (then staged) audit's waves
+    // of 30 ms reads took 3.7 s for 1,000 subscriptions, 1.5 s at 128 (the
+    // November 2026 benchmark).
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
     /// Output format.
